@@ -1,0 +1,36 @@
+# Sightline: `make run` serves with demo data; `make test` runs every test against a real PostgreSQL.
+# Both install what is missing and keep a private PostgreSQL cluster under .data/.
+
+RUN_PORT  ?= 54330
+TEST_PORT ?= 54331
+BENCH_PORT ?= 54332
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: run test bench stop deps build clean-data
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+run: deps
+	@url=$$(scripts/pg.sh start run $(RUN_PORT)) && \
+	swift build $(SWIFT_BUILD_FLAGS) && \
+	bin=$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/sightline && \
+	SIGHTLINE_DATABASE_URL="$$url" $$bin migrate && \
+	echo "Database: $$url" && \
+	SIGHTLINE_DATABASE_URL="$$url" SIGHTLINE_LOG_FORMAT=$${SIGHTLINE_LOG_FORMAT:-text} exec $$bin serve
+
+test: deps
+	@url=$$(scripts/pg.sh start test $(TEST_PORT)) && \
+	SIGHTLINE_TEST_DATABASE_URL="$$url" swift test $(SWIFT_BUILD_FLAGS)
+
+bench: deps
+	@scripts/bench.sh $(BENCH_PORT)
+
+stop:
+	@scripts/pg.sh stop run; scripts/pg.sh stop test; scripts/pg.sh stop bench
+
+clean-data: stop
+	rm -rf .data

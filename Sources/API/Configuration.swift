@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+
+/// The server's settings, each from a command-line flag, else the environment (`SIGHTLINE_…`, or for secrets a
+/// file named by `SIGHTLINE_…_FILE`), else its default, validated at start-up.
+public struct ServerConfiguration: Sendable {
+    /// The PostgreSQL URL or connection string.
+    public var databaseURL: String
+    /// The address to listen on.
+    public var httpHost: String
+    /// The port to listen on; 0 picks a free one.
+    public var httpPort: Int
+    /// The least severe log level written.
+    public var logLevel: Logger.Level
+    /// How log lines are written.
+    public var logFormat: LogFormat
+    /// The most database connections open at once.
+    public var databasePoolSize: Int
+    /// How long a request waits for a database connection.
+    public var databaseAcquireTimeout: Duration
+    /// The largest JSON request body accepted.
+    public var maxBodyBytes: Int
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable {
+        /// One JSON object per line.
+        case json
+        /// Human-readable lines.
+        case text
+    }
+
+    /// One setting: its name (`HTTP_PORT`, read from `--http-port` and `SIGHTLINE_HTTP_PORT`), default and meaning.
+    public struct Setting: Sendable {
+        /// The name after `SIGHTLINE_`.
+        public let name: String
+        /// The default, or `nil` when the setting is required.
+        public let defaultValue: String?
+        /// Whether `SIGHTLINE_<name>_FILE` may name a file holding the value.
+        public let isSecret: Bool
+        /// What it controls.
+        public let summary: String
+
+        /// The environment variable.
+        public var environmentVariable: String { "SIGHTLINE_" + name }
+        /// The command-line flag.
+        public var flag: String { "--" + name.lowercased().replacingOccurrences(of: "_", with: "-") }
+    }
+
+    /// Every setting, in the order the README lists them.
+    public static let settings: [Setting] = [
+        Setting(name: "DATABASE_URL", defaultValue: nil, isSecret: true, summary: "PostgreSQL URL or connection string"),
+        Setting(name: "HTTP_HOST", defaultValue: "127.0.0.1", isSecret: false, summary: "address to listen on"),
+        Setting(name: "HTTP_PORT", defaultValue: "8080", isSecret: false, summary: "port to listen on (0 picks a free port)"),
+        Setting(name: "LOG_LEVEL", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical"),
+        Setting(name: "LOG_FORMAT", defaultValue: "json", isSecret: false, summary: "json (one object per line) or text"),
+        Setting(name: "DB_POOL_SIZE", defaultValue: "10", isSecret: false, summary: "most database connections open at once (1–200)"),
+        Setting(name: "DB_ACQUIRE_TIMEOUT", defaultValue: "5", isSecret: false, summary: "seconds a request waits for a database connection"),
+        Setting(name: "MAX_BODY_BYTES", defaultValue: "1048576", isSecret: false, summary: "largest JSON request body accepted, in bytes"),
+    ]
+
+    /// Resolves and validates every setting.
+    ///
+    /// - Parameters:
+    ///   - flags: values given on the command line, by setting name (`HTTP_PORT`).
+    ///   - environment: the process environment.
+    ///   - readFile: reads a `…_FILE` secret.
+    public init(
+        flags: [String: String],
+        environment: [String: String],
+        readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+    ) throws(ConfigurationError) {
+        var problems: [String] = []
+        func value(_ name: String) -> String? {
+            guard let setting = Self.settings.first(where: { $0.name == name }) else { return nil }
+            if let flag = flags[name] { return flag }
+            if let env = environment[setting.environmentVariable] { return env }
+            if setting.isSecret, let path = environment[setting.environmentVariable + "_FILE"] {
+                do {
+                    return try readFile(path).trimmingCharacters(in: .whitespacesAndNewlines)
+                } catch {
+                    problems.append("\(setting.environmentVariable)_FILE: cannot read \(path)")
+                    return nil
+                }
+            }
+            return setting.defaultValue
+        }
+        func integer(_ name: String, in range: ClosedRange<Int>, _ meaning: String) -> Int {
+            let text = value(name) ?? ""
+            guard let number = Int(text), range.contains(number) else {
+                problems.append("SIGHTLINE_\(name) must be \(meaning) from \(range.lowerBound) to \(range.upperBound), not \"\(text.prefix(40))\"")
+                return range.lowerBound
+            }
+            return number
+        }
+
+        let url = value("DATABASE_URL") ?? ""
+        if url.isEmpty { problems.append("SIGHTLINE_DATABASE_URL (or --database-url) is required: the PostgreSQL URL to use") }
+        databaseURL = url
+        httpHost = value("HTTP_HOST") ?? ""
+        if httpHost.isEmpty { problems.append("SIGHTLINE_HTTP_HOST must not be empty") }
+        httpPort = integer("HTTP_PORT", in: 0...65535, "a port number")
+        let level = value("LOG_LEVEL") ?? ""
+        logLevel = Logger.Level(rawValue: level) ?? .info
+        if Logger.Level(rawValue: level) == nil {
+            problems.append("SIGHTLINE_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(level.prefix(20))\"")
+        }
+        let format = value("LOG_FORMAT") ?? ""
+        logFormat = LogFormat(rawValue: format) ?? .json
+        if LogFormat(rawValue: format) == nil { problems.append("SIGHTLINE_LOG_FORMAT must be json or text, not \"\(format.prefix(20))\"") }
+        databasePoolSize = integer("DB_POOL_SIZE", in: 1...200, "a whole number")
+        databaseAcquireTimeout = .seconds(integer("DB_ACQUIRE_TIMEOUT", in: 1...300, "a number of seconds"))
+        maxBodyBytes = integer("MAX_BODY_BYTES", in: 1024...(64 << 20), "a number of bytes")
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+    }
+}
+
+/// Settings that are missing or invalid; each problem names its setting and never quotes a secret.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// One sentence per problem.
+    public let problems: [String]
+
+    public var description: String { "invalid configuration:\n" + problems.map { "  - " + $0 }.joined(separator: "\n") }
+}

@@ -1,0 +1,193 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LibPQ
+import Logging
+import OpenAPIRuntime
+
+extension HTTPField.Name {
+    /// `X-Request-Id`: the id of a request, echoed on its response and on its log lines.
+    static let requestID = HTTPField.Name("X-Request-Id")!
+}
+
+/// Gives every request an id (the caller's `X-Request-Id` if it is sensible), puts it on the response, on the
+/// logger and in `RequestInfo`, and logs one line per request.
+struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let requestID = Self.acceptableID(request.headers[.requestID]) ?? Self.newID()
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        let start = ContinuousClock.now
+        let info = RequestInfo(requestID: requestID, logger: context.logger)
+        var response = try await RequestInfo.$current.withValue(info) { try await next(request, context) }
+        response.headers[.requestID] = requestID
+        let path = request.uri.path
+        let quiet = path == "/healthz" || path == "/readyz" || path == "/metrics"
+        context.logger.log(
+            level: quiet ? .debug : .info,
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue),
+                "path": .string(path),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible(((ContinuousClock.now - start) / .milliseconds(1)).rounded()),
+            ]
+        )
+        return response
+    }
+
+    /// An incoming id is kept only if it is short and plain, so it cannot forge log lines or headers.
+    static func acceptableID(_ value: String?) -> String? {
+        guard let value, (1...64).contains(value.count),
+            value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) })
+        else { return nil }
+        return value
+    }
+
+    static func newID() -> String { UUID().uuidString.lowercased() }
+}
+
+/// Counts requests and times them, by operation (method and route template) and status.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: APIMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let route = context.endpointPath ?? "unmatched"
+        let operation = route == "NotFound" ? "unmatched" : "\(request.method.rawValue) \(route)"
+        metrics.recordRequest(operation: operation, status: response.status.code, duration: ContinuousClock.now - start)
+        return response
+    }
+}
+
+/// Refuses request bodies over the limit with 413, whether or not they declare their length, before any
+/// handler reads them.
+struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let maxBytes: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBytes {
+            throw Problem.contentTooLarge(limit: maxBytes)
+        }
+        guard request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil else {
+            return try await next(request, context)
+        }
+        var request = request
+        do {
+            _ = try await request.collectBody(upTo: maxBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem.contentTooLarge(limit: maxBytes)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Turns every error into an RFC 9457 problem response. Errors it does not recognise become a 500 that says
+/// nothing internal; the error itself goes to the log with the request id.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Self.problem(for: error, method: request.method.rawValue, path: request.uri.path, routes: routes)
+            if problem.status == .internalServerError {
+                context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            } else if problem.status == .serviceUnavailable {
+                context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            }
+            return problem.response(path: request.uri.path, requestID: RequestInfo.current?.requestID ?? context.logger[metadataKey: "request_id"]?.description)
+        }
+    }
+
+    /// The problem that answers `error`.
+    static func problem(for error: any Error, method: String, path: String, routes: RouteTable) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let validation as ValidationError:
+            return .validation(validation.problems)
+        case let decoding as DecodingError:
+            return problem(decoding)
+        case let database as PostgresError where database.isUnavailable:
+            return .serviceUnavailable()
+        case let serverError as ServerError:
+            switch serverError.underlyingError {
+            case is Problem, is ValidationError, is DecodingError, is PostgresError:
+                return problem(for: serverError.underlyingError, method: method, path: path, routes: routes)
+            default:
+                return problem(serverError)
+            }
+        case let http as HTTPError:
+            if http.status == .notFound, let allow = routes.allowedMethods(for: path) {
+                return .methodNotAllowed(method, allow: allow)
+            }
+            if http.status == .notFound { return .notFound("No resource at \(path).") }
+            if http.status == .contentTooLarge { return .contentTooLarge(limit: 0) }
+            if (400..<500).contains(http.status.code) { return .clientError(http.status, detail: http.body ?? http.status.reasonPhrase) }
+            return .internalError
+        default:
+            return .internalError
+        }
+    }
+
+    /// A body that is not JSON, or not the JSON the operation takes: name the field where one is known.
+    private static func problem(_ error: DecodingError) -> Problem {
+        func pointer(_ path: [any CodingKey]) -> String {
+            "/" + path.map { $0.intValue.map(String.init) ?? Self.snakeCase($0.stringValue) }.joined(separator: "/")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = pointer(context.codingPath + [key])
+            return .malformedBody("The field \(field) is required.", errors: [.init(pointer: field, detail: "is required")])
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let field = pointer(context.codingPath)
+            return .malformedBody(
+                "The field \(field) has the wrong type.", errors: [.init(pointer: field, detail: "must be \(Self.jsonTypeName(type))")]
+            )
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return .malformedBody("The body is not valid JSON.") }
+            let field = pointer(context.codingPath)
+            return .malformedBody("The field \(field) has an invalid value.", errors: [.init(pointer: field, detail: "is not a valid value")])
+        @unknown default:
+            return .malformedBody("The body could not be read.")
+        }
+    }
+
+    /// A 4xx the OpenAPI runtime raised while decoding the request (a bad parameter, a wrong content type).
+    private static func problem(_ error: ServerError) -> Problem {
+        switch error.httpStatus {
+        case .unsupportedMediaType: return .unsupportedMediaType(error.causeDescription)
+        case .notAcceptable: return .notAcceptable(error.causeDescription)
+        case .notFound: return .notFound()
+        case let status where (400..<500).contains(status.code): return .badRequest(error.causeDescription)
+        default: return .internalError
+        }
+    }
+
+    private static func snakeCase(_ key: String) -> String {
+        var result = ""
+        for character in key {
+            if character.isUppercase {
+                result += "_" + character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    private static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int32.Type, is Int64.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is [Any].Type: "an array"
+        default: "an object"
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An RFC 9457 problem: what the API answers whenever a request cannot be served.
+///
+/// Handlers throw these (or a `ValidationError`, which becomes one); `ProblemMiddleware` turns every error,
+/// including ones it does not recognise, into a problem response that says nothing internal.
+struct Problem: Error, Sendable {
+    /// The HTTP status.
+    var status: HTTPResponse.Status
+    /// The last part of the stable `type` URI, e.g. `not-found`.
+    var slug: String
+    /// A summary that is the same for every occurrence of this kind of problem.
+    var title: String
+    /// What went wrong this time.
+    var detail: String?
+    /// For validation problems, each field at fault.
+    var errors: [FieldProblem] = []
+    /// For 405, the methods the resource allows.
+    var allow: [String]? = nil
+    /// Extra response headers, such as `Retry-After`.
+    var headers: HTTPFields = [:]
+
+    /// The prefix of every problem `type`.
+    static let typePrefix = "urn:sightline:problem:"
+
+    static func validation(_ problems: [FieldProblem]) -> Problem {
+        let fields = problems.map { $0.pointer.replacingOccurrences(of: "#/parameters/", with: "") }
+        return Problem(
+            status: .badRequest, slug: "validation", title: "The request is not valid",
+            detail: "Invalid: \(fields.joined(separator: ", ")).", errors: problems
+        )
+    }
+
+    static func malformedBody(_ detail: String, errors: [FieldProblem] = []) -> Problem {
+        Problem(status: .badRequest, slug: "malformed-request", title: "The request could not be read", detail: detail, errors: errors)
+    }
+
+    static func badRequest(_ detail: String) -> Problem {
+        Problem(status: .badRequest, slug: "malformed-request", title: "The request could not be read", detail: detail)
+    }
+
+    static func notFound(_ detail: String = "There is no such resource.") -> Problem {
+        Problem(status: .notFound, slug: "not-found", title: "Not found", detail: detail)
+    }
+
+    static func methodNotAllowed(_ method: String, allow: [String]) -> Problem {
+        var headers = HTTPFields()
+        headers[.allow] = allow.joined(separator: ", ")
+        return Problem(
+            status: .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
+            detail: "This resource does not support \(method); it supports \(allow.joined(separator: ", ")).", allow: allow,
+            headers: headers
+        )
+    }
+
+    static func contentTooLarge(limit: Int) -> Problem {
+        Problem(
+            status: .contentTooLarge, slug: "content-too-large", title: "Request body too large",
+            detail: "Request bodies may be at most \(limit) bytes."
+        )
+    }
+
+    static func unsupportedMediaType(_ detail: String) -> Problem {
+        Problem(status: .unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type", detail: detail)
+    }
+
+    static func notAcceptable(_ detail: String) -> Problem {
+        Problem(status: .notAcceptable, slug: "not-acceptable", title: "Not acceptable", detail: detail)
+    }
+
+    static func serviceUnavailable(retryAfterSeconds: Int = 5) -> Problem {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(retryAfterSeconds)
+        return Problem(
+            status: .serviceUnavailable, slug: "service-unavailable", title: "Service unavailable",
+            detail: "The database cannot be reached just now; retry shortly.", headers: headers
+        )
+    }
+
+    static let internalError = Problem(
+        status: .internalServerError, slug: "internal", title: "Internal error",
+        detail: "The server failed to handle this request. Quote the request id when reporting it."
+    )
+
+    /// A problem for any other 4xx status.
+    static func clientError(_ status: HTTPResponse.Status, detail: String) -> Problem {
+        Problem(status: status, slug: "http-\(status.code)", title: status.reasonPhrase, detail: detail)
+    }
+
+    /// The problem as a response, for the request `path` with `requestID`.
+    func response(path: String, requestID: String?) -> Response {
+        let body = Components.Schemas.Problem(
+            _type: Self.typePrefix + slug,
+            title: title,
+            status: status.code,
+            detail: detail,
+            instance: path,
+            requestId: requestID,
+            errors: errors.isEmpty ? nil : errors.map { .init(pointer: $0.pointer, detail: $0.detail) },
+            allow: allow
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data("{\"status\":\(status.code)}".utf8)
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,10 @@
+import LibPQ
+import Storage
+
+/// The handlers of every operation in `openapi.yaml`, one extension per resource.
+struct SightlineAPI: APIProtocol {
+    let pool: PostgresPool
+    let health: DatabaseHealth
+    let metrics: APIMetrics
+    let organisations: OrganisationStore
+}

@@ -1,0 +1,93 @@
+import Hummingbird
+import LibPQ
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import ServiceLifecycle
+import Storage
+
+/// Builds the HTTP application: the router, its middleware and the generated handlers.
+public enum SightlineServer {
+    /// The router with every operation of `openapi.yaml` and the middleware every request passes through:
+    /// request id and logging, metrics, problem responses, the body limit.
+    public static func makeRouter(
+        pool: PostgresPool,
+        migrator: Migrator,
+        metrics: APIMetrics,
+        maxBodyBytes: Int
+    ) throws -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let routes = RouteTable()
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: ProblemMiddleware(routes: routes))
+        router.add(middleware: BodyLimitMiddleware(maxBytes: maxBodyBytes))
+        let api = SightlineAPI(
+            pool: pool,
+            health: DatabaseHealth(pool: pool, migrator: migrator),
+            metrics: metrics,
+            organisations: OrganisationStore(pool: pool)
+        )
+        try api.registerHandlers(on: RecordingTransport(router: router, table: routes))
+        return router
+    }
+
+    /// The application serving `router` on the configured address. It is a `Service`: run it in a
+    /// `ServiceGroup`, whose graceful shutdown lets requests in flight finish.
+    public static func makeApplication(
+        router: Router<BasicRequestContext>,
+        host: String,
+        port: Int,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+}
+
+/// Holds `serve` until the database's schema is the one this build expects.
+///
+/// While the database cannot be reached it retries with back-off (the server meanwhile answers `/readyz` with
+/// 503); a schema that is behind, modified or ahead is an error, which stops the service group and the process.
+public struct SchemaGate: Service {
+    private let pool: PostgresPool
+    private let migrator: Migrator
+    private let logger: Logger
+
+    /// A gate that checks `pool`'s database against `migrator`.
+    public init(pool: PostgresPool, migrator: Migrator, logger: Logger) {
+        self.pool = pool
+        self.migrator = migrator
+        self.logger = logger
+    }
+
+    /// Checks once: `true` when the schema is current, `false` when the database cannot be reached; throws when
+    /// the schema is wrong.
+    public func checkOnce() async throws -> Bool {
+        do {
+            let status = try await migrator.status(pool)
+            guard status == .current else { throw MigrationError("the database schema is not usable: \(status.explanation)") }
+            return true
+        } catch let error as PostgresError where error.isUnavailable {
+            return false
+        }
+    }
+
+    /// Waits for the database with back-off (1 s doubling to 30 s), then returns or throws as `checkOnce` does.
+    public func run() async throws {
+        var delay = Duration.seconds(1)
+        while try await !checkOnce() {
+            logger.warning("database unreachable; retrying", metadata: ["retry_in_s": "\(delay.components.seconds)"])
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
+        logger.info("database schema is current")
+        // Returning would end the service group; stay until it shuts down.
+        try? await gracefulShutdown()
+    }
+}

@@ -1,0 +1,27 @@
+/// One thing wrong with a request: which field or parameter, and why.
+public struct FieldProblem: Sendable, Hashable {
+    /// A JSON Pointer into the body (`/window_to`), or `#/parameters/<name>` for a query or path parameter.
+    public var pointer: String
+    /// What is wrong, in a sentence a client developer can act on.
+    public var detail: String
+
+    /// A problem with a field of the request body, given as a JSON Pointer.
+    public init(pointer: String, detail: String) {
+        self.pointer = pointer
+        self.detail = detail
+    }
+
+    /// A problem with a query or path parameter.
+    public init(parameter: String, detail: String) {
+        self.init(pointer: "#/parameters/\(parameter)", detail: detail)
+    }
+}
+
+/// A request that breaks one or more validation rules; every rule broken is listed.
+public struct ValidationError: Error, Sendable, Hashable {
+    /// Each problem found.
+    public var problems: [FieldProblem]
+
+    /// An error listing `problems`.
+    public init(_ problems: [FieldProblem]) { self.problems = problems }
+}

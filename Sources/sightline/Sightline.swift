@@ -1,0 +1,145 @@
+import API
+import ArgumentParser
+import Foundation
+import LibPQ
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// The `sightline` command.
+@main
+struct Sightline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sightline: the coordination service for public-space CCTV across London.",
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// The settings every command shares; each flag overrides its `SIGHTLINE_…` environment variable.
+struct SettingsOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (SIGHTLINE_DATABASE_URL or SIGHTLINE_DATABASE_URL_FILE).")
+    var databaseURL: String?
+    @Option(name: .customLong("http-host"), help: "Address to listen on (SIGHTLINE_HTTP_HOST, default 127.0.0.1).")
+    var httpHost: String?
+    @Option(name: .customLong("http-port"), help: "Port to listen on (SIGHTLINE_HTTP_PORT, default 8080).")
+    var httpPort: String?
+    @Option(name: .customLong("log-level"), help: "Log level (SIGHTLINE_LOG_LEVEL, default info).")
+    var logLevel: String?
+    @Option(name: .customLong("log-format"), help: "json or text (SIGHTLINE_LOG_FORMAT, default json).")
+    var logFormat: String?
+    @Option(name: .customLong("db-pool-size"), help: "Most database connections (SIGHTLINE_DB_POOL_SIZE, default 10).")
+    var dbPoolSize: String?
+    @Option(name: .customLong("db-acquire-timeout"), help: "Seconds to wait for a connection (SIGHTLINE_DB_ACQUIRE_TIMEOUT, default 5).")
+    var dbAcquireTimeout: String?
+    @Option(name: .customLong("max-body-bytes"), help: "Largest JSON body (SIGHTLINE_MAX_BODY_BYTES, default 1048576).")
+    var maxBodyBytes: String?
+
+    /// The validated configuration, with logging set up to match it.
+    func resolve() throws -> ServerConfiguration {
+        let flags = [
+            "DATABASE_URL": databaseURL, "HTTP_HOST": httpHost, "HTTP_PORT": httpPort, "LOG_LEVEL": logLevel,
+            "LOG_FORMAT": logFormat, "DB_POOL_SIZE": dbPoolSize, "DB_ACQUIRE_TIMEOUT": dbAcquireTimeout,
+            "MAX_BODY_BYTES": maxBodyBytes,
+        ].compactMapValues { $0 }
+        let configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration(flags: flags, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw CommandFailure(description: "\(error)")
+        }
+        LoggingSystem.bootstrap { label in
+            switch configuration.logFormat {
+            case .json: return JSONLogHandler(label: label, level: configuration.logLevel)
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = configuration.logLevel
+                return handler
+            }
+        }
+        return configuration
+    }
+
+    /// A pool for the configured database.
+    func makePool(_ configuration: ServerConfiguration, logger: Logger) throws -> PostgresPool {
+        let settings = try PostgresConnectionSettings(configuration.databaseURL)
+        return PostgresPool(
+            configuration: .init(
+                settings: settings, maxConnections: configuration.databasePoolSize, acquireTimeout: configuration.databaseAcquireTimeout
+            ),
+            logger: logger
+        )
+    }
+}
+
+/// `sightline serve`: the HTTP API.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API until SIGTERM or SIGINT.")
+
+    @OptionGroup var settings: SettingsOptions
+
+    func run() async throws {
+        let configuration = try settings.resolve()
+        let logger = Logger(label: "sightline")
+        let pool = try settings.makePool(configuration, logger: logger)
+        let migrator = try Migrator(logger: logger)
+        let gate = SchemaGate(pool: pool, migrator: migrator, logger: logger)
+        // A reachable database with the wrong schema stops us before we listen; an unreachable one is waited for.
+        if try await !gate.checkOnce() {
+            logger.warning("database unreachable at start-up; serving and waiting for it (/readyz answers 503 meanwhile)")
+        }
+        let router = try SightlineServer.makeRouter(
+            pool: pool, migrator: migrator, metrics: APIMetrics(), maxBodyBytes: configuration.maxBodyBytes
+        )
+        let application = SightlineServer.makeApplication(
+            router: router, host: configuration.httpHost, port: configuration.httpPort, logger: logger
+        ) { port in
+            logger.info("listening", metadata: ["address": "\(configuration.httpHost):\(port)"])
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: pool), .init(service: gate), .init(service: application)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        logger.info("stopped")
+    }
+}
+
+/// `sightline migrate`: apply the schema migrations built into this binary.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations, or report the schema's status.")
+
+    @OptionGroup var settings: SettingsOptions
+
+    @Flag(help: "Report how the schema compares with this build's migrations; change nothing.")
+    var status = false
+
+    func run() async throws {
+        let configuration = try settings.resolve()
+        let logger = Logger(label: "sightline")
+        let pool = try settings.makePool(configuration, logger: logger)
+        let migrator = try Migrator(logger: logger)
+        let outcome: Result<String, any Error>
+        do {
+            if status {
+                let current = try await migrator.status(pool)
+                outcome = current == .current ? .success("schema: current") : .failure(CommandFailure(description: "schema: \(current.explanation)"))
+            } else {
+                let applied = try await migrator.migrate(pool)
+                outcome = .success(applied.isEmpty ? "schema already current" : "applied: \(applied.joined(separator: ", "))")
+            }
+        } catch {
+            outcome = .failure(error)
+        }
+        await pool.close()
+        try FileHandle.standardOutput.write(contentsOf: Data("\(try outcome.get())\n".utf8))
+    }
+}
+
+/// A command that failed for a reason the operator can act on; printed as `Error: …`, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}
