@@ -66,8 +66,13 @@ public final class PostgresConnection: @unchecked Sendable {
     func isHealthy() -> Bool {
         guard !isBroken, PQstatus(handle) == CONNECTION_OK else { return false }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        if poll(&descriptor, 1, 0) > 0 {
-            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK { return false }
+        // A server that shut down sent a FATAL message and then closed: keep reading until the socket is quiet
+        // (a harmless notice) or libpq meets the end of the stream (a dead connection).
+        while poll(&descriptor, 1, 0) > 0 {
+            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
+                isBroken = true
+                return false
+            }
             // Anything else the server sent unprompted (a notice, a notification) is of no use here.
             while let notification = PQnotifies(handle) { PQfreemem(notification) }
         }

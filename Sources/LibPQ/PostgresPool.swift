@@ -89,6 +89,7 @@ public final class PostgresPool: Service, Sendable {
     }
 
     /// Lends a connection to `body` and takes it back when `body` returns or throws.
+    @discardableResult
     public func withConnection<T>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> T
@@ -108,6 +109,7 @@ public final class PostgresPool: Service, Sendable {
     ///
     /// With `retryOnSerializationFailure`, a transaction that fails with a serialization failure or a deadlock
     /// (SQLSTATE 40001, 40P01) is run again, up to `maxAttempts` times in all, so `body` must be safe to repeat.
+    @discardableResult
     public func withTransaction<T>(
         isolation: isolated (any Actor)? = #isolation,
         _ level: IsolationLevel = .readCommitted,

@@ -1,0 +1,107 @@
+import Foundation
+import LibPQ
+import Logging
+import Storage
+
+/// Databases for tests on the PostgreSQL cluster `make test` starts (`SIGHTLINE_TEST_DATABASE_URL`).
+///
+/// Each test gets a database of its own, cloned from a template that is migrated once per test process, and
+/// dropped when the test ends.
+public enum TestDatabase {
+    /// The URL of the test cluster's administrative database.
+    public static var adminURL: String {
+        guard let url = ProcessInfo.processInfo.environment["SIGHTLINE_TEST_DATABASE_URL"] else {
+            preconditionFailure("SIGHTLINE_TEST_DATABASE_URL is not set: run the tests with `make test`")
+        }
+        return url
+    }
+
+    /// A logger that drops everything below warning, to keep test output readable.
+    public static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    private static let registry = Registry()
+
+    /// Runs `body` with a pool on a new migrated database, and drops the database afterwards.
+    public static func withFresh<T>(
+        maxConnections: Int = 4,
+        migrated: Bool = true,
+        _ body: (PostgresPool, String) async throws -> T
+    ) async throws -> T {
+        let name = try await registry.create(migrated: migrated)
+        let url = databaseURL(adminURL, database: name)
+        let pool = try makePool(url: url, maxConnections: maxConnections)
+        do {
+            let value = try await body(pool, url)
+            await pool.close()
+            try await registry.drop(name)
+            return value
+        } catch {
+            await pool.close()
+            try? await registry.drop(name)
+            throw error
+        }
+    }
+
+    /// A pool for `url`.
+    public static func makePool(url: String, maxConnections: Int = 4, acquireTimeout: Duration = .seconds(5)) throws -> PostgresPool {
+        PostgresPool(
+            configuration: .init(settings: try PostgresConnectionSettings(url), maxConnections: maxConnections, acquireTimeout: acquireTimeout),
+            logger: logger
+        )
+    }
+
+    /// `url` with its database replaced by `database`.
+    public static func databaseURL(_ url: String, database: String) -> String {
+        var components = URLComponents(string: url)!
+        components.path = "/" + database
+        return components.string!
+    }
+
+    /// Creates and drops databases one at a time: PostgreSQL refuses to copy a template that is in use.
+    private actor Registry {
+        private var templateReady = false
+        private static let template = "sightline_test_template"
+
+        func create(migrated: Bool) async throws -> String {
+            let admin = try TestDatabase.makePool(url: TestDatabase.adminURL, maxConnections: 1)
+            do {
+                if migrated && !templateReady {
+                    try await buildTemplate(admin)
+                    templateReady = true
+                }
+                let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+                try await admin.withConnection { connection in
+                    // Identifiers cannot be parameters; `name` is generated above from hex digits only.
+                    try await connection.query("CREATE DATABASE " + name + " TEMPLATE " + (migrated ? Self.template : "template0"))
+                }
+                await admin.close()
+                return name
+            } catch {
+                await admin.close()
+                throw error
+            }
+        }
+
+        func drop(_ name: String) async throws {
+            let admin = try TestDatabase.makePool(url: TestDatabase.adminURL, maxConnections: 1)
+            try await admin.withConnection { connection in
+                try await connection.query("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+            }
+            await admin.close()
+        }
+
+        private func buildTemplate(_ admin: PostgresPool) async throws {
+            try await admin.withConnection { connection in
+                try await connection.query("DROP DATABASE IF EXISTS " + Self.template + " WITH (FORCE)")
+                try await connection.query("CREATE DATABASE " + Self.template + " TEMPLATE template0")
+            }
+            let pool = try TestDatabase.makePool(url: TestDatabase.databaseURL(TestDatabase.adminURL, database: Self.template), maxConnections: 1)
+            try await Migrator(logger: TestDatabase.logger).migrate(pool)
+            await pool.close()
+        }
+    }
+}
