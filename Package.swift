@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
@@ -103,7 +104,15 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport"]),
-        .testTarget(name: "LibCurlTests", dependencies: ["LibCurl", "TestSupport"]),
+        .testTarget(
+            name: "LibCurlTests",
+            dependencies: [
+                "LibCurl",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "LibPQ", "TestSupport"]),
         .testTarget(
