@@ -118,8 +118,14 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "LibPQ", "LibCurl", "Storage", "TestSupport",
+                "API", "Domain", "LibPQ", "LibCurl", "Storage", "TestSupport",
+                // Built so that the end-to-end test can run the real binary and send it SIGTERM.
+                "sightline",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ],

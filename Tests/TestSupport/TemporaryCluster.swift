@@ -56,24 +56,10 @@ public final class TemporaryCluster: Sendable {
         }
     }
 
-    /// Runs `tool` and waits for it, with its output discarded. Uses posix_spawn and waitpid rather than
-    /// Foundation's `Process`, whose `waitUntilExit` can hang when called from a Swift concurrency thread.
     private static func run(_ tool: String, _ arguments: [String]) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([tool] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, tool, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw ClusterError(description: "cannot run \(tool): error \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exitCode = (status >> 8) & 0xff
-        guard status & 0x7f == 0, exitCode == 0 else {
-            throw ClusterError(description: "\(URL(fileURLWithPath: tool).lastPathComponent) \(arguments.first ?? "") exited with status \(status)")
+        let status = try ChildProcess(tool, arguments).waitForExit()
+        guard status == 0 else {
+            throw ClusterError(description: "\(URL(fileURLWithPath: tool).lastPathComponent) \(arguments.first ?? "") exited with \(status)")
         }
     }
 }
@@ -81,4 +67,7 @@ public final class TemporaryCluster: Sendable {
 /// A cluster command that failed.
 public struct ClusterError: Error, CustomStringConvertible {
     public let description: String
+
+    /// An error that says `description`.
+    public init(description: String) { self.description = description }
 }

@@ -63,15 +63,17 @@ public enum TestDatabase {
 
     /// Creates and drops databases one at a time: PostgreSQL refuses to copy a template that is in use.
     private actor Registry {
-        private var templateReady = false
+        /// Built once; callers that arrive while it is being built await the same work (actors are reentrant).
+        private var template: Task<Void, any Error>?
         private static let template = "sightline_test_template"
 
         func create(migrated: Bool) async throws -> String {
             let admin = try TestDatabase.makePool(url: TestDatabase.adminURL, maxConnections: 1)
             do {
-                if migrated && !templateReady {
-                    try await buildTemplate(admin)
-                    templateReady = true
+                if migrated {
+                    let build = template ?? Task { try await self.buildTemplate() }
+                    template = build
+                    try await build.value
                 }
                 let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
                 try await admin.withConnection { connection in
@@ -94,11 +96,13 @@ public enum TestDatabase {
             await admin.close()
         }
 
-        private func buildTemplate(_ admin: PostgresPool) async throws {
+        private func buildTemplate() async throws {
+            let admin = try TestDatabase.makePool(url: TestDatabase.adminURL, maxConnections: 1)
             try await admin.withConnection { connection in
                 try await connection.query("DROP DATABASE IF EXISTS " + Self.template + " WITH (FORCE)")
                 try await connection.query("CREATE DATABASE " + Self.template + " TEMPLATE template0")
             }
+            await admin.close()
             let pool = try TestDatabase.makePool(url: TestDatabase.databaseURL(TestDatabase.adminURL, database: Self.template), maxConnections: 1)
             try await Migrator(logger: TestDatabase.logger).migrate(pool)
             await pool.close()

@@ -1,0 +1,179 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LibPQ
+import Storage
+import Testing
+import TestSupport
+
+@testable import API
+
+@Suite("API: operational endpoints, errors and request ids")
+struct HTTPBehaviourTests {
+    @Test func healthReadinessMetricsAndTheContract() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client in
+                let health = try await client.execute(uri: "/healthz", method: .get)
+                #expect(health.status == .ok)
+                #expect(health.text.contains("\"ok\""))
+
+                let ready = try await client.execute(uri: "/readyz", method: .get)
+                #expect(ready.status == .ok)
+                #expect(ready.text.contains("\"ready\""))
+
+                _ = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get)
+                _ = try await client.execute(uri: "/nowhere", method: .get)
+                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                #expect(metrics.status == .ok)
+                #expect(metrics.text.contains(#"sightline_http_requests_total{operation="GET /v1/boroughs/{gss_code}",status="200"} 1"#))
+                #expect(metrics.text.contains(#"sightline_http_requests_total{operation="unmatched",status="404"} 1"#))
+                #expect(metrics.text.contains(#"sightline_http_request_duration_seconds_bucket{operation="GET /v1/boroughs/{gss_code}""#))
+                #expect(metrics.text.contains(#"sightline_db_pool_connections{state="idle"}"#))
+                #expect(metrics.text.contains("sightline_db_pool_waiting 0"))
+
+                let contract = try await client.execute(uri: "/openapi.yaml", method: .get)
+                #expect(contract.status == .ok)
+                #expect(contract.text == (try String(contentsOf: repositoryRoot.appending(path: "openapi.yaml"), encoding: .utf8)))
+            }
+        }
+    }
+
+    @Test func unknownRoutesAre404AndWrongMethodsAre405WithAllow() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client in
+                let missing = try await client.execute(uri: "/v2/cameras", method: .get)
+                #expect(missing.status == .notFound)
+                #expect(missing.headers[.contentType] == "application/problem+json")
+                #expect(try missing.decode(ProblemBody.self).type == "urn:sightline:problem:not-found")
+
+                for (path, method) in [("/v1/boroughs", HTTPRequest.Method.delete), ("/v1/organisations/abc", .put), ("/healthz", .post)] {
+                    let wrong = try await client.execute(uri: path, method: method)
+                    #expect(wrong.status == .methodNotAllowed)
+                    #expect(wrong.headers[.allow] == "GET")
+                    let problem = try wrong.decode(ProblemBody.self)
+                    #expect(problem.type == "urn:sightline:problem:method-not-allowed")
+                    #expect(problem.allow == ["GET"])
+                }
+            }
+        }
+    }
+
+    @Test func oversizedBodiesAre413WhetherOrNotTheyDeclareALength() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool, maxBodyBytes: 1024) { client in
+                let big = ByteBuffer(repeating: UInt8(ascii: "x"), count: 4096)
+                let declared = try await client.execute(uri: "/v1/organisations", method: .post, headers: [.contentType: "application/json"], body: big)
+                #expect(declared.status == .contentTooLarge)
+                #expect(try declared.decode(ProblemBody.self).type == "urn:sightline:problem:content-too-large")
+
+                let chunked = try await client.execute(
+                    uri: "/v1/organisations", method: .post, headers: [.contentType: "application/json", .transferEncoding: "chunked"], body: big
+                )
+                #expect(chunked.status == .contentTooLarge)
+
+                // Small bodies pass the limit and meet the route's own rules.
+                let small = try await client.execute(uri: "/v1/organisations", method: .post, body: ByteBuffer(string: "{}"))
+                #expect(small.status == .methodNotAllowed)
+            }
+        }
+    }
+
+    @Test func everyResponseCarriesARequestID() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client in
+                let ok = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get)
+                let id = try #require(ok.headers[.requestID])
+                #expect(id.count == 36)
+
+                let failed = try await client.execute(uri: "/nowhere", method: .get)
+                let failedID = try #require(failed.headers[.requestID])
+                #expect(try failed.decode(ProblemBody.self).request_id == failedID)
+                #expect(failedID != id)
+
+                let echoed = try await client.execute(uri: "/healthz", method: .get, headers: [.requestID: "trace-42.abc_DEF"])
+                #expect(echoed.headers[.requestID] == "trace-42.abc_DEF")
+                for hostile in ["with space", String(repeating: "a", count: 65), "semi;colon", "\u{e9}t\u{e9}"] {
+                    let replaced = try await client.execute(uri: "/healthz", method: .get, headers: [.requestID: hostile])
+                    #expect(replaced.headers[.requestID] != hostile)
+                    #expect(replaced.headers[.requestID]?.count == 36)
+                }
+            }
+        }
+    }
+
+    @Test func unreachableDatabaseMeans503ButTheProcessIsAlive() async throws {
+        let pool = try TestDatabase.makePool(url: "postgresql:///sightline?host=/nonexistent-socket-dir&port=1&user=sightline", maxConnections: 2)
+        try await withApp(pool: pool) { client in
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .serviceUnavailable)
+            #expect(ready.text.contains("not_ready"))
+            #expect(ready.text.contains("unreachable"))
+            let data = try await client.execute(uri: "/v1/boroughs", method: .get)
+            #expect(data.status == .serviceUnavailable)
+            #expect(data.headers[.retryAfter] == "5")
+            let problem = try data.decode(ProblemBody.self)
+            #expect(problem.type == "urn:sightline:problem:service-unavailable")
+            #expect(!(problem.detail ?? "").contains("nonexistent"))
+        }
+        await pool.close()
+    }
+
+    @Test func requestsFailCleanlyWhileTheDatabaseRestartsAndSucceedAfter() async throws {
+        let cluster = try TemporaryCluster()
+        defer { cluster.destroy() }
+        let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 2, acquireTimeout: .seconds(2))
+        try await Migrator(logger: TestDatabase.logger).migrate(pool)
+        try await withApp(pool: pool) { client in
+            #expect(try await client.execute(uri: "/v1/boroughs/E09000033", method: .get).status == .ok)
+            try cluster.stop()
+            let down = try await client.execute(uri: "/v1/boroughs/E09000033", method: .get)
+            #expect(down.status == .serviceUnavailable)
+            #expect(try await client.execute(uri: "/readyz", method: .get).status == .serviceUnavailable)
+            try cluster.start()
+            #expect(try await client.execute(uri: "/v1/boroughs/E09000033", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+        }
+        await pool.close()
+    }
+
+    @Test func readinessReportsASchemaThatIsBehind() async throws {
+        try await TestDatabase.withFresh(migrated: false) { pool, _ in
+            try await withApp(pool: pool) { client in
+                let ready = try await client.execute(uri: "/readyz", method: .get)
+                #expect(ready.status == .serviceUnavailable)
+                #expect(ready.text.contains("sightline migrate"))
+            }
+        }
+    }
+
+    /// Real decoding failures, as the generated code meets them, become 400 problems that name the field.
+    @Test func malformedBodiesBecome400ProblemsNamingTheField() throws {
+        let routes = RouteTable()
+        func problem(for json: String) throws -> Problem {
+            let error = try #require(throws: DecodingError.self) {
+                try JSONDecoder().decode(Components.Schemas.Borough.self, from: Data(json.utf8))
+            }
+            return ProblemMiddleware<BasicRequestContext>.problem(for: error, method: "POST", path: "/x", routes: routes)
+        }
+        let missing = try problem(for: #"{"gss_code": "E09000001", "name": "City"}"#)
+        #expect(missing.status == .badRequest)
+        #expect(missing.errors.map(\.pointer) == ["/organisation_id"])
+        let wrongType = try problem(for: #"{"gss_code": 7, "name": "City", "organisation_id": "x"}"#)
+        #expect(wrongType.errors.map(\.pointer) == ["/gss_code"])
+        #expect(wrongType.errors.first?.detail == "must be a string")
+        let notJSON = try problem(for: "{not json")
+        #expect(notJSON.status == .badRequest)
+        #expect(notJSON.detail == "The body is not valid JSON.")
+    }
+
+    @Test func unexpectedErrorsBecomeA500ThatSaysNothingInternal() {
+        struct Secret: Error, CustomStringConvertible { var description: String { "SELECT password FROM keys" } }
+        let problem = ProblemMiddleware<BasicRequestContext>.problem(for: Secret(), method: "GET", path: "/x", routes: RouteTable())
+        #expect(problem.status == .internalServerError)
+        #expect(!(problem.detail ?? "").contains("SELECT"))
+        let response = problem.response(path: "/x", requestID: "r1")
+        #expect(response.headers[.contentType] == "application/problem+json")
+    }
+}

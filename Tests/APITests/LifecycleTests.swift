@@ -1,0 +1,123 @@
+import Foundation
+import Hummingbird
+import LibCurl
+import LibPQ
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import API
+
+@Suite("API: start-up, graceful shutdown and configuration")
+struct LifecycleTests {
+    @Test func gracefulShutdownLetsRequestsInFlightFinish() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            let router = try SightlineServer.makeRouter(
+                pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20
+            )
+            router.get("/test/slow") { _, _ in
+                try await Task.sleep(for: .milliseconds(800))
+                return "finished"
+            }
+            let port = Mutex<Int?>(nil)
+            let app = SightlineServer.makeApplication(router: router, host: "127.0.0.1", port: 0, logger: TestDatabase.logger) { bound in
+                port.withLock { $0 = bound }
+            }
+            let group = ServiceGroup(services: [app], logger: TestDatabase.logger)
+            let client = CurlClient()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var bound: Int?
+                while bound == nil {
+                    try await Task.sleep(for: .milliseconds(20))
+                    bound = port.withLock { $0 }
+                }
+                let base = "http://127.0.0.1:\(bound!)"
+                let slow = Task { try await client.execute(CurlRequest(url: base + "/test/slow")) }
+                try await Task.sleep(for: .milliseconds(200))
+                await group.triggerGracefulShutdown()
+                let response = try await slow.value
+                #expect(response.status == 200)
+                #expect(String(decoding: response.body, as: UTF8.self) == "finished")
+                try await tasks.waitForAll()  // The group ends without error.
+                let refused = try await #require(throws: CurlError.self) {
+                    try await client.execute(CurlRequest(url: base + "/healthz"))
+                }
+                #expect(refused.code == .couldNotConnect)
+            }
+            client.shutdown()
+        }
+    }
+
+    @Test func theBinaryServesAndExitsZeroOnSIGTERM() async throws {
+        try await TestDatabase.withFresh { _, url in
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
+            let port = Int.random(in: 20_000..<30_000)
+            let server = try ChildProcess(
+                binary, ["serve"],
+                environment: ["SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_HTTP_PORT": String(port), "SIGHTLINE_LOG_FORMAT": "json"]
+            )
+            let client = CurlClient()
+            var ready: CurlResponse?
+            for _ in 0..<100 where ready == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                ready = try? await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/readyz"))
+            }
+            #expect(ready?.status == 200)
+            let borough = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/v1/boroughs/E09000001"))
+            #expect(borough.status == 200)
+            #expect(borough.header("x-request-id") != nil)
+            client.shutdown()
+            kill(server.pid, SIGTERM)
+            #expect(try await server.exitStatus() == 0)
+        }
+    }
+
+    @Test func theBinaryRefusesASchemaThatIsBehind() async throws {
+        try await TestDatabase.withFresh(migrated: false) { _, url in
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
+            let server = try ChildProcess(binary, ["serve"], environment: ["SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_HTTP_PORT": "0"])
+            #expect(try await server.exitStatus() != 0)
+        }
+    }
+
+    @Test func configurationIsValidatedAndNamesEachBadSetting() throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServerConfiguration(
+                flags: ["HTTP_PORT": "99999"],
+                environment: ["SIGHTLINE_LOG_LEVEL": "loud", "SIGHTLINE_DB_POOL_SIZE": "0", "SIGHTLINE_LOG_FORMAT": "xml"]
+            )
+        }
+        #expect(error.problems.count == 5)
+        for name in ["SIGHTLINE_DATABASE_URL", "SIGHTLINE_HTTP_PORT", "SIGHTLINE_LOG_LEVEL", "SIGHTLINE_DB_POOL_SIZE", "SIGHTLINE_LOG_FORMAT"] {
+            #expect(error.problems.contains { $0.hasPrefix(name) }, "\(name)")
+        }
+    }
+
+    @Test func flagsOverrideTheEnvironmentWhichOverridesDefaults() throws {
+        let configuration = try ServerConfiguration(
+            flags: ["HTTP_PORT": "9001"],
+            environment: ["SIGHTLINE_DATABASE_URL_FILE": "/run/secrets/db", "SIGHTLINE_HTTP_PORT": "9000", "SIGHTLINE_LOG_LEVEL": "debug"],
+            readFile: { path in
+                #expect(path == "/run/secrets/db")
+                return "postgresql:///from-file\n"
+            }
+        )
+        #expect(configuration.httpPort == 9001)
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.databaseURL == "postgresql:///from-file")
+        #expect(configuration.httpHost == "127.0.0.1")
+        #expect(configuration.maxBodyBytes == 1_048_576)
+    }
+
+    @Test func aSecretFileThatCannotBeReadIsNamedButNotQuoted() throws {
+        struct Unreadable: Error {}
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServerConfiguration(flags: [:], environment: ["SIGHTLINE_DATABASE_URL_FILE": "/missing"], readFile: { _ in throw Unreadable() })
+        }
+        #expect(error.problems.contains { $0.hasPrefix("SIGHTLINE_DATABASE_URL_FILE") })
+    }
+}
