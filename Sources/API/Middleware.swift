@@ -126,7 +126,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 return .methodNotAllowed(method, allow: allow)
             }
             if http.status == .notFound { return .notFound("No resource at \(path).") }
-            if http.status == .contentTooLarge { return .contentTooLarge(limit: 0) }
+            if http.status == .contentTooLarge { return .contentTooLarge(limit: nil) }
             if (400..<500).contains(http.status.code) { return .clientError(http.status, detail: http.body ?? http.status.reasonPhrase) }
             return .internalError
         default:
@@ -144,6 +144,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             let field = pointer(context.codingPath + [key])
             return .malformedBody("The field \(field) is required.", errors: [.init(pointer: field, detail: "is required")])
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            guard !context.codingPath.isEmpty else {
+                // OpenAPI's parameter decoder does not say which parameter failed.
+                return .malformedBody("A parameter or the body has a value of the wrong type: expected \(Self.jsonTypeName(type)).")
+            }
             let field = pointer(context.codingPath)
             return .malformedBody(
                 "The field \(field) has the wrong type.", errors: [.init(pointer: field, detail: "must be \(Self.jsonTypeName(type))")]
@@ -163,7 +167,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case .unsupportedMediaType: return .unsupportedMediaType(error.causeDescription)
         case .notAcceptable: return .notAcceptable(error.causeDescription)
         case .notFound: return .notFound()
-        case let status where (400..<500).contains(status.code): return .badRequest(error.causeDescription)
+        case let status where (400..<500).contains(status.code): return .malformedBody(error.causeDescription)
         default: return .internalError
         }
     }
@@ -183,7 +187,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     private static func jsonTypeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: "a string"
-        case is Int.Type, is Int32.Type, is Int64.Type: "an integer"
+        case is Int.Type, is Int32.Type, is Int64.Type, is Int16.Type: "an integer"
         case is Double.Type, is Float.Type: "a number"
         case is Bool.Type: "true or false"
         case is [Any].Type: "an array"

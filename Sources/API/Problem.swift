@@ -38,10 +38,6 @@ struct Problem: Error, Sendable {
         Problem(status: .badRequest, slug: "malformed-request", title: "The request could not be read", detail: detail, errors: errors)
     }
 
-    static func badRequest(_ detail: String) -> Problem {
-        Problem(status: .badRequest, slug: "malformed-request", title: "The request could not be read", detail: detail)
-    }
-
     static func notFound(_ detail: String = "There is no such resource.") -> Problem {
         Problem(status: .notFound, slug: "not-found", title: "Not found", detail: detail)
     }
@@ -56,10 +52,10 @@ struct Problem: Error, Sendable {
         )
     }
 
-    static func contentTooLarge(limit: Int) -> Problem {
+    static func contentTooLarge(limit: Int?) -> Problem {
         Problem(
             status: .contentTooLarge, slug: "content-too-large", title: "Request body too large",
-            detail: "Request bodies may be at most \(limit) bytes."
+            detail: limit.map { "Request bodies may be at most \($0) bytes." } ?? "The request body is too large."
         )
     }
 

@@ -106,7 +106,8 @@ struct OrganisationAPITests {
                 #expect(response.status == .badRequest)
                 let problem = try response.decode(ProblemBody.self)
                 #expect(problem.status == 400)
-                #expect(problem.detail?.isEmpty == false)
+                #expect(problem.type == "urn:sightline:problem:malformed-request")
+                #expect(problem.detail?.contains("expected an integer") == true)
             }
         }
     }
