@@ -1,5 +1,6 @@
 import LibPQ
 import Prometheus
+import Synchronization
 
 /// The service's Prometheus metrics: HTTP requests by operation and status, and the database pool.
 public final class APIMetrics: Sendable {
@@ -10,6 +11,15 @@ public final class APIMetrics: Sendable {
         .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
+
+    /// The request metrics of each operation and status, looked up once: the registry's own lookup hashes
+    /// every label on every call.
+    private let requestMetrics = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
+
+    private struct RequestKey: Hashable {
+        let operation: String
+        let status: Int
+    }
 
     /// Metrics in a registry of their own.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -49,9 +59,20 @@ public final class APIMetrics: Sendable {
 
     /// Records one served request. `operation` is the method and route template, never a concrete path.
     func recordRequest(operation: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: Self.requests, labels: [("operation", operation), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("operation", operation)], buckets: Self.durationBuckets)
-            .record(duration)
+        let key = RequestKey(operation: operation, status: status)
+        let metrics = requestMetrics.withLock { cache in
+            if let metrics = cache[key] { return metrics }
+            let metrics = (
+                count: registry.makeCounter(descriptor: Self.requests, labels: [("operation", operation), ("status", String(status))]),
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.requestDuration, labels: [("operation", operation)], buckets: Self.durationBuckets
+                )
+            )
+            cache[key] = metrics
+            return metrics
+        }
+        metrics.count.increment()
+        metrics.duration.record(duration)
     }
 
     /// Sets the pool gauges from a snapshot taken at scrape time.

@@ -28,7 +28,11 @@ public enum SightlineServer {
             metrics: metrics,
             organisations: OrganisationStore(pool: pool)
         )
-        try api.registerHandlers(on: RecordingTransport(router: router, table: routes))
+        // Compact JSON: the runtime's default pretty-prints, which costs bytes and time on every response.
+        try api.registerHandlers(
+            on: RecordingTransport(router: router, table: routes),
+            configuration: Configuration(jsonEncodingOptions: [.sortedKeys])
+        )
         return router
     }
 

@@ -3,12 +3,31 @@ import ArgumentParser
 import Foundation
 import LibPQ
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Storage
 
 /// The `sightline` command.
 @main
 struct Sightline: AsyncParsableCommand {
+    /// Runs Swift concurrency on NIO's event loops, so a request's handler and its socket share a thread
+    /// instead of hopping between two thread pools. It must happen before any task starts, hence here. Blocking
+    /// work (libpq) stays on the pool's own threads, never on these.
+    static func main() async {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         abstract: "Sightline: the coordination service for public-space CCTV across London.",
         subcommands: [Serve.self, Migrate.self],
