@@ -3,7 +3,7 @@
 # with PostGIS, and wrk for `make bench`. Runs apt-get as root, or through sudo for a normal user.
 set -euo pipefail
 
-packages=(libpq-dev libcurl4-openssl-dev postgresql-15 postgresql-15-postgis-3 pkg-config wrk)
+packages=(libpq-dev libcurl4-openssl-dev postgresql-15 postgresql-15-postgis-3 pkg-config wrk curl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

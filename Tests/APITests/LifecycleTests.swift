@@ -76,6 +76,41 @@ struct LifecycleTests {
         }
     }
 
+    @Test func theBinaryWaitsForADatabaseThatIsDownAtStartUp() async throws {
+        let cluster = try TemporaryCluster()
+        defer { cluster.destroy() }
+        let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 1)
+        try await Migrator(logger: TestDatabase.logger).migrate(pool)
+        await pool.close()
+        try cluster.stop()
+
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
+        let port = Int.random(in: 30_000..<40_000)
+        let server = try ChildProcess(binary, ["serve"], environment: ["SIGHTLINE_DATABASE_URL": cluster.url, "SIGHTLINE_HTTP_PORT": String(port)])
+        let client = CurlClient()
+        let base = "http://127.0.0.1:\(port)"
+        var health: CurlResponse?
+        for _ in 0..<100 where health == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            health = try? await client.execute(CurlRequest(url: base + "/healthz"))
+        }
+        #expect(health?.status == 200)
+        #expect(try await client.execute(CurlRequest(url: base + "/readyz")).status == 503)
+        #expect(try await client.execute(CurlRequest(url: base + "/v1/boroughs/E09000001")).status == 503)
+
+        try cluster.start()
+        var readiness = 0
+        for _ in 0..<100 where readiness != 200 {
+            try await Task.sleep(for: .milliseconds(200))
+            readiness = (try? await client.execute(CurlRequest(url: base + "/readyz")).status) ?? 0
+        }
+        #expect(readiness == 200)
+        #expect(try await client.execute(CurlRequest(url: base + "/v1/boroughs/E09000001")).status == 200)
+        client.shutdown()
+        kill(server.pid, SIGTERM)
+        #expect(try await server.exitStatus() == 0)
+    }
+
     @Test func theBinaryRefusesASchemaThatIsBehind() async throws {
         try await TestDatabase.withFresh(migrated: false) { _, url in
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
