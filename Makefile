@@ -1,4 +1,4 @@
-# Sightline: `make run` serves with demo data; `make test` runs every test against a real PostgreSQL.
+# Sightline: `make run` serves with demo keys; `make test` runs every test against a real PostgreSQL.
 # Both install what is missing and keep a private PostgreSQL cluster under .data/.
 
 RUN_PORT  ?= 54330
@@ -19,6 +19,7 @@ run: deps
 	swift build $(SWIFT_BUILD_FLAGS) && \
 	bin=$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/sightline && \
 	SIGHTLINE_DATABASE_URL="$$url" $$bin migrate && \
+	SIGHTLINE_DATABASE_URL="$$url" $$bin seed demo && \
 	echo "Database: $$url" && \
 	SIGHTLINE_DATABASE_URL="$$url" SIGHTLINE_LOG_FORMAT=$${SIGHTLINE_LOG_FORMAT:-text} exec $$bin serve
 

@@ -7,4 +7,6 @@ struct SightlineAPI: APIProtocol {
     let health: DatabaseHealth
     let metrics: APIMetrics
     let organisations: OrganisationStore
+    let apiKeys: APIKeyStore
+    let authenticator: Authenticator
 }

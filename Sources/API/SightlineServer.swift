@@ -9,7 +9,8 @@ import Storage
 /// Builds the HTTP application: the router, its middleware and the generated handlers.
 public enum SightlineServer {
     /// The router with every operation of `openapi.yaml` and the middleware every request passes through:
-    /// request id and logging, metrics, problem responses, the body limit.
+    /// request id and logging, metrics, problem responses, the body limit; then, per operation,
+    /// authentication and the role × operation table.
     public static func makeRouter(
         pool: PostgresPool,
         migrator: Migrator,
@@ -22,16 +23,21 @@ public enum SightlineServer {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ProblemMiddleware(routes: routes))
         router.add(middleware: BodyLimitMiddleware(maxBytes: maxBodyBytes))
+        let apiKeys = APIKeyStore(pool: pool)
+        let authenticator = Authenticator(store: apiKeys)
         let api = SightlineAPI(
             pool: pool,
             health: DatabaseHealth(pool: pool, migrator: migrator),
             metrics: metrics,
-            organisations: OrganisationStore(pool: pool)
+            organisations: OrganisationStore(pool: pool),
+            apiKeys: apiKeys,
+            authenticator: authenticator
         )
         // Compact JSON: the runtime's default pretty-prints, which costs bytes and time on every response.
         try api.registerHandlers(
             on: RecordingTransport(router: router, table: routes),
-            configuration: Configuration(jsonEncodingOptions: [.sortedKeys])
+            configuration: Configuration(jsonEncodingOptions: [.sortedKeys]),
+            middlewares: [AuthorisationMiddleware(authenticator: authenticator)]
         )
         return router
     }

@@ -40,6 +40,26 @@ public struct OrganisationStore: Sendable {
         }
     }
 
+    /// The organisation a person named on the command line: a borough's GSS code, an organisation id, an
+    /// organisation's exact name or a borough's name (any case); `nil` if none matches.
+    public func resolve(_ reference: String) async throws -> Organisation? {
+        if let code = GSSCode(reference) {
+            guard let borough = try await borough(gssCode: code) else { return nil }
+            return try await get(id: borough.organisationID)
+        }
+        if let id = UUID(uuidString: reference) { return try await get(id: id) }
+        return try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT o.id, o.kind, o.name, o.gss_code, o.created_at, o.updated_at
+                FROM organisations o LEFT JOIN boroughs b ON b.organisation_id = o.id
+                WHERE lower(o.name) = lower($1) OR lower(b.name) = lower($1)
+                """,
+                reference
+            ).first.map(Organisation.init(row:))
+        }
+    }
+
     /// One page of boroughs ordered by GSS code.
     public func listBoroughs(page: PageRequest) async throws -> Page<Borough> {
         let after = page.cursor?.key

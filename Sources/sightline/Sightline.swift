@@ -30,7 +30,7 @@ struct Sightline: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         abstract: "Sightline: the coordination service for public-space CCTV across London.",
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, Seed.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -137,24 +137,17 @@ struct Migrate: AsyncParsableCommand {
     var status = false
 
     func run() async throws {
-        let configuration = try settings.resolve()
-        let logger = Logger(label: "sightline")
-        let pool = try settings.makePool(configuration, logger: logger)
-        let migrator = try Migrator(logger: logger)
-        let outcome: Result<String, any Error>
-        do {
+        try await settings.withPool { pool in
+            let migrator = try Migrator(logger: Logger(label: "sightline"))
             if status {
                 let current = try await migrator.status(pool)
-                outcome = current == .current ? .success("schema: current") : .failure(CommandFailure(description: "schema: \(current.explanation)"))
+                guard current == .current else { throw CommandFailure(description: "schema: \(current.explanation)") }
+                try output("schema: current\n")
             } else {
                 let applied = try await migrator.migrate(pool)
-                outcome = .success(applied.isEmpty ? "schema already current" : "applied: \(applied.joined(separator: ", "))")
+                try output(applied.isEmpty ? "schema already current\n" : "applied: \(applied.joined(separator: ", "))\n")
             }
-        } catch {
-            outcome = .failure(error)
         }
-        await pool.close()
-        try FileHandle.standardOutput.write(contentsOf: Data("\(try outcome.get())\n".utf8))
     }
 }
 

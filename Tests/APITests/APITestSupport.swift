@@ -1,22 +1,64 @@
 import API
+import Domain
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
 import TestSupport
 
-/// Runs `body` against the real router over `pool`, in process.
+/// Runs `body` against the real router over `pool`, in process, with keys for every role of Westminster City
+/// Council and of the Metropolitan Police Service.
 func withApp(
     pool: PostgresPool,
     maxBodyBytes: Int = 1 << 20,
-    _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    seedKeys: Bool = true,
+    _ body: @Sendable (any TestClientProtocol, TestKeys) async throws -> Void
 ) async throws {
+    let keys = seedKeys ? try await TestKeys(pool: pool) : TestKeys()
     let router = try SightlineServer.makeRouter(
         pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes
     )
     let app = SightlineServer.makeApplication(router: router, host: "127.0.0.1", port: 0, logger: TestDatabase.logger)
-    try await app.test(.router, body)
+    try await app.test(.router) { client in try await body(client, keys) }
+}
+
+/// One key per role for a borough and a police force, made directly in the database.
+struct TestKeys: Sendable {
+    static let westminster = UUID(uuidString: "39f0efa5-39b0-171a-600e-9c488329159e")!
+    static let mps = UUID(uuidString: "714c89a3-07f6-77ba-9c60-c9093f4e6a7f")!
+
+    private let tokens: [String: String]
+    /// Any key that may read reference data.
+    var analyst: HTTPFields { self(.analyst) }
+
+    init(pool: PostgresPool) async throws {
+        let store = APIKeyStore(pool: pool)
+        var tokens: [String: String] = [:]
+        for organisation in [Self.westminster, Self.mps] {
+            for role in Role.allCases {
+                let (_, token) = try await store.create(
+                    organisationID: organisation, name: "test \(role.rawValue)", role: role, covertAccess: false, expiresAt: nil, createdBy: nil
+                )
+                tokens["\(organisation)/\(role.rawValue)"] = token.text
+            }
+        }
+        self.tokens = tokens
+    }
+
+    /// No keys: every token is well-formed but unknown (for a database that cannot be reached).
+    init() { tokens = [:] }
+
+    /// The whole key of `role` in `organisation`.
+    func token(_ role: Role, of organisation: UUID = TestKeys.westminster) -> String {
+        tokens["\(organisation)/\(role.rawValue)"] ?? "sl_live_unknown00000_" + String(repeating: "A", count: 43)
+    }
+
+    /// An Authorization header with the key of `role` in `organisation`.
+    func callAsFunction(_ role: Role, of organisation: UUID = TestKeys.westminster) -> HTTPFields {
+        [.authorization: "Bearer " + token(role, of: organisation)]
+    }
 }
 
 /// The fields of a problem document the tests look at.

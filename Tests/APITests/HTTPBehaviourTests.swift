@@ -13,18 +13,18 @@ import TestSupport
 struct HTTPBehaviourTests {
     @Test func healthReadinessMetricsAndTheContract() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
-                let health = try await client.execute(uri: "/healthz", method: .get)
+            try await withApp(pool: pool) { client, keys in
+                let health = try await client.execute(uri: "/healthz", method: .get, headers: keys.analyst)
                 #expect(health.status == .ok)
                 #expect(health.text.contains("\"ok\""))
 
-                let ready = try await client.execute(uri: "/readyz", method: .get)
+                let ready = try await client.execute(uri: "/readyz", method: .get, headers: keys.analyst)
                 #expect(ready.status == .ok)
                 #expect(ready.text.contains("\"ready\""))
 
-                _ = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get)
-                _ = try await client.execute(uri: "/nowhere", method: .get)
-                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                _ = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys.analyst)
+                _ = try await client.execute(uri: "/nowhere", method: .get, headers: keys.analyst)
+                let metrics = try await client.execute(uri: "/metrics", method: .get, headers: keys.analyst)
                 #expect(metrics.status == .ok)
                 #expect(metrics.text.contains(#"sightline_http_requests_total{operation="GET /v1/boroughs/{gss_code}",status="200"} 1"#))
                 #expect(metrics.text.contains(#"sightline_http_requests_total{operation="unmatched",status="404"} 1"#))
@@ -32,7 +32,7 @@ struct HTTPBehaviourTests {
                 #expect(metrics.text.contains(#"sightline_db_pool_connections{state="idle"}"#))
                 #expect(metrics.text.contains("sightline_db_pool_waiting 0"))
 
-                let contract = try await client.execute(uri: "/openapi.yaml", method: .get)
+                let contract = try await client.execute(uri: "/openapi.yaml", method: .get, headers: keys.analyst)
                 #expect(contract.status == .ok)
                 #expect(contract.text == (try String(contentsOf: repositoryRoot.appending(path: "openapi.yaml"), encoding: .utf8)))
             }
@@ -41,8 +41,8 @@ struct HTTPBehaviourTests {
 
     @Test func unknownRoutesAre404AndWrongMethodsAre405WithAllow() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
-                let missing = try await client.execute(uri: "/v2/cameras", method: .get)
+            try await withApp(pool: pool) { client, keys in
+                let missing = try await client.execute(uri: "/v2/cameras", method: .get, headers: keys.analyst)
                 #expect(missing.status == .notFound)
                 #expect(missing.headers[.contentType] == "application/problem+json")
                 #expect(try missing.decode(ProblemBody.self).type == "urn:sightline:problem:not-found")
@@ -61,7 +61,7 @@ struct HTTPBehaviourTests {
 
     @Test func oversizedBodiesAre413WhetherOrNotTheyDeclareALength() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool, maxBodyBytes: 1024) { client in
+            try await withApp(pool: pool, maxBodyBytes: 1024) { client, keys in
                 let big = ByteBuffer(repeating: UInt8(ascii: "x"), count: 4096)
                 let declared = try await client.execute(uri: "/v1/organisations", method: .post, headers: [.contentType: "application/json"], body: big)
                 #expect(declared.status == .contentTooLarge)
@@ -81,13 +81,13 @@ struct HTTPBehaviourTests {
 
     @Test func everyResponseCarriesARequestID() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
-                let ok = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get)
+            try await withApp(pool: pool) { client, keys in
+                let ok = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys.analyst)
                 let id = try #require(ok.headers[.requestID])
                 #expect(RequestIDMiddleware<BasicRequestContext>.acceptableID(id) == id)
                 #expect(id.count >= 32)
 
-                let failed = try await client.execute(uri: "/nowhere", method: .get)
+                let failed = try await client.execute(uri: "/nowhere", method: .get, headers: keys.analyst)
                 let failedID = try #require(failed.headers[.requestID])
                 #expect(try failed.decode(ProblemBody.self).request_id == failedID)
                 #expect(failedID != id)
@@ -106,13 +106,13 @@ struct HTTPBehaviourTests {
 
     @Test func unreachableDatabaseMeans503ButTheProcessIsAlive() async throws {
         let pool = try TestDatabase.makePool(url: "postgresql:///sightline?host=/nonexistent-socket-dir&port=1&user=sightline", maxConnections: 2)
-        try await withApp(pool: pool) { client in
-            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
-            let ready = try await client.execute(uri: "/readyz", method: .get)
+        try await withApp(pool: pool, seedKeys: false) { client, keys in
+            #expect(try await client.execute(uri: "/healthz", method: .get, headers: keys.analyst).status == .ok)
+            let ready = try await client.execute(uri: "/readyz", method: .get, headers: keys.analyst)
             #expect(ready.status == .serviceUnavailable)
             #expect(ready.text.contains("not_ready"))
             #expect(ready.text.contains("unreachable"))
-            let data = try await client.execute(uri: "/v1/boroughs", method: .get)
+            let data = try await client.execute(uri: "/v1/boroughs", method: .get, headers: keys.analyst)
             #expect(data.status == .serviceUnavailable)
             #expect(data.headers[.retryAfter] == "5")
             let problem = try data.decode(ProblemBody.self)
@@ -127,23 +127,23 @@ struct HTTPBehaviourTests {
         defer { cluster.destroy() }
         let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 2, acquireTimeout: .seconds(2))
         try await Migrator(logger: TestDatabase.logger).migrate(pool)
-        try await withApp(pool: pool) { client in
-            #expect(try await client.execute(uri: "/v1/boroughs/E09000033", method: .get).status == .ok)
+        try await withApp(pool: pool) { client, keys in
+            #expect(try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: keys.analyst).status == .ok)
             try cluster.stop()
-            let down = try await client.execute(uri: "/v1/boroughs/E09000033", method: .get)
+            let down = try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: keys.analyst)
             #expect(down.status == .serviceUnavailable)
-            #expect(try await client.execute(uri: "/readyz", method: .get).status == .serviceUnavailable)
+            #expect(try await client.execute(uri: "/readyz", method: .get, headers: keys.analyst).status == .serviceUnavailable)
             try cluster.start()
-            #expect(try await client.execute(uri: "/v1/boroughs/E09000033", method: .get).status == .ok)
-            #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: keys.analyst).status == .ok)
+            #expect(try await client.execute(uri: "/readyz", method: .get, headers: keys.analyst).status == .ok)
         }
         await pool.close()
     }
 
     @Test func readinessReportsASchemaThatIsBehind() async throws {
         try await TestDatabase.withFresh(migrated: false) { pool, _ in
-            try await withApp(pool: pool) { client in
-                let ready = try await client.execute(uri: "/readyz", method: .get)
+            try await withApp(pool: pool, seedKeys: false) { client, keys in
+                let ready = try await client.execute(uri: "/readyz", method: .get, headers: keys.analyst)
                 #expect(ready.status == .serviceUnavailable)
                 #expect(ready.text.contains("sightline migrate"))
             }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Hummingbird
 import LibCurl
@@ -6,8 +7,8 @@ import Logging
 import ServiceLifecycle
 import Storage
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @testable import API
 
@@ -53,7 +54,10 @@ struct LifecycleTests {
     }
 
     @Test func theBinaryServesAndExitsZeroOnSIGTERM() async throws {
-        try await TestDatabase.withFresh { _, url in
+        try await TestDatabase.withFresh { pool, url in
+            let key = try await APIKeyStore(pool: pool).create(
+                organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil
+            ).token.text
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
             let port = Int.random(in: 20_000..<30_000)
             let server = try ChildProcess(
@@ -67,7 +71,12 @@ struct LifecycleTests {
                 ready = try? await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/readyz"))
             }
             #expect(ready?.status == 200)
-            let borough = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/v1/boroughs/E09000001"))
+            let anonymous = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/v1/boroughs/E09000001"))
+            #expect(anonymous.status == 401)
+            #expect(anonymous.header("www-authenticate") == "Bearer realm=\"sightline\"")
+            let borough = try await client.execute(
+                CurlRequest(url: "http://127.0.0.1:\(port)/v1/boroughs/E09000001", headers: [CurlHeader("Authorization", "Bearer " + key)])
+            )
             #expect(borough.status == 200)
             #expect(borough.header("x-request-id") != nil)
             client.shutdown()
@@ -81,6 +90,10 @@ struct LifecycleTests {
         defer { cluster.destroy() }
         let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 1)
         try await Migrator(logger: TestDatabase.logger).migrate(pool)
+        let key = try await APIKeyStore(pool: pool).create(
+            organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil
+        ).token.text
+        let authorised = [CurlHeader("Authorization", "Bearer " + key)]
         await pool.close()
         try cluster.stop()
 
@@ -96,7 +109,7 @@ struct LifecycleTests {
         }
         #expect(health?.status == 200)
         #expect(try await client.execute(CurlRequest(url: base + "/readyz")).status == 503)
-        #expect(try await client.execute(CurlRequest(url: base + "/v1/boroughs/E09000001")).status == 503)
+        #expect(try await client.execute(CurlRequest(url: base + "/v1/boroughs/E09000001", headers: authorised)).status == 503)
 
         try cluster.start()
         var readiness = 0
@@ -105,7 +118,7 @@ struct LifecycleTests {
             readiness = (try? await client.execute(CurlRequest(url: base + "/readyz")).status) ?? 0
         }
         #expect(readiness == 200)
-        #expect(try await client.execute(CurlRequest(url: base + "/v1/boroughs/E09000001")).status == 200)
+        #expect(try await client.execute(CurlRequest(url: base + "/v1/boroughs/E09000001", headers: authorised)).status == 200)
         client.shutdown()
         kill(server.pid, SIGTERM)
         #expect(try await server.exitStatus() == 0)

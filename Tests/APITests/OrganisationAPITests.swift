@@ -14,13 +14,13 @@ struct OrganisationAPITests {
 
     @Test func pagesThroughAllThirtyThreeBoroughs() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
+            try await withApp(pool: pool) { client, keys in
                 var codes: [String] = []
                 var cursor: String?
                 var pages = 0
                 repeat {
                     let query = cursor.map { "&cursor=\($0)" } ?? ""
-                    let response = try await client.execute(uri: "/v1/boroughs?limit=10\(query)", method: .get)
+                    let response = try await client.execute(uri: "/v1/boroughs?limit=10\(query)", method: .get, headers: keys.analyst)
                     #expect(response.status == .ok)
                     let page = try response.decode(BoroughList.self)
                     codes += page.items.map(\.gss_code)
@@ -35,12 +35,12 @@ struct OrganisationAPITests {
 
     @Test func getsOneBoroughAndItsAuthority() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
-                let response = try await client.execute(uri: "/v1/boroughs/E09000007", method: .get)
+            try await withApp(pool: pool) { client, keys in
+                let response = try await client.execute(uri: "/v1/boroughs/E09000007", method: .get, headers: keys.analyst)
                 #expect(response.status == .ok)
                 let camden = try response.decode(Borough.self)
                 #expect(camden.name == "Camden")
-                let authority = try await client.execute(uri: "/v1/organisations/\(camden.organisation_id)", method: .get)
+                let authority = try await client.execute(uri: "/v1/organisations/\(camden.organisation_id)", method: .get, headers: keys.analyst)
                 #expect(authority.status == .ok)
                 #expect(try authority.decode(Organisation.self) == Organisation(
                     id: camden.organisation_id, kind: "borough", name: "London Borough of Camden", gss_code: "E09000007"
@@ -51,12 +51,12 @@ struct OrganisationAPITests {
 
     @Test func filtersOrganisationsByKind() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
-                let response = try await client.execute(uri: "/v1/organisations?kind=police", method: .get)
+            try await withApp(pool: pool) { client, keys in
+                let response = try await client.execute(uri: "/v1/organisations?kind=police", method: .get, headers: keys.analyst)
                 let page = try response.decode(OrganisationList.self)
                 #expect(page.items.map(\.name) == ["British Transport Police", "City of London Police", "Metropolitan Police Service"])
                 #expect(page.next_cursor == nil)
-                let bad = try await client.execute(uri: "/v1/organisations?kind=pirates", method: .get)
+                let bad = try await client.execute(uri: "/v1/organisations?kind=pirates", method: .get, headers: keys.analyst)
                 #expect(bad.status == .badRequest)
                 #expect(bad.headers[.contentType] == "application/problem+json")
             }
@@ -71,8 +71,8 @@ struct OrganisationAPITests {
     ])
     func unknownResourcesAre404Problems(path: String, _ what: String) async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
-                let response = try await client.execute(uri: path, method: .get)
+            try await withApp(pool: pool) { client, keys in
+                let response = try await client.execute(uri: path, method: .get, headers: keys.analyst)
                 #expect(response.status == .notFound, "\(what)")
                 let problem = try response.decode(ProblemBody.self)
                 #expect(problem.type == "urn:sightline:problem:not-found")
@@ -88,9 +88,9 @@ struct OrganisationAPITests {
     ])
     func invalidPagingIsA400NamingTheParameter(query: String, pointer: String) async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
+            try await withApp(pool: pool) { client, keys in
                 // The last cursor is a borough cursor, which does not fit the organisation list.
-                let response = try await client.execute(uri: "/v1/organisations?\(query)", method: .get)
+                let response = try await client.execute(uri: "/v1/organisations?\(query)", method: .get, headers: keys.analyst)
                 #expect(response.status == .badRequest)
                 let problem = try response.decode(ProblemBody.self)
                 #expect(problem.type == "urn:sightline:problem:validation")
@@ -101,8 +101,8 @@ struct OrganisationAPITests {
 
     @Test func aNonNumericLimitIsA400() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client in
-                let response = try await client.execute(uri: "/v1/boroughs?limit=ten", method: .get)
+            try await withApp(pool: pool) { client, keys in
+                let response = try await client.execute(uri: "/v1/boroughs?limit=ten", method: .get, headers: keys.analyst)
                 #expect(response.status == .badRequest)
                 let problem = try response.decode(ProblemBody.self)
                 #expect(problem.status == 400)

@@ -1,0 +1,123 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Logging
+import OpenAPIRuntime
+import Storage
+import Synchronization
+
+/// Checks presented API keys against the database, remembering each key for a few seconds so that a busy
+/// client costs one lookup per key per interval rather than one per request.
+///
+/// A revoked key keeps working on an instance for at most `cacheTTL` after revocation on another instance (the
+/// instance that revokes forgets it at once).
+final class Authenticator: Sendable {
+    private struct Entry {
+        let key: APIKey
+        let secretHash: [UInt8]
+        let fetchedAt: ContinuousClock.Instant
+        var touchedAt: ContinuousClock.Instant?
+    }
+
+    private let store: APIKeyStore
+    private let cacheTTL: Duration
+    private let cache = Mutex<[String: Entry]>([:])
+
+    init(store: APIKeyStore, cacheTTL: Duration = .seconds(5)) {
+        self.store = store
+        self.cacheTTL = cacheTTL
+    }
+
+    /// The principal for an `Authorization` header, or `Problem.unauthorized` — the same for every reason.
+    func authenticate(_ authorization: String?) async throws -> Principal {
+        guard let authorization, authorization.count < 200, authorization.lowercased().hasPrefix("bearer "),
+            let token = APIKeyToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        else { throw Problem.unauthorized }
+        let now = ContinuousClock.now
+        var entry = cache.withLock { cache in cache[token.prefix].flatMap { now - $0.fetchedAt < cacheTTL ? $0 : nil } }
+        if entry == nil {
+            guard let found = try await store.find(prefix: token.prefix) else { throw Problem.unauthorized }
+            entry = Entry(key: found.key, secretHash: found.secretHash, fetchedAt: now, touchedAt: nil)
+            cache.withLock { $0[token.prefix] = entry }
+        }
+        guard let entry, APIKeyStore.matches(token, storedHash: entry.secretHash), entry.key.isUsable(at: Date()) else {
+            throw Problem.unauthorized
+        }
+        try await recordUse(of: entry.key, prefix: token.prefix, now: now)
+        return Principal(
+            keyID: entry.key.id, keyPrefix: entry.key.prefix, organisationID: entry.key.organisationID, role: entry.key.role,
+            covertAccess: entry.key.covertAccess
+        )
+    }
+
+    /// Forgets a key at once, after it was revoked here.
+    func forget(prefix: String) {
+        _ = cache.withLock { $0.removeValue(forKey: prefix) }
+    }
+
+    /// Updates `last_used_at` at most once a minute per key from this instance.
+    private func recordUse(of key: APIKey, prefix: String, now: ContinuousClock.Instant) async throws {
+        let due = cache.withLock { cache -> Bool in
+            guard var entry = cache[prefix] else { return false }
+            if let touched = entry.touchedAt, now - touched < .seconds(60) { return false }
+            entry.touchedAt = now
+            cache[prefix] = entry
+            return true
+        }
+        if due { try await store.touch(id: key.id) }
+    }
+}
+
+/// Authenticates and authorises every operation by the role × operation table of `Permissions`, before the
+/// handler runs; the handler finds the caller in `Caller.current`.
+struct AuthorisationMiddleware: ServerMiddleware {
+    let authenticator: Authenticator
+
+    func intercept(
+        _ request: HTTPRequest,
+        body: HTTPBody?,
+        metadata: ServerRequestMetadata,
+        operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        switch Permissions.access(to: operationID) {
+        case .public:
+            return try await next(request, body, metadata)
+        case .roles(let roles):
+            let principal = try await authenticator.authenticate(request.headerFields[.authorization])
+            guard roles.contains(principal.role) else {
+                throw Problem.forbidden("A key with the role \(principal.role.rawValue) may not call \(operationID).")
+            }
+            return try await Caller.$current.withValue(principal) { try await next(request, body, metadata) }
+        case nil:
+            throw Problem.forbidden("No role may call \(operationID).")
+        }
+    }
+}
+
+/// The authenticated caller of the operation being handled.
+enum Caller {
+    @TaskLocal static var current: Principal?
+
+    /// The caller; only operations that need no key run without one, and they do not ask.
+    static func required() throws -> Principal {
+        guard let current else { throw Problem.unauthorized }
+        return current
+    }
+}
+
+extension Problem {
+    /// The one answer to every authentication failure, so that it reveals nothing about which keys exist.
+    static var unauthorized: Problem {
+        var headers = HTTPFields()
+        headers[.wwwAuthenticate] = "Bearer realm=\"sightline\""
+        return Problem(
+            status: .unauthorized, slug: "unauthorized", title: "Authentication required",
+            detail: "Send a valid API key as Authorization: Bearer <key>.", headers: headers
+        )
+    }
+
+    static func forbidden(_ detail: String) -> Problem {
+        Problem(status: .forbidden, slug: "forbidden", title: "Forbidden", detail: detail)
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Who may create, see and revoke which API keys.
+public enum APIKeyRules {
+    /// Checks that `caller` may create a key for `organisationID` with `role` and `covertAccess`, expiring at
+    /// `expiresAt` (checked against `now`), named `name`. Throws `Forbidden` or `ValidationError`.
+    public static func checkCreation(
+        by caller: Principal, organisationID: UUID, name: String, role: Role, covertAccess: Bool, expiresAt: Date?, now: Date
+    ) throws {
+        var problems: [FieldProblem] = []
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty || name.count > 200 { problems.append(.init(pointer: "/name", detail: "must be 1 to 200 characters")) }
+        if let expiresAt, expiresAt <= now { problems.append(.init(pointer: "/expires_at", detail: "must be in the future")) }
+        guard problems.isEmpty else { throw ValidationError(problems) }
+        guard caller.role == .admin || (caller.role == .partnerAdmin && organisationID == caller.organisationID) else {
+            throw Forbidden("A partner admin creates keys only for its own organisation.")
+        }
+        if role == .admin && caller.role != .admin { throw Forbidden("Only an admin creates admin keys.") }
+        if covertAccess && !(caller.role == .admin || caller.covertAccess) {
+            throw Forbidden("Only an admin or a key with covert access grants covert access.")
+        }
+    }
+
+    /// Whether `caller` may see (and so revoke) a key of `organisationID`. Others must not learn it exists.
+    public static func canSee(keyOf organisationID: UUID, caller: Principal) -> Bool {
+        caller.role == .admin || (caller.role == .partnerAdmin && caller.organisationID == organisationID)
+    }
+}
+
+/// The caller may know the object exists but may not do this to it (HTTP 403).
+public struct Forbidden: Error, Sendable, Hashable {
+    /// Why, in a sentence for the client.
+    public let reason: String
+
+    /// A refusal saying `reason`.
+    public init(_ reason: String) { self.reason = reason }
+}

@@ -1,0 +1,45 @@
+/// The role × operation table: which roles may call each operation of `openapi.yaml`, by operation id.
+///
+/// Every operation has an entry (a test compares this table with the contract); an operation missing here is
+/// refused to everyone. Object-level rules (which organisation's objects a caller may see or change) come on
+/// top of this, in the rules of each resource.
+public enum Permissions {
+    /// Who may call an operation.
+    public enum Access: Sendable, Hashable {
+        /// Anyone, without a key: liveness, readiness, metrics, the contract.
+        case `public`
+        /// Any authenticated key whose role is listed.
+        case roles(Set<Role>)
+    }
+
+    private static let everyone = Set(Role.allCases)
+
+    /// The table.
+    public static let table: [String: Access] = [
+        "getHealth": .public,
+        "getReadiness": .public,
+        "getMetrics": .public,
+        "getOpenAPIDocument": .public,
+        // Organisations and boroughs are reference data every partner needs.
+        "listOrganisations": .roles(everyone),
+        "getOrganisation": .roles(everyone),
+        "listBoroughs": .roles(everyone),
+        "getBorough": .roles(everyone),
+        // Keys: partner admins for their own organisation, admins for any.
+        "createAPIKey": .roles([.admin, .partnerAdmin]),
+        "listAPIKeys": .roles([.admin, .partnerAdmin]),
+        "revokeAPIKey": .roles([.admin, .partnerAdmin]),
+    ]
+
+    /// How `operationID` may be called; `nil` when the table has no entry, which refuses everyone.
+    public static func access(to operationID: String) -> Access? { table[operationID] }
+
+    /// Whether `role` may call `operationID`.
+    public static func allows(_ role: Role, _ operationID: String) -> Bool {
+        switch table[operationID] {
+        case .public: true
+        case .roles(let roles): roles.contains(role)
+        case nil: false
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Crypto
+import Domain
+import Foundation
+import LibPQ
+
+/// A stored API key, without its secret.
+public struct APIKey: Sendable, Hashable {
+    /// The key's id.
+    public var id: UUID
+    /// The organisation it belongs to.
+    public var organisationID: UUID
+    /// A name to recognise it by.
+    public var name: String
+    /// Its role.
+    public var role: Role
+    /// Whether it may see covert cameras.
+    public var covertAccess: Bool
+    /// The visible prefix.
+    public var prefix: String
+    /// When it was created.
+    public var createdAt: Date
+    /// When it stops working, if ever.
+    public var expiresAt: Date?
+    /// When it was revoked, if it was.
+    public var revokedAt: Date?
+    /// When it was last used, to the minute.
+    public var lastUsedAt: Date?
+
+    /// Whether the key may be used at `now`.
+    public func isUsable(at now: Date) -> Bool {
+        revokedAt == nil && (expiresAt.map { $0 > now } ?? true)
+    }
+}
+
+/// API keys: creation, lookup for authentication, listing and revocation.
+public struct APIKeyStore: Sendable {
+    private let pool: PostgresPool
+
+    /// A store over `pool`.
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// SHA-256 of a key's secret, as stored.
+    public static func hash(_ token: APIKeyToken) -> [UInt8] { Array(SHA256.hash(data: Data(token.secret.utf8))) }
+
+    /// Whether `token`'s secret hashes to `storedHash`, compared in constant time.
+    public static func matches(_ token: APIKeyToken, storedHash: [UInt8]) -> Bool {
+        let presented = hash(token)
+        guard presented.count == storedHash.count else { return false }
+        return zip(presented, storedHash).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// Creates a key and returns it with the one copy of its secret.
+    public func create(
+        organisationID: UUID, name: String, role: Role, covertAccess: Bool, expiresAt: Date?, createdBy: UUID?
+    ) async throws -> (key: APIKey, token: APIKeyToken) {
+        let token = APIKeyToken.generate()
+        let row = try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                INSERT INTO api_keys (organisation_id, name, role, covert_access, prefix, secret_hash, expires_at, created_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                RETURNING id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at
+                """,
+                organisationID, name, role.rawValue, covertAccess, token.prefix, Data(Self.hash(token)), expiresAt, createdBy
+            )[0]
+        }
+        return (try APIKey(row: row), token)
+    }
+
+    /// The key with `prefix` and its stored hash, or `nil`.
+    public func find(prefix: String) async throws -> (key: APIKey, secretHash: [UInt8])? {
+        try await pool.withConnection { connection in
+            guard let row = try await connection.query("SELECT id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at, secret_hash FROM api_keys WHERE prefix = $1", prefix).first
+            else { return nil }
+            return (try APIKey(row: row), Array(try row.decode(10, as: Data.self)))
+        }
+    }
+
+    /// One page of keys, newest first: one organisation's, or every organisation's when `organisationID` is nil.
+    public func list(organisationID: UUID?, page: PageRequest) async throws -> Page<APIKey> {
+        // The cursor is the last key's creation time in whole microseconds (exact, unlike a float) and its id.
+        var after: (microseconds: Int, id: UUID)?
+        if let key = page.cursor?.key {
+            guard key.count == 2, let microseconds = Int(key[0]), let id = UUID(uuidString: key[1]) else {
+                throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
+            }
+            after = (microseconds, id)
+        }
+        let rows = try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at
+                FROM api_keys
+                WHERE ($1::uuid IS NULL OR organisation_id = $1)
+                  AND ($2::bigint IS NULL OR (created_at, id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::uuid))
+                ORDER BY created_at DESC, id DESC
+                LIMIT $4
+                """,
+                organisationID, after?.microseconds, after?.id, page.limit + 1
+            )
+        }
+        return Page(fetched: try rows.map(APIKey.init(row:)), limit: page.limit) {
+            [String(Int(($0.createdAt.timeIntervalSince1970 * 1_000_000).rounded())), $0.id.uuidString]
+        }
+    }
+
+    /// The key with `id`, or `nil`.
+    public func get(id: UUID) async throws -> APIKey? {
+        try await pool.withConnection { connection in
+            try await connection.query("SELECT id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at FROM api_keys WHERE id = $1", id).first.map(APIKey.init(row:))
+        }
+    }
+
+    /// Revokes the key (if it is not revoked already) and returns it; `nil` if there is no such key.
+    public func revoke(id: UUID) async throws -> APIKey? {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at", id
+            ).first.map(APIKey.init(row:))
+        }
+    }
+
+    /// Revokes the key with `prefix`; `nil` if there is no such key.
+    public func revoke(prefix: String) async throws -> APIKey? {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE prefix = $1 RETURNING id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at", prefix
+            ).first.map(APIKey.init(row:))
+        }
+    }
+
+    /// Records that the key was used, at most once a minute per key, so authentication does not write on
+    /// every request.
+    public func touch(id: UUID) async throws {
+        try await pool.withConnection { connection in
+            try await connection.query(
+                "UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+                id
+            )
+        }
+    }
+}
+
+extension APIKey {
+    init(row: PostgresRow) throws {
+        let role: String = try row.decode(3)
+        guard let parsed = Role(rawValue: role) else { throw StoredValueError(column: "api_keys.role") }
+        self.init(
+            id: try row.decode(0), organisationID: try row.decode(1), name: try row.decode(2), role: parsed,
+            covertAccess: try row.decode(4), prefix: try row.decode(5), createdAt: try row.decode(6), expiresAt: try row.decode(7),
+            revokedAt: try row.decode(8), lastUsedAt: try row.decode(9)
+        )
+    }
+}

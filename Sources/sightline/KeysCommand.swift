@@ -1,0 +1,170 @@
+import ArgumentParser
+import Domain
+import Foundation
+import LibPQ
+import Logging
+import Storage
+
+/// `sightline keys`: create, list and revoke API keys from the command line (the first admin key comes from here).
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and revoke API keys.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print it once.")
+
+        @OptionGroup var settings: SettingsOptions
+        @Option(help: "The organisation: a borough's GSS code, an organisation id, or its exact name.") var org: String
+        @Option(help: "One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String
+        @Flag(help: "Let the key see covert cameras.") var covert = false
+        @Option(help: "A name to recognise the key by.") var name: String?
+        @Option(name: .customLong("expires-in"), help: "Lifetime such as 90d, 12h or 30m; never expires if absent.") var expiresIn: String?
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else {
+                throw CommandFailure(description: "--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var expiresAt: Date?
+            if let expiresIn {
+                guard let seconds = Self.seconds(expiresIn) else { throw CommandFailure(description: "--expires-in must look like 90d, 12h or 30m") }
+                expiresAt = Date().addingTimeInterval(seconds)
+            }
+            try await settings.withPool { pool in
+                guard let organisation = try await OrganisationStore(pool: pool).resolve(org) else {
+                    throw CommandFailure(description: "no organisation matches \"\(org)\"")
+                }
+                let (key, token) = try await APIKeyStore(pool: pool).create(
+                    organisationID: organisation.id, name: name ?? "\(role.rawValue) key", role: role, covertAccess: covert,
+                    expiresAt: expiresAt, createdBy: nil
+                )
+                try output("\(token.text)\n")
+                try output("  \(key.role.rawValue) key \"\(key.name)\" for \(organisation.name); shown once, store it now.\n", to: .standardError)
+            }
+        }
+
+        static func seconds(_ text: String) -> TimeInterval? {
+            guard let unit = text.last, let number = Double(text.dropLast()), number > 0 else { return nil }
+            switch unit {
+            case "d": return number * 86_400
+            case "h": return number * 3_600
+            case "m": return number * 60
+            default: return nil
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
+
+        @OptionGroup var settings: SettingsOptions
+        @Option(help: "Only this organisation's keys (GSS code, id or name).") var org: String?
+
+        func run() async throws {
+            try await settings.withPool { pool in
+                var organisationID: UUID?
+                if let org {
+                    guard let organisation = try await OrganisationStore(pool: pool).resolve(org) else {
+                        throw CommandFailure(description: "no organisation matches \"\(org)\"")
+                    }
+                    organisationID = organisation.id
+                }
+                let store = APIKeyStore(pool: pool)
+                var cursor: String?
+                var lines = ["prefix        role              covert  state     name"]
+                repeat {
+                    let page = try await store.list(organisationID: organisationID, page: PageRequest(limit: 500, cursor: cursor))
+                    for key in page.items {
+                        let state = key.revokedAt != nil ? "revoked" : key.isUsable(at: Date()) ? "active" : "expired"
+                        lines.append(
+                            key.prefix.padding(toLength: 14, withPad: " ", startingAt: 0)
+                                + key.role.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+                                + (key.covertAccess ? "yes" : "no").padding(toLength: 8, withPad: " ", startingAt: 0)
+                                + state.padding(toLength: 10, withPad: " ", startingAt: 0) + key.name
+                        )
+                    }
+                    cursor = page.nextCursor?.encoded
+                } while cursor != nil
+                try output(lines.joined(separator: "\n") + "\n")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by its prefix.")
+
+        @OptionGroup var settings: SettingsOptions
+        @Argument(help: "The key's prefix (the 12 characters after sl_live_).") var prefix: String
+
+        func run() async throws {
+            try await settings.withPool { pool in
+                guard let key = try await APIKeyStore(pool: pool).revoke(prefix: prefix) else {
+                    throw CommandFailure(description: "no key has the prefix \"\(prefix)\"")
+                }
+                try output("revoked \(key.prefix) (\(key.role.rawValue), \"\(key.name)\")\n")
+            }
+        }
+    }
+}
+
+/// `sightline seed demo`: demonstration keys for `make run`.
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load demonstration data.", subcommands: [Demo.self])
+
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create one key per role for Westminster, the MPS and MOPAC, revoking the previous demo keys, and print them."
+        )
+
+        @OptionGroup var settings: SettingsOptions
+
+        func run() async throws {
+            try await settings.withPool { pool in
+                let organisations = OrganisationStore(pool: pool)
+                let keys = APIKeyStore(pool: pool)
+                var lines: [String] = []
+                for reference in ["E09000033", "Metropolitan Police Service", "Mayor's Office for Policing and Crime"] {
+                    guard let organisation = try await organisations.resolve(reference) else {
+                        throw CommandFailure(description: "reference organisation \(reference) is missing: run sightline migrate")
+                    }
+                    // Demo keys are named "demo: <role>"; each run replaces the last run's.
+                    let existing = try await keys.list(organisationID: organisation.id, page: PageRequest(limit: 500, cursor: nil))
+                    for key in existing.items where key.name.hasPrefix("demo: ") && key.revokedAt == nil {
+                        _ = try await keys.revoke(id: key.id)
+                    }
+                    for role in Role.allCases {
+                        let covert = organisation.kind == .police && role == .requester
+                        let (_, token) = try await keys.create(
+                            organisationID: organisation.id, name: "demo: \(role.rawValue)", role: role, covertAccess: covert,
+                            expiresAt: nil, createdBy: nil
+                        )
+                        let label = "\(organisation.name) \(role.rawValue)\(covert ? " (covert access)" : "")"
+                        lines.append(label.padding(toLength: 62, withPad: " ", startingAt: 0) + token.text)
+                    }
+                }
+                try output("Demo API keys (new each run; send as Authorization: Bearer <key>):\n" + lines.joined(separator: "\n") + "\n")
+            }
+        }
+    }
+}
+
+/// Writes `text` to standard output (or error).
+func output(_ text: String, to handle: FileHandle = .standardOutput) throws {
+    try handle.write(contentsOf: Data(text.utf8))
+}
+
+extension SettingsOptions {
+    /// Runs `body` with a pool on the configured database and closes the pool afterwards.
+    func withPool(_ body: (PostgresPool) async throws -> Void) async throws {
+        let configuration = try resolve()
+        let pool = try makePool(configuration, logger: Logger(label: "sightline"))
+        do {
+            try await body(pool)
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+}

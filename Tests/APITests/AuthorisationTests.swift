@@ -1,0 +1,221 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LibPQ
+import Storage
+import Testing
+import TestSupport
+
+@Suite("API: authentication and the role × operation table")
+struct AuthorisationTests {
+    /// A request that reaches each operation; bodies are valid so that only authorisation can refuse them.
+    static let requests: [String: (method: HTTPRequest.Method, path: String, body: String?)] = [
+        "getHealth": (.get, "/healthz", nil),
+        "getReadiness": (.get, "/readyz", nil),
+        "getMetrics": (.get, "/metrics", nil),
+        "getOpenAPIDocument": (.get, "/openapi.yaml", nil),
+        "listOrganisations": (.get, "/v1/organisations", nil),
+        "getOrganisation": (.get, "/v1/organisations/714c89a3-07f6-77ba-9c60-c9093f4e6a7f", nil),
+        "listBoroughs": (.get, "/v1/boroughs", nil),
+        "getBorough": (.get, "/v1/boroughs/E09000033", nil),
+        "createAPIKey": (.post, "/v1/api-keys", #"{"name": "table test", "role": "analyst"}"#),
+        "listAPIKeys": (.get, "/v1/api-keys", nil),
+        "revokeAPIKey": (.post, "/v1/api-keys/00000000-0000-4000-8000-000000000000/revoke", nil),
+    ]
+
+    @Test func everyOperationInTheContractHasAnEntryInTheTableAndARequestHere() throws {
+        let contract = try String(contentsOf: repositoryRoot.appending(path: "openapi.yaml"), encoding: .utf8)
+        let operations = Set(contract.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return trimmed.hasPrefix("operationId:") ? String(trimmed.dropFirst("operationId:".count)).trimmingCharacters(in: .whitespaces) : nil
+        })
+        #expect(operations.count >= 11)
+        #expect(Set(Permissions.table.keys) == operations)
+        #expect(Set(Self.requests.keys) == operations)
+    }
+
+    @Test func eachRoleReachesExactlyTheOperationsItsRowAllows() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client, keys in
+                for (operation, request) in Self.requests.sorted(by: { $0.key < $1.key }) {
+                    for role in Role.allCases {
+                        let response = try await client.execute(
+                            uri: request.path, method: request.method,
+                            headers: keys(role).merging([.contentType: "application/json"]),
+                            body: request.body.map { ByteBuffer(string: $0) }
+                        )
+                        if Permissions.allows(role, operation) {
+                            #expect(response.status != .forbidden && response.status != .unauthorized, "\(role) \(operation): \(response.status)")
+                        } else {
+                            #expect(response.status == .forbidden, "\(role) \(operation): \(response.status)")
+                            #expect(try response.decode(ProblemBody.self).type == "urn:sightline:problem:forbidden")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func everyBadKeyGetsTheSame401() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            let store = APIKeyStore(pool: pool)
+            let revoked = try await store.create(organisationID: TestKeys.mps, name: "r", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil)
+            _ = try await store.revoke(id: revoked.key.id)
+            let expiring = try await store.create(
+                organisationID: TestKeys.mps, name: "e", role: .requester, covertAccess: false, expiresAt: Date(timeIntervalSinceNow: 0.5), createdBy: nil
+            )
+            try await Task.sleep(for: .milliseconds(700))
+            try await withApp(pool: pool) { client, keys in
+                let valid = keys.token(.requester, of: TestKeys.mps)
+                let wrongSecret = String(valid.dropLast(4)) + (valid.hasSuffix("AAAA") ? "BBBB" : "AAAA")
+                let unknown = "sl_live_zzzzzzzzzzzz_" + String(valid.suffix(43))
+                let attempts: [(String, String?)] = [
+                    ("missing", nil), ("not bearer", "Basic dXNlcjpwYXNz"), ("malformed", "Bearer not-a-key"), ("empty bearer", "Bearer "),
+                    ("unknown prefix", "Bearer " + unknown), ("wrong secret", "Bearer " + wrongSecret), ("revoked", "Bearer " + revoked.token.text),
+                    ("expired", "Bearer " + expiring.token.text), ("injection", "Bearer sl_live_' OR 1=1 --"),
+                ]
+                var bodies: Set<String> = []
+                for (what, header) in attempts {
+                    let response = try await client.execute(
+                        uri: "/v1/boroughs/E09000033", method: .get, headers: header.map { [.authorization: $0] } ?? [:]
+                    )
+                    #expect(response.status == .unauthorized, "\(what)")
+                    #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"sightline\"")
+                    var object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                    object["request_id"] = nil
+                    bodies.insert(String(decoding: try JSONSerialization.data(withJSONObject: object, options: .sortedKeys), as: UTF8.self))
+                }
+                #expect(bodies.count == 1)
+                let ok = try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: [.authorization: "Bearer " + valid])
+                #expect(ok.status == .ok)
+            }
+        }
+    }
+
+    struct CreatedKey: Decodable { let id: String; let key: String; let prefix: String; let organisation_id: String; let role: String }
+    struct KeyList: Decodable { let items: [ListedKey]; let next_cursor: String? }
+    struct ListedKey: Decodable { let id: String; let prefix: String; let organisation_id: String; let revoked_at: String?; let last_used_at: String? }
+
+    @Test func partnerAdminsManageTheirOwnOrganisationsKeys() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client, keys in
+                let partner = keys(.partnerAdmin, of: TestKeys.westminster).merging([.contentType: "application/json"])
+                let created = try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: partner,
+                    body: ByteBuffer(string: #"{"name": "CCTV desk 2 '; DROP TABLE api_keys; --", "role": "operator"}"#)
+                )
+                #expect(created.status == .created)
+                let key = try created.decode(CreatedKey.self)
+                #expect(key.organisation_id == TestKeys.westminster.uuidString.lowercased())
+                #expect(key.key.contains(key.prefix))
+
+                // The new key works at once, and its use is recorded.
+                let used = try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: [.authorization: "Bearer " + key.key])
+                #expect(used.status == .ok)
+
+                let list = try await client.execute(uri: "/v1/api-keys?limit=500", method: .get, headers: partner)
+                let listed = try list.decode(KeyList.self)
+                #expect(listed.items.allSatisfy { $0.organisation_id == TestKeys.westminster.uuidString.lowercased() })
+                #expect(listed.items.first { $0.id == key.id }?.last_used_at != nil)
+                #expect(!list.text.contains(String(key.key.suffix(43))))
+                #expect(!list.text.contains("secret"))
+
+                // Another organisation's keys are invisible; creating for it, or an admin key, is refused.
+                let mpsKey = try await APIKeyStore(pool: pool).list(organisationID: TestKeys.mps, page: PageRequest(limit: 1, cursor: nil)).items[0]
+                let foreign = try await client.execute(uri: "/v1/api-keys/\(mpsKey.id.uuidString)/revoke", method: .post, headers: partner)
+                #expect(foreign.status == .notFound)
+                let missing = try await client.execute(uri: "/v1/api-keys/\(UUID().uuidString)/revoke", method: .post, headers: partner)
+                #expect(try foreign.decode(ProblemBody.self).detail == (try missing.decode(ProblemBody.self)).detail)
+                let crossOrg = try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: partner,
+                    body: ByteBuffer(string: #"{"name": "x", "role": "operator", "organisation_id": "\#(TestKeys.mps.uuidString)"}"#)
+                )
+                #expect(crossOrg.status == .forbidden)
+                let escalate = try await client.execute(uri: "/v1/api-keys", method: .post, headers: partner, body: ByteBuffer(string: #"{"name": "x", "role": "admin"}"#))
+                #expect(escalate.status == .forbidden)
+                let peek = try await client.execute(uri: "/v1/api-keys?organisation_id=\(TestKeys.mps.uuidString)", method: .get, headers: partner)
+                #expect(peek.status == .forbidden)
+
+                // Revocation takes effect at once.
+                let revoked = try await client.execute(uri: "/v1/api-keys/\(key.id)/revoke", method: .post, headers: partner)
+                #expect(revoked.status == .ok)
+                let after = try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: [.authorization: "Bearer " + key.key])
+                #expect(after.status == .unauthorized)
+
+                // The stored name is exactly what was sent.
+                let stored = try await APIKeyStore(pool: pool).get(id: UUID(uuidString: key.id)!)
+                #expect(stored?.name == "CCTV desk 2 '; DROP TABLE api_keys; --")
+            }
+        }
+    }
+
+    @Test func adminsManageAnyOrganisationsKeys() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client, keys in
+                let admin = keys(.admin).merging([.contentType: "application/json"])
+                let created = try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: admin,
+                    body: ByteBuffer(string: #"{"name": "BTP investigator", "role": "requester", "covert_access": true, "organisation_id": "e8d16a0b-eff5-b6b7-c5a2-b3e045ee70ef"}"#)
+                )
+                #expect(created.status == .created)
+                let all = try await client.execute(uri: "/v1/api-keys?limit=500", method: .get, headers: admin)
+                let orgs = Set(try all.decode(KeyList.self).items.map(\.organisation_id))
+                #expect(orgs.count == 3)
+                let paged = try await client.execute(uri: "/v1/api-keys?limit=5", method: .get, headers: admin)
+                let first = try paged.decode(KeyList.self)
+                let cursor = try #require(first.next_cursor)
+                let second = try await client.execute(uri: "/v1/api-keys?limit=5&cursor=\(cursor)", method: .get, headers: admin)
+                #expect(Set(first.items.map(\.id)).isDisjoint(with: Set(try second.decode(KeyList.self).items.map(\.id))))
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"role": "analyst"}"#, "/name"), (#"{"name": "x"}"#, "/role"), (#"{"name": "x", "role": "emperor"}"#, "/role"),
+        (#"{"name": "", "role": "analyst"}"#, "/name"), (#"{"name": "x", "role": "analyst", "expires_at": "2001-01-01T00:00:00Z"}"#, "/expires_at"),
+        (#"{"name": "x", "role": "analyst", "organisation_id": "nope"}"#, "/organisation_id"),
+        (#"{"name": "x", "role": "analyst", "organisation_id": "00000000-0000-4000-8000-000000000000"}"#, "/organisation_id"),
+    ])
+    func invalidKeyRequestsAre400sNamingTheField(body: String, pointer: String) async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client, keys in
+                let response = try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "application/json"]), body: ByteBuffer(string: body)
+                )
+                #expect(response.status == .badRequest, "\(body)")
+                let problem = try response.decode(ProblemBody.self)
+                #expect(problem.errors?.map(\.pointer).contains(pointer) == true, "\(body): \(String(describing: problem.errors))")
+                let count: Int = try await pool.withConnection { try await $0.query("SELECT count(*) FROM api_keys WHERE name = 'x' OR name = ''")[0].decode(0) }
+                #expect(count == 0)
+            }
+        }
+    }
+
+    @Test func malformedJSONAndWrongContentTypesAreClientErrors() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client, keys in
+                let broken = try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "application/json"]), body: ByteBuffer(string: "{nope")
+                )
+                #expect(broken.status == .badRequest)
+                #expect(try broken.decode(ProblemBody.self).type == "urn:sightline:problem:malformed-request")
+                let text = try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "text/plain"]), body: ByteBuffer(string: "hello")
+                )
+                #expect(text.status == .unsupportedMediaType)
+                #expect(try text.decode(ProblemBody.self).type == "urn:sightline:problem:unsupported-media-type")
+            }
+        }
+    }
+}
+
+extension HTTPFields {
+    /// These fields with `other`'s added.
+    func merging(_ other: HTTPFields) -> HTTPFields {
+        var merged = self
+        for field in other { merged.append(field) }
+        return merged
+    }
+}

@@ -1,0 +1,67 @@
+import Domain
+import Foundation
+import Testing
+
+@Suite("Domain: API key format and key rules")
+struct APIKeyTokenTests {
+    @Test func generatedKeysParseBackAndDiffer() throws {
+        let first = APIKeyToken.generate()
+        let second = APIKeyToken.generate()
+        #expect(first.text.hasPrefix("sl_live_"))
+        #expect(first.text.count == 8 + 12 + 1 + 43)
+        #expect(APIKeyToken(first.text) == first)
+        #expect(first.prefix != second.prefix && first.secret != second.secret)
+    }
+
+    @Test(arguments: [
+        "", "sl_live_", "Bearer sl_live_abc", "sl_test_abcdefghijkl_" + String(repeating: "A", count: 43),
+        "sl_live_ABCDEFGHIJKL_" + String(repeating: "A", count: 43), "sl_live_abcdefghijkl_" + String(repeating: "A", count: 42),
+        "sl_live_abcdefghijkl_" + String(repeating: "A", count: 42) + "=", "sl_live_abcdefghijkl-" + String(repeating: "A", count: 43),
+        "sl_live_abcdefghijkl_" + String(repeating: "A", count: 42) + "'",
+    ])
+    func rejectsAnythingNotOfTheForm(text: String) {
+        #expect(APIKeyToken(text) == nil)
+    }
+
+    private func principal(_ role: Role, _ organisation: UUID, covert: Bool = false) -> Principal {
+        Principal(keyID: UUID(), keyPrefix: "abcdefghijkl", organisationID: organisation, role: role, covertAccess: covert)
+    }
+
+    @Test func partnerAdminsCreateKeysForTheirOwnOrganisationOnly() throws {
+        let own = UUID()
+        let other = UUID()
+        let partner = principal(.partnerAdmin, own)
+        try APIKeyRules.checkCreation(by: partner, organisationID: own, name: "desk", role: .operator, covertAccess: false, expiresAt: nil, now: Date())
+        #expect(throws: Forbidden.self) {
+            try APIKeyRules.checkCreation(by: partner, organisationID: other, name: "desk", role: .operator, covertAccess: false, expiresAt: nil, now: Date())
+        }
+        #expect(throws: Forbidden.self) {
+            try APIKeyRules.checkCreation(by: partner, organisationID: own, name: "desk", role: .admin, covertAccess: false, expiresAt: nil, now: Date())
+        }
+        #expect(throws: Forbidden.self) {
+            try APIKeyRules.checkCreation(by: partner, organisationID: own, name: "desk", role: .requester, covertAccess: true, expiresAt: nil, now: Date())
+        }
+        try APIKeyRules.checkCreation(
+            by: principal(.partnerAdmin, own, covert: true), organisationID: own, name: "desk", role: .requester, covertAccess: true,
+            expiresAt: nil, now: Date()
+        )
+        try APIKeyRules.checkCreation(
+            by: principal(.admin, own), organisationID: other, name: "root", role: .admin, covertAccess: true, expiresAt: nil, now: Date()
+        )
+        for role in Role.allCases where role != .admin && role != .partnerAdmin {
+            #expect(throws: Forbidden.self) {
+                try APIKeyRules.checkCreation(by: principal(role, own), organisationID: own, name: "x", role: .analyst, covertAccess: false, expiresAt: nil, now: Date())
+            }
+        }
+    }
+
+    @Test func namesAndExpiryAreValidated() {
+        let admin = principal(.admin, UUID())
+        let error = #expect(throws: ValidationError.self) {
+            try APIKeyRules.checkCreation(
+                by: admin, organisationID: UUID(), name: "  ", role: .analyst, covertAccess: false, expiresAt: Date(timeIntervalSinceNow: -1), now: Date()
+            )
+        }
+        #expect(error?.problems.map(\.pointer) == ["/name", "/expires_at"])
+    }
+}
