@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: performance figures, each beside a baseline measured in the same run on this machine.
 #
-#   GET /v1/boroughs/{gss_code} through HTTP (wrk, 64 connections, release build, DB pool of N connections)
+#   GET /v1/boroughs/{gss_code} through HTTP with an API key (wrk, 64 connections, release build, DB pool of N)
 #   beside pgbench running the same SELECT over N connections (extended protocol, as the server uses).
 #   Target: HTTP throughput at least half of pgbench's. Also reports latency and the server's resident memory.
 #
@@ -22,11 +22,13 @@ echo "Building the release binary…"
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)/sightline
 SIGHTLINE_DATABASE_URL="$url" "$bin" migrate >/dev/null
+# Every /v1 call needs a key: a requester of the MPS, as an investigator's system would use.
+key=$(SIGHTLINE_DATABASE_URL="$url" "$bin" keys create --org "Metropolitan Police Service" --role requester --name "bench" 2>/dev/null)
 
 SIGHTLINE_DATABASE_URL="$url" SIGHTLINE_HTTP_PORT=$http_port SIGHTLINE_LOG_LEVEL=warning \
     SIGHTLINE_DB_POOL_SIZE=$db_connections "$bin" serve >"$root/.data/bench/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; SIGHTLINE_DATABASE_URL="$url" "$bin" keys revoke "${key:8:12}" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null && break
     sleep 0.1
@@ -38,11 +40,11 @@ script="$root/.data/bench/select.sql"
 echo "$sql" >"$script"
 
 echo "Warming up…"
-wrk -t2 -c"$http_connections" -d3s "$target" >/dev/null
+wrk -t2 -c"$http_connections" -d3s -H "Authorization: Bearer $key" "$target" >/dev/null
 "$pg_bin/pgbench" -n -M extended -c "$db_connections" -j 2 -T 3 -f "$script" "$url" >/dev/null 2>&1
 
 echo "Measuring for ${seconds}s each…"
-wrk_out=$(wrk -t2 -c"$http_connections" -d"${seconds}s" --latency "$target")
+wrk_out=$(wrk -t2 -c"$http_connections" -d"${seconds}s" --latency -H "Authorization: Bearer $key" "$target")
 rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
 hwm_kib=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 pgbench_out=$("$pg_bin/pgbench" -n -M extended -c "$db_connections" -j 2 -T "$seconds" -f "$script" "$url" 2>&1)
