@@ -25,7 +25,9 @@ SIGHTLINE_DATABASE_URL="$url" "$bin" migrate >/dev/null
 # Every /v1 call needs a key: a requester of the MPS, as an investigator's system would use.
 key=$(SIGHTLINE_DATABASE_URL="$url" "$bin" keys create --org "Metropolitan Police Service" --role requester --name "bench" 2>/dev/null)
 
+# The rate limiter runs but is set wide open: this measures its cost, not its refusals.
 SIGHTLINE_DATABASE_URL="$url" SIGHTLINE_HTTP_PORT=$http_port SIGHTLINE_LOG_LEVEL=warning \
+    SIGHTLINE_RATE_LIMIT_PER_SECOND=1000000 SIGHTLINE_RATE_LIMIT_BURST=1000000 \
     SIGHTLINE_DB_POOL_SIZE=$db_connections "$bin" serve >"$root/.data/bench/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; SIGHTLINE_DATABASE_URL="$url" "$bin" keys revoke "${key:8:12}" >/dev/null 2>&1 || true' EXIT

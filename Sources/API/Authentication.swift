@@ -68,10 +68,11 @@ final class Authenticator: Sendable {
     }
 }
 
-/// Authenticates and authorises every operation by the role × operation table of `Permissions`, before the
-/// handler runs; the handler finds the caller in `Caller.current`.
+/// Authenticates, rate-limits and authorises every operation (by the role × operation table of
+/// `Permissions`) before the handler runs; the handler finds the caller in `Caller.current`.
 struct AuthorisationMiddleware: ServerMiddleware {
     let authenticator: Authenticator
+    let rateLimiter: RateLimiter
 
     func intercept(
         _ request: HTTPRequest,
@@ -85,10 +86,14 @@ struct AuthorisationMiddleware: ServerMiddleware {
             return try await next(request, body, metadata)
         case .roles(let roles):
             let principal = try await authenticator.authenticate(request.headerFields[.authorization])
+            let (allowed, limitHeaders) = rateLimiter.admit(principal.keyID)
+            guard allowed else { throw Problem.tooManyRequests(headers: limitHeaders) }
             guard roles.contains(principal.role) else {
                 throw Problem.forbidden("A key with the role \(principal.role.rawValue) may not call \(operationID).")
             }
-            return try await Caller.$current.withValue(principal) { try await next(request, body, metadata) }
+            var (response, responseBody) = try await Caller.$current.withValue(principal) { try await next(request, body, metadata) }
+            response.headerFields.append(contentsOf: limitHeaders)
+            return (response, responseBody)
         case nil:
             throw Problem.forbidden("No role may call \(operationID).")
         }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Logging
 
@@ -20,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var databaseAcquireTimeout: Duration
     /// The largest JSON request body accepted.
     public var maxBodyBytes: Int
+    /// Each API key's allowance on this instance.
+    public var rateLimit: RateLimitPolicy
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -56,6 +59,8 @@ public struct ServerConfiguration: Sendable {
         Setting(name: "DB_POOL_SIZE", defaultValue: "10", isSecret: false, summary: "most database connections open at once (1–200)"),
         Setting(name: "DB_ACQUIRE_TIMEOUT", defaultValue: "5", isSecret: false, summary: "seconds a request waits for a database connection"),
         Setting(name: "MAX_BODY_BYTES", defaultValue: "1048576", isSecret: false, summary: "largest JSON request body accepted, in bytes"),
+        Setting(name: "RATE_LIMIT_PER_SECOND", defaultValue: "50", isSecret: false, summary: "requests per second each API key may sustain"),
+        Setting(name: "RATE_LIMIT_BURST", defaultValue: "200", isSecret: false, summary: "requests each API key may make at once"),
     ]
 
     /// Resolves and validates every setting.
@@ -110,6 +115,10 @@ public struct ServerConfiguration: Sendable {
         databasePoolSize = integer("DB_POOL_SIZE", in: 1...200, "a whole number")
         databaseAcquireTimeout = .seconds(integer("DB_ACQUIRE_TIMEOUT", in: 1...300, "a number of seconds"))
         maxBodyBytes = integer("MAX_BODY_BYTES", in: 1024...(64 << 20), "a number of bytes")
+        rateLimit = RateLimitPolicy(
+            perSecond: Double(integer("RATE_LIMIT_PER_SECOND", in: 1...1_000_000, "a number of requests")),
+            burst: integer("RATE_LIMIT_BURST", in: 1...1_000_000, "a number of requests")
+        )
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 }

@@ -1,3 +1,4 @@
+import Domain
 import Hummingbird
 import LibPQ
 import Logging
@@ -15,7 +16,8 @@ public enum SightlineServer {
         pool: PostgresPool,
         migrator: Migrator,
         metrics: APIMetrics,
-        maxBodyBytes: Int
+        maxBodyBytes: Int,
+        rateLimit: RateLimitPolicy
     ) throws -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let routes = RouteTable()
@@ -37,7 +39,7 @@ public enum SightlineServer {
         try api.registerHandlers(
             on: RecordingTransport(router: router, table: routes),
             configuration: Configuration(jsonEncodingOptions: [.sortedKeys]),
-            middlewares: [AuthorisationMiddleware(authenticator: authenticator)]
+            middlewares: [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit))]
         )
         return router
     }

@@ -53,13 +53,17 @@ struct SettingsOptions: ParsableArguments {
     var dbAcquireTimeout: String?
     @Option(name: .customLong("max-body-bytes"), help: "Largest JSON body (SIGHTLINE_MAX_BODY_BYTES, default 1048576).")
     var maxBodyBytes: String?
+    @Option(name: .customLong("rate-limit-per-second"), help: "Sustained requests per key (SIGHTLINE_RATE_LIMIT_PER_SECOND, default 50).")
+    var rateLimitPerSecond: String?
+    @Option(name: .customLong("rate-limit-burst"), help: "Requests per key at once (SIGHTLINE_RATE_LIMIT_BURST, default 200).")
+    var rateLimitBurst: String?
 
     /// The validated configuration, with logging set up to match it.
     func resolve() throws -> ServerConfiguration {
         let flags = [
             "DATABASE_URL": databaseURL, "HTTP_HOST": httpHost, "HTTP_PORT": httpPort, "LOG_LEVEL": logLevel,
             "LOG_FORMAT": logFormat, "DB_POOL_SIZE": dbPoolSize, "DB_ACQUIRE_TIMEOUT": dbAcquireTimeout,
-            "MAX_BODY_BYTES": maxBodyBytes,
+            "MAX_BODY_BYTES": maxBodyBytes, "RATE_LIMIT_PER_SECOND": rateLimitPerSecond, "RATE_LIMIT_BURST": rateLimitBurst,
         ].compactMapValues { $0 }
         let configuration: ServerConfiguration
         do {
@@ -108,7 +112,8 @@ struct Serve: AsyncParsableCommand {
             logger.warning("database unreachable at start-up; serving and waiting for it (/readyz answers 503 meanwhile)")
         }
         let router = try SightlineServer.makeRouter(
-            pool: pool, migrator: migrator, metrics: APIMetrics(), maxBodyBytes: configuration.maxBodyBytes
+            pool: pool, migrator: migrator, metrics: APIMetrics(), maxBodyBytes: configuration.maxBodyBytes,
+            rateLimit: configuration.rateLimit
         )
         let application = SightlineServer.makeApplication(
             router: router, host: configuration.httpHost, port: configuration.httpPort, logger: logger

@@ -14,11 +14,13 @@ func withApp(
     pool: PostgresPool,
     maxBodyBytes: Int = 1 << 20,
     seedKeys: Bool = true,
+    rateLimit: RateLimitPolicy = RateLimitPolicy(perSecond: 10_000, burst: 10_000),
     _ body: @Sendable (any TestClientProtocol, TestKeys) async throws -> Void
 ) async throws {
     let keys = seedKeys ? try await TestKeys(pool: pool) : TestKeys()
     let router = try SightlineServer.makeRouter(
-        pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes
+        pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes,
+        rateLimit: rateLimit
     )
     let app = SightlineServer.makeApplication(router: router, host: "127.0.0.1", port: 0, logger: TestDatabase.logger)
     try await app.test(.router) { client in try await body(client, keys) }

@@ -193,6 +193,33 @@ struct AuthorisationTests {
         }
     }
 
+    @Test func keysOverTheirAllowanceGet429WithRetryAfter() async throws {
+        let rateLimit = HTTPField.Name("RateLimit")!
+        let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool, rateLimit: RateLimitPolicy(perSecond: 1, burst: 3)) { client, keys in
+                for remaining in [2, 1, 0] {
+                    let response = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys(.analyst))
+                    #expect(response.status == .ok)
+                    #expect(response.headers[rateLimit]?.hasPrefix("\"per-key\";r=\(remaining);t=") == true)
+                    #expect(response.headers[rateLimitPolicy] == "\"per-key\";q=3;w=3")
+                }
+                let limited = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys(.analyst))
+                #expect(limited.status == .tooManyRequests)
+                #expect(limited.headers[.retryAfter] == "1")
+                #expect(limited.headers[rateLimit] == "\"per-key\";r=0;t=1")
+                #expect(try limited.decode(ProblemBody.self).type == "urn:sightline:problem:too-many-requests")
+                // The allowance is per key: another key of the same organisation is served.
+                let other = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys(.operator))
+                #expect(other.status == .ok)
+                // Operations that need no key are never limited.
+                #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+                try await Task.sleep(for: .milliseconds(1100))
+                #expect(try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys(.analyst)).status == .ok)
+            }
+        }
+    }
+
     @Test func malformedJSONAndWrongContentTypesAreClientErrors() async throws {
         try await TestDatabase.withFresh { pool, _ in
             try await withApp(pool: pool) { client, keys in

@@ -17,7 +17,8 @@ struct LifecycleTests {
     @Test func gracefulShutdownLetsRequestsInFlightFinish() async throws {
         try await TestDatabase.withFresh { pool, _ in
             let router = try SightlineServer.makeRouter(
-                pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20
+                pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20,
+                rateLimit: RateLimitPolicy(perSecond: 100, burst: 100)
             )
             router.get("/test/slow") { _, _ in
                 try await Task.sleep(for: .milliseconds(800))
