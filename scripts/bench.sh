@@ -59,6 +59,21 @@ pg_tps=$(echo "$pgbench_out" | awk '/^tps/ {print $3}')
 ratio=$(awk -v a="$http_rps" -v b="$pg_tps" 'BEGIN { printf "%.2f", a / b }')
 verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.5) ? "meets" : "MISSES" }')
 
+# Audit appends: 32 concurrent writers through audit_append() (which serialises on the chain head) beside the
+# same writers inserting into an unchained copy of the table.
+append_sql="$root/.data/bench/append.sql"
+insert_sql="$root/.data/bench/insert.sql"
+echo "SELECT audit_append('benchbenchbe', NULL, 'bench.append', 'thing', 'x', 'success', '127.0.0.1', 'r', '{\"n\": 1}');" >"$append_sql"
+echo "INSERT INTO bench_unchained (occurred_at, action, detail) VALUES (clock_timestamp(), 'bench.append', '{\"n\": 1}');" >"$insert_sql"
+psql -X -q "$url" -c "DROP TABLE IF EXISTS bench_unchained; CREATE TABLE bench_unchained (seq bigserial PRIMARY KEY, occurred_at timestamptz, action text, detail jsonb)"
+append_out=$("$pg_bin/pgbench" -n -M extended -c 32 -j 2 -T "$seconds" -f "$append_sql" "$url" 2>&1)
+insert_out=$("$pg_bin/pgbench" -n -M extended -c 32 -j 2 -T "$seconds" -f "$insert_sql" "$url" 2>&1)
+psql -X -q "$url" -c "DROP TABLE bench_unchained"
+append_tps=$(echo "$append_out" | awk '/^tps/ {print $3}')
+insert_tps=$(echo "$insert_out" | awk '/^tps/ {print $3}')
+append_ratio=$(awk -v a="$append_tps" -v b="$insert_tps" 'BEGIN { printf "%.2f", a / b }')
+chain=$(SIGHTLINE_DATABASE_URL="$url" "$bin" audit verify 2>&1 | tail -1)
+
 echo
 printf '%-58s %14s %14s %8s %s\n' "figure" "measured" "baseline" "ratio" "target"
 printf '%-58s %14s %14s %8s %s\n' "GET /v1/boroughs/{gss_code} req/s ($http_connections HTTP conns, $db_connections DB)" \
@@ -66,5 +81,7 @@ printf '%-58s %14s %14s %8s %s\n' "GET /v1/boroughs/{gss_code} req/s ($http_conn
 printf '%-58s %14s\n' "  HTTP latency p50 / p99" "$p50 / $p99"
 printf '%-58s %14s\n' "  non-2xx responses" "${errors:-0}"
 printf '%-58s %14s %14s %8s %s\n' "server resident memory after load (MiB)" "$((rss_kib / 1024))" "-" "-" "≤ 256 (peak $((hwm_kib / 1024)))"
+printf '%-58s %14s %14s %8s %s\n' "audit appends/s, 32 writers (baseline: unchained INSERT)" "$append_tps" "$insert_tps" "$append_ratio" "-"
+echo "  after the run: $chain"
 echo
 echo "baseline: pgbench -M extended -c $db_connections -j 2 running: $sql"

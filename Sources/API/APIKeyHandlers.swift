@@ -28,6 +28,11 @@ extension SightlineAPI {
             organisationID: organisationID, name: body.name, role: role, covertAccess: covert, expiresAt: body.expiresAt,
             createdBy: caller.keyID
         )
+        try await auditor.record(
+            "api_key.create", .success, caller: caller, entityType: "api_key", entityID: key.id.uuidString.lowercased(),
+            detail: ["prefix": key.prefix, "role": key.role.rawValue, "organisation_id": organisationID.uuidString.lowercased(),
+                     "covert_access": String(covert)]
+        )
         return .created(.init(body: .json(.init(value1: .init(key), value2: .init(key: token.text)))))
     }
 
@@ -57,6 +62,10 @@ extension SightlineAPI {
             APIKeyRules.canSee(keyOf: key.organisationID, caller: caller), let revoked = try await apiKeys.revoke(id: id)
         else { throw Problem.notFound() }
         authenticator.forget(prefix: revoked.prefix)
+        try await auditor.record(
+            "api_key.revoke", .success, caller: caller, entityType: "api_key", entityID: revoked.id.uuidString.lowercased(),
+            detail: ["prefix": revoked.prefix]
+        )
         return .ok(.init(body: .json(.init(revoked))))
     }
 }

@@ -28,21 +28,27 @@ final class Authenticator: Sendable {
         self.cacheTTL = cacheTTL
     }
 
-    /// The principal for an `Authorization` header, or `Problem.unauthorized` — the same for every reason.
+    /// The principal for an `Authorization` header; throws `AuthenticationFailure`, which says why for the
+    /// audit log, while the client sees the same 401 whatever the reason.
     func authenticate(_ authorization: String?) async throws -> Principal {
-        guard let authorization, authorization.count < 200, authorization.lowercased().hasPrefix("bearer "),
+        guard let authorization else { throw AuthenticationFailure(reason: "no key", prefix: nil) }
+        guard authorization.count < 200, authorization.lowercased().hasPrefix("bearer "),
             let token = APIKeyToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
-        else { throw Problem.unauthorized }
+        else { throw AuthenticationFailure(reason: "malformed key", prefix: nil) }
         let now = ContinuousClock.now
         var entry = cache.withLock { cache in cache[token.prefix].flatMap { now - $0.fetchedAt < cacheTTL ? $0 : nil } }
         if entry == nil {
-            guard let found = try await store.find(prefix: token.prefix) else { throw Problem.unauthorized }
+            guard let found = try await store.find(prefix: token.prefix) else {
+                throw AuthenticationFailure(reason: "unknown key", prefix: token.prefix)
+            }
             entry = Entry(key: found.key, secretHash: found.secretHash, fetchedAt: now, touchedAt: nil)
             cache.withLock { $0[token.prefix] = entry }
         }
-        guard let entry, APIKeyStore.matches(token, storedHash: entry.secretHash), entry.key.isUsable(at: Date()) else {
-            throw Problem.unauthorized
+        guard let entry, APIKeyStore.matches(token, storedHash: entry.secretHash) else {
+            throw AuthenticationFailure(reason: "wrong secret", prefix: token.prefix)
         }
+        guard entry.key.revokedAt == nil else { throw AuthenticationFailure(reason: "revoked key", prefix: token.prefix, key: entry.key) }
+        guard entry.key.isUsable(at: Date()) else { throw AuthenticationFailure(reason: "expired key", prefix: token.prefix, key: entry.key) }
         try await recordUse(of: entry.key, prefix: token.prefix, now: now)
         return Principal(
             keyID: entry.key.id, keyPrefix: entry.key.prefix, organisationID: entry.key.organisationID, role: entry.key.role,
@@ -68,11 +74,22 @@ final class Authenticator: Sendable {
     }
 }
 
+/// Why a presented key was refused: for the audit log only, never for the client.
+struct AuthenticationFailure: Error {
+    let reason: String
+    /// The prefix of a well-formed key (attacker-chosen text for an unknown one).
+    let prefix: String?
+    /// The key, when it exists.
+    var key: APIKey?
+}
+
 /// Authenticates, rate-limits and authorises every operation (by the role × operation table of
-/// `Permissions`) before the handler runs; the handler finds the caller in `Caller.current`.
+/// `Permissions`) before the handler runs, auditing every refusal; the handler finds the caller in
+/// `Caller.current`.
 struct AuthorisationMiddleware: ServerMiddleware {
     let authenticator: Authenticator
     let rateLimiter: RateLimiter
+    let auditor: Auditor
 
     func intercept(
         _ request: HTTPRequest,
@@ -85,10 +102,20 @@ struct AuthorisationMiddleware: ServerMiddleware {
         case .public:
             return try await next(request, body, metadata)
         case .roles(let roles):
-            let principal = try await authenticator.authenticate(request.headerFields[.authorization])
+            let principal: Principal
+            do {
+                principal = try await authenticator.authenticate(request.headerFields[.authorization])
+            } catch let failure as AuthenticationFailure {
+                try await auditor.record(
+                    "authenticate", .denied, caller: nil, keyPrefix: failure.prefix, organisationID: failure.key?.organisationID,
+                    detail: ["reason": failure.reason, "operation": operationID]
+                )
+                throw Problem.unauthorized
+            }
             let (allowed, limitHeaders) = rateLimiter.admit(principal.keyID)
             guard allowed else { throw Problem.tooManyRequests(headers: limitHeaders) }
             guard roles.contains(principal.role) else {
+                try await auditor.record("authorise", .denied, caller: principal, detail: ["operation": operationID])
                 throw Problem.forbidden("A key with the role \(principal.role.rawValue) may not call \(operationID).")
             }
             var (response, responseBody) = try await Caller.$current.withValue(principal) { try await next(request, body, metadata) }

@@ -14,13 +14,15 @@ extension HTTPField.Name {
 
 /// Gives every request an id (the caller's `X-Request-Id` if it is sensible), puts it on the response, on the
 /// logger and in `RequestInfo`, and logs one line per request.
-struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+struct RequestIDMiddleware: RouterMiddleware {
+    typealias Context = SightlineRequestContext
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestID = Self.acceptableID(request.headers[.requestID]) ?? Self.newID()
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let start = ContinuousClock.now
-        let info = RequestInfo(requestID: requestID, logger: context.logger)
+        let info = RequestInfo(requestID: requestID, logger: context.logger, clientAddress: context.clientAddress)
         var response = try await RequestInfo.$current.withValue(info) { try await next(request, context) }
         response.headers[.requestID] = requestID
         let path = request.uri.path

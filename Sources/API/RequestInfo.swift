@@ -8,6 +8,8 @@ struct RequestInfo: Sendable {
     var requestID: String
     /// A logger carrying the request id.
     var logger: Logger
+    /// The client's IP address.
+    var clientAddress: String?
 
     @TaskLocal static var current: RequestInfo?
 }

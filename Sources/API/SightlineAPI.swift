@@ -9,4 +9,6 @@ struct SightlineAPI: APIProtocol {
     let organisations: OrganisationStore
     let apiKeys: APIKeyStore
     let authenticator: Authenticator
+    let audit: AuditStore
+    let auditor: Auditor
 }

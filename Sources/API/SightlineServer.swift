@@ -18,8 +18,8 @@ public enum SightlineServer {
         metrics: APIMetrics,
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy
-    ) throws -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    ) throws -> Router<SightlineRequestContext> {
+        let router = Router(context: SightlineRequestContext.self)
         let routes = RouteTable()
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -27,19 +27,22 @@ public enum SightlineServer {
         router.add(middleware: BodyLimitMiddleware(maxBytes: maxBodyBytes))
         let apiKeys = APIKeyStore(pool: pool)
         let authenticator = Authenticator(store: apiKeys)
+        let auditor = Auditor(store: AuditStore(pool: pool))
         let api = SightlineAPI(
             pool: pool,
             health: DatabaseHealth(pool: pool, migrator: migrator),
             metrics: metrics,
             organisations: OrganisationStore(pool: pool),
             apiKeys: apiKeys,
-            authenticator: authenticator
+            authenticator: authenticator,
+            audit: AuditStore(pool: pool),
+            auditor: auditor
         )
         // Compact JSON: the runtime's default pretty-prints, which costs bytes and time on every response.
         try api.registerHandlers(
             on: RecordingTransport(router: router, table: routes),
             configuration: Configuration(jsonEncodingOptions: [.sortedKeys]),
-            middlewares: [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit))]
+            middlewares: [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit), auditor: auditor)]
         )
         return router
     }
@@ -47,7 +50,7 @@ public enum SightlineServer {
     /// The application serving `router` on the configured address. It is a `Service`: run it in a
     /// `ServiceGroup`, whose graceful shutdown lets requests in flight finish.
     public static func makeApplication(
-        router: Router<BasicRequestContext>,
+        router: Router<SightlineRequestContext>,
         host: String,
         port: Int,
         logger: Logger,

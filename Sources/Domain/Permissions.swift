@@ -29,6 +29,9 @@ public enum Permissions {
         "createAPIKey": .roles([.admin, .partnerAdmin]),
         "listAPIKeys": .roles([.admin, .partnerAdmin]),
         "revokeAPIKey": .roles([.admin, .partnerAdmin]),
+        // The audit log: auditors read their own organisation's rows, admins every row.
+        "listAuditLog": .roles([.auditor, .admin]),
+        "verifyAuditLog": .roles([.auditor, .admin]),
     ]
 
     /// How `operationID` may be called; `nil` when the table has no entry, which refuses everyone.

@@ -30,7 +30,7 @@ struct Sightline: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         abstract: "Sightline: the coordination service for public-space CCTV across London.",
-        subcommands: [Serve.self, Migrate.self, Keys.self, Seed.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, Audit.self, Seed.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -23,6 +23,8 @@ struct AuthorisationTests {
         "createAPIKey": (.post, "/v1/api-keys", #"{"name": "table test", "role": "analyst"}"#),
         "listAPIKeys": (.get, "/v1/api-keys", nil),
         "revokeAPIKey": (.post, "/v1/api-keys/00000000-0000-4000-8000-000000000000/revoke", nil),
+        "listAuditLog": (.get, "/v1/audit", nil),
+        "verifyAuditLog": (.get, "/v1/audit/verify", nil),
     ]
 
     @Test func everyOperationInTheContractHasAnEntryInTheTableAndARequestHere() throws {
@@ -189,6 +191,53 @@ struct AuthorisationTests {
                 #expect(problem.errors?.map(\.pointer).contains(pointer) == true, "\(body): \(String(describing: problem.errors))")
                 let count: Int = try await pool.withConnection { try await $0.query("SELECT count(*) FROM api_keys WHERE name = 'x' OR name = ''")[0].decode(0) }
                 #expect(count == 0)
+            }
+        }
+    }
+
+    struct AuditPage: Decodable { let items: [AuditRow]; let next_cursor: String? }
+    struct AuditRow: Decodable {
+        let seq: Int; let action: String; let outcome: String; let key_prefix: String?; let organisation_id: String?
+        let request_id: String?; let client_address: String?; let entity_id: String?; let detail: [String: String]
+    }
+    struct Verification: Decodable { let valid: Bool; let checked: Int; let first_broken_seq: Int? }
+
+    @Test func refusalsAndKeyChangesAreAuditedAndAuditorsSeeTheirOwnOrganisation() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await withApp(pool: pool) { client, keys in
+                let unknown = "sl_live_zzzzzzzzzzzz_" + String(repeating: "Q", count: 43)
+                let refused = try await client.execute(uri: "/v1/boroughs", method: .get, headers: [.authorization: "Bearer " + unknown])
+                #expect(refused.status == .unauthorized)
+                let forbidden = try await client.execute(uri: "/v1/api-keys", method: .get, headers: keys(.analyst))
+                #expect(forbidden.status == .forbidden)
+                let created = try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: keys(.partnerAdmin).merging([.contentType: "application/json"]),
+                    body: ByteBuffer(string: #"{"name": "desk", "role": "operator"}"#)
+                )
+                let key = try created.decode(CreatedKey.self)
+                _ = try await client.execute(uri: "/v1/api-keys/\(key.id)/revoke", method: .post, headers: keys(.partnerAdmin))
+
+                // An admin sees every row, including failed authentication by a key nobody owns.
+                let all = try await client.execute(uri: "/v1/audit?limit=500", method: .get, headers: keys(.admin)).decode(AuditPage.self)
+                let authentication = try #require(all.items.first { $0.action == "authenticate" })
+                #expect(authentication.outcome == "denied")
+                #expect(authentication.key_prefix == "zzzzzzzzzzzz")
+                #expect(authentication.detail["reason"] == "unknown key")
+                #expect(authentication.request_id == refused.headers[HTTPField.Name("X-Request-Id")!])
+                let authorise = try #require(all.items.first { $0.action == "authorise" })
+                #expect(authorise.detail["operation"] == "listAPIKeys")
+                #expect(all.items.contains { $0.action == "api_key.create" && $0.entity_id == key.id && $0.outcome == "success" })
+                #expect(all.items.contains { $0.action == "api_key.revoke" && $0.entity_id == key.id })
+                #expect(all.items.allSatisfy { !$0.detail.values.contains { $0.contains(String(key.key.suffix(43))) } })
+
+                // A police auditor sees none of Westminster's rows.
+                let police = try await client.execute(uri: "/v1/audit?limit=500", method: .get, headers: keys(.auditor, of: TestKeys.mps))
+                #expect(try police.decode(AuditPage.self).items.allSatisfy { $0.organisation_id == TestKeys.mps.uuidString.lowercased() })
+                let westminster = try await client.execute(uri: "/v1/audit?action=api_key.create", method: .get, headers: keys(.auditor))
+                #expect(try westminster.decode(AuditPage.self).items.map(\.entity_id) == [key.id])
+
+                let verification = try await client.execute(uri: "/v1/audit/verify", method: .get, headers: keys(.auditor)).decode(Verification.self)
+                #expect(verification.valid && verification.checked == 4)
             }
         }
     }

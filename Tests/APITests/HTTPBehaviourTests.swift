@@ -84,7 +84,7 @@ struct HTTPBehaviourTests {
             try await withApp(pool: pool) { client, keys in
                 let ok = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys.analyst)
                 let id = try #require(ok.headers[.requestID])
-                #expect(RequestIDMiddleware<BasicRequestContext>.acceptableID(id) == id)
+                #expect(RequestIDMiddleware.acceptableID(id) == id)
                 #expect(id.count >= 32)
 
                 let failed = try await client.execute(uri: "/nowhere", method: .get, headers: keys.analyst)
@@ -98,7 +98,7 @@ struct HTTPBehaviourTests {
                     let replaced = try await client.execute(uri: "/healthz", method: .get, headers: [.requestID: hostile])
                     let replacement = try #require(replaced.headers[.requestID])
                     #expect(replacement != hostile)
-                    #expect(RequestIDMiddleware<BasicRequestContext>.acceptableID(replacement) == replacement)
+                    #expect(RequestIDMiddleware.acceptableID(replacement) == replacement)
                 }
             }
         }
@@ -157,7 +157,7 @@ struct HTTPBehaviourTests {
             let error = try #require(throws: DecodingError.self) {
                 try JSONDecoder().decode(Components.Schemas.Borough.self, from: Data(json.utf8))
             }
-            return ProblemMiddleware<BasicRequestContext>.problem(for: error, method: "POST", path: "/x", routes: routes)
+            return ProblemMiddleware<SightlineRequestContext>.problem(for: error, method: "POST", path: "/x", routes: routes)
         }
         let missing = try problem(for: #"{"gss_code": "E09000001", "name": "City"}"#)
         #expect(missing.status == .badRequest)
@@ -172,7 +172,7 @@ struct HTTPBehaviourTests {
 
     @Test func unexpectedErrorsBecomeA500ThatSaysNothingInternal() {
         struct Secret: Error, CustomStringConvertible { var description: String { "SELECT password FROM keys" } }
-        let problem = ProblemMiddleware<BasicRequestContext>.problem(for: Secret(), method: "GET", path: "/x", routes: RouteTable())
+        let problem = ProblemMiddleware<SightlineRequestContext>.problem(for: Secret(), method: "GET", path: "/x", routes: RouteTable())
         #expect(problem.status == .internalServerError)
         #expect(!(problem.detail ?? "").contains("SELECT"))
         let response = problem.response(path: "/x", requestID: "r1")

@@ -125,6 +125,21 @@ struct LifecycleTests {
         #expect(try await server.exitStatus() == 0)
     }
 
+    @Test func auditVerifyExitsNonZeroAfterTampering() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
+            let store = AuditStore(pool: pool)
+            for index in 0..<5 { try await store.append(AuditEvent(action: "cli.test", outcome: .success, entityID: String(index))) }
+            #expect(try await ChildProcess(binary, ["audit", "verify"], environment: ["SIGHTLINE_DATABASE_URL": url]).exitStatus() == 0)
+            try await pool.withTransaction { transaction in
+                try await transaction.query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+                try await transaction.query("UPDATE audit_log SET entity_id = 'forged' WHERE seq = 3")
+                try await transaction.query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+            }
+            #expect(try await ChildProcess(binary, ["audit", "verify"], environment: ["SIGHTLINE_DATABASE_URL": url]).exitStatus() == 1)
+        }
+    }
+
     @Test func theBinaryRefusesASchemaThatIsBehind() async throws {
         try await TestDatabase.withFresh(migrated: false) { _, url in
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
