@@ -65,7 +65,7 @@ append_sql="$root/.data/bench/append.sql"
 insert_sql="$root/.data/bench/insert.sql"
 echo "SELECT audit_append('benchbenchbe', NULL, 'bench.append', 'thing', 'x', 'success', '127.0.0.1', 'r', '{\"n\": 1}');" >"$append_sql"
 echo "INSERT INTO bench_unchained (occurred_at, action, detail) VALUES (clock_timestamp(), 'bench.append', '{\"n\": 1}');" >"$insert_sql"
-psql -X -q "$url" -c "DROP TABLE IF EXISTS bench_unchained; CREATE TABLE bench_unchained (seq bigserial PRIMARY KEY, occurred_at timestamptz, action text, detail jsonb)"
+psql -X -q "$url" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS bench_unchained; CREATE TABLE bench_unchained (seq bigserial PRIMARY KEY, occurred_at timestamptz, action text, detail jsonb)"
 append_out=$("$pg_bin/pgbench" -n -M extended -c 32 -j 2 -T "$seconds" -f "$append_sql" "$url" 2>&1)
 insert_out=$("$pg_bin/pgbench" -n -M extended -c 32 -j 2 -T "$seconds" -f "$insert_sql" "$url" 2>&1)
 psql -X -q "$url" -c "DROP TABLE bench_unchained"
