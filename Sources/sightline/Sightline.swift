@@ -160,3 +160,23 @@ struct Migrate: AsyncParsableCommand {
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
 }
+
+/// Writes `text` to standard output (or error).
+func output(_ text: String, to handle: FileHandle = .standardOutput) throws {
+    try handle.write(contentsOf: Data(text.utf8))
+}
+
+extension SettingsOptions {
+    /// Runs `body` with a pool on the configured database and closes the pool afterwards.
+    func withPool(_ body: (PostgresPool) async throws -> Void) async throws {
+        let configuration = try resolve()
+        let pool = try makePool(configuration, logger: Logger(label: "sightline"))
+        do {
+            try await body(pool)
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+}
