@@ -15,6 +15,7 @@ final class Authenticator: Sendable {
     private struct Entry {
         let key: APIKey
         let secretHash: [UInt8]
+        let organisationKind: OrganisationKind
         let fetchedAt: ContinuousClock.Instant
         var touchedAt: ContinuousClock.Instant?
     }
@@ -41,7 +42,7 @@ final class Authenticator: Sendable {
             guard let found = try await store.find(prefix: token.prefix) else {
                 throw AuthenticationFailure(reason: "unknown key", prefix: token.prefix)
             }
-            entry = Entry(key: found.key, secretHash: found.secretHash, fetchedAt: now, touchedAt: nil)
+            entry = Entry(key: found.key, secretHash: found.secretHash, organisationKind: found.organisationKind, fetchedAt: now, touchedAt: nil)
             cache.withLock { $0[token.prefix] = entry }
         }
         guard let entry, APIKeyStore.matches(token, storedHash: entry.secretHash) else {
@@ -51,7 +52,8 @@ final class Authenticator: Sendable {
         guard entry.key.isUsable(at: Date()) else { throw AuthenticationFailure(reason: "expired key", prefix: token.prefix, key: entry.key) }
         try await recordUse(of: entry.key, prefix: token.prefix, now: now)
         return Principal(
-            keyID: entry.key.id, keyPrefix: entry.key.prefix, organisationID: entry.key.organisationID, role: entry.key.role,
+            keyID: entry.key.id, keyPrefix: entry.key.prefix, organisationID: entry.key.organisationID,
+            organisationKind: entry.organisationKind, role: entry.key.role,
             covertAccess: entry.key.covertAccess
         )
     }

@@ -133,13 +133,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return .validation(validation.problems)
         case let forbidden as Forbidden:
             return .forbidden(forbidden.reason)
+        case let precondition as PreconditionFailure:
+            return .precondition(precondition)
         case let decoding as DecodingError:
             return problem(decoding)
         case let database as PostgresError where database.isUnavailable:
             return .serviceUnavailable()
         case let serverError as ServerError:
             switch serverError.underlyingError {
-            case is Problem, is ValidationError, is Forbidden, is DecodingError, is PostgresError:
+            case is Problem, is ValidationError, is Forbidden, is PreconditionFailure, is DecodingError, is PostgresError:
                 return problem(for: serverError.underlyingError, method: method, path: path, routes: routes)
             default:
                 return problem(serverError)

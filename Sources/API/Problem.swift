@@ -52,6 +52,24 @@ struct Problem: Error, Sendable {
         )
     }
 
+    /// 428 when a change did not send `If-Match`; 412, with the current `ETag`, when it named an old version.
+    static func precondition(_ failure: PreconditionFailure) -> Problem {
+        switch failure {
+        case .missing:
+            return Problem(
+                status: .preconditionRequired, slug: "precondition-required", title: "If-Match required",
+                detail: "Send If-Match with the ETag of the version you are changing."
+            )
+        case .stale(let current):
+            var headers = HTTPFields()
+            headers[.eTag] = current
+            return Problem(
+                status: .preconditionFailed, slug: "precondition-failed", title: "Changed since you read it",
+                detail: "The resource has changed; it is now at ETag \(current). Read it again and retry.", headers: headers
+            )
+        }
+    }
+
     static func contentTooLarge(limit: Int?) -> Problem {
         Problem(
             status: .contentTooLarge, slug: "content-too-large", title: "Request body too large",

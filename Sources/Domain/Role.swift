@@ -28,16 +28,19 @@ public struct Principal: Sendable, Hashable {
     public var keyPrefix: String
     /// The organisation the key belongs to.
     public var organisationID: UUID
+    /// What kind of organisation that is.
+    public var organisationKind: OrganisationKind
     /// The key's role.
     public var role: Role
     /// Whether the key may see covert cameras (within the rules of neither confirm nor deny).
     public var covertAccess: Bool
 
     /// A principal from its parts.
-    public init(keyID: UUID, keyPrefix: String, organisationID: UUID, role: Role, covertAccess: Bool) {
+    public init(keyID: UUID, keyPrefix: String, organisationID: UUID, organisationKind: OrganisationKind, role: Role, covertAccess: Bool) {
         self.keyID = keyID
         self.keyPrefix = keyPrefix
         self.organisationID = organisationID
+        self.organisationKind = organisationKind
         self.role = role
         self.covertAccess = covertAccess
     }

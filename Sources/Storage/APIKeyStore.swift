@@ -67,12 +67,23 @@ public struct APIKeyStore: Sendable {
         return (try APIKey(row: row), token)
     }
 
-    /// The key with `prefix` and its stored hash, or `nil`.
-    public func find(prefix: String) async throws -> (key: APIKey, secretHash: [UInt8])? {
+    /// The key with `prefix`, its stored hash and its organisation's kind, or `nil`.
+    public func find(prefix: String) async throws -> (key: APIKey, secretHash: [UInt8], organisationKind: OrganisationKind)? {
         try await pool.withConnection { connection in
-            guard let row = try await connection.query("SELECT id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at, secret_hash FROM api_keys WHERE prefix = $1", prefix).first
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT k.id, k.organisation_id, k.name, k.role, k.covert_access, k.prefix, k.created_at, k.expires_at, k.revoked_at,
+                           k.last_used_at, k.secret_hash, o.kind
+                    FROM api_keys k JOIN organisations o ON o.id = k.organisation_id
+                    WHERE k.prefix = $1
+                    """,
+                    prefix
+                ).first
             else { return nil }
-            return (try APIKey(row: row), Array(try row.decode(10, as: Data.self)))
+            let kind: String = try row.decode(11)
+            guard let organisationKind = OrganisationKind(rawValue: kind) else { throw StoredValueError(column: "organisations.kind") }
+            return (try APIKey(row: row), Array(try row.decode(10, as: Data.self)), organisationKind)
         }
     }
 

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -168,6 +169,17 @@ struct HTTPBehaviourTests {
         let notJSON = try problem(for: "{not json")
         #expect(notJSON.status == .badRequest)
         #expect(notJSON.detail == "The body is not valid JSON.")
+    }
+
+    @Test func preconditionFailuresBecome428And412WithTheCurrentETag() {
+        let routes = RouteTable()
+        let missing = ProblemMiddleware<SightlineRequestContext>.problem(for: PreconditionFailure.missing, method: "PATCH", path: "/x", routes: routes)
+        #expect(missing.status == .preconditionRequired)
+        let stale = ProblemMiddleware<SightlineRequestContext>.problem(
+            for: PreconditionFailure.stale(currentETag: #""8""#), method: "PATCH", path: "/x", routes: routes
+        )
+        #expect(stale.status == .preconditionFailed)
+        #expect(stale.response(path: "/x", requestID: nil).headers[.eTag] == #""8""#)
     }
 
     @Test func unexpectedErrorsBecomeA500ThatSaysNothingInternal() {

@@ -24,7 +24,7 @@ struct APIKeyTokenTests {
     }
 
     private func principal(_ role: Role, _ organisation: UUID, covert: Bool = false) -> Principal {
-        Principal(keyID: UUID(), keyPrefix: "abcdefghijkl", organisationID: organisation, role: role, covertAccess: covert)
+        Principal(keyID: UUID(), keyPrefix: "abcdefghijkl", organisationID: organisation, organisationKind: .borough, role: role, covertAccess: covert)
     }
 
     @Test func partnerAdminsCreateKeysForTheirOwnOrganisationOnly() throws {
