@@ -39,19 +39,15 @@ extension SightlineAPI {
     func listAPIKeys(_ input: Operations.ListAPIKeys.Input) async throws -> Operations.ListAPIKeys.Output {
         let caller = try Caller.required()
         let page = try PageRequest(limit: input.query.limit.map(Int.init), cursor: input.query.cursor)
-        var organisationID: UUID? = caller.organisationID
+        var requested: UUID?
         if let given = input.query.organisationId {
             guard let parsed = UUID(uuidString: given) else {
                 throw ValidationError([.init(parameter: "organisation_id", detail: "must be a UUID")])
             }
-            guard APIKeyRules.canSee(keyOf: parsed, caller: caller) else {
-                throw Problem.forbidden("A partner admin sees only its own organisation's keys.")
-            }
-            organisationID = parsed
-        } else if caller.role == .admin {
-            organisationID = nil
+            requested = parsed
         }
-        let result = try await apiKeys.list(organisationID: organisationID, page: page)
+        let scope = try APIKeyRules.listScope(requested: requested, caller: caller)
+        let result = try await apiKeys.list(organisationID: scope, page: page)
         return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.APIKey.init), nextCursor: result.nextCursor?.encoded))))
     }
 

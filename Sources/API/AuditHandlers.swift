@@ -8,14 +8,13 @@ extension SightlineAPI {
     func listAuditLog(_ input: Operations.ListAuditLog.Input) async throws -> Operations.ListAuditLog.Output {
         let caller = try Caller.required()
         let page = try PageRequest(limit: input.query.limit.map(Int.init), cursor: input.query.cursor)
-        let scope = caller.role == .admin ? nil : caller.organisationID
-        let result = try await audit.list(organisationID: scope, action: input.query.action, page: page)
+        let result = try await auditor.store.list(organisationID: AuditRules.scope(for: caller), action: input.query.action, page: page)
         return .ok(.init(body: .json(.init(items: try result.items.map(Components.Schemas.AuditRecord.init), nextCursor: result.nextCursor?.encoded))))
     }
 
     func verifyAuditLog(_ input: Operations.VerifyAuditLog.Input) async throws -> Operations.VerifyAuditLog.Output {
         let caller = try Caller.required()
-        let verification = try await audit.verify()
+        let verification = try await auditor.store.verify()
         try await auditor.record(
             "audit.verify", verification.isValid ? .success : .failed, caller: caller,
             detail: ["checked": String(verification.checked), "first_broken_seq": verification.firstBrokenSeq.map(String.init) ?? ""]

@@ -22,7 +22,7 @@ struct RequestIDMiddleware: RouterMiddleware {
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let start = ContinuousClock.now
-        let info = RequestInfo(requestID: requestID, logger: context.logger, clientAddress: context.clientAddress)
+        let info = RequestInfo(requestID: requestID, clientAddress: context.clientAddress)
         var response = try await RequestInfo.$current.withValue(info) { try await next(request, context) }
         response.headers[.requestID] = requestID
         let path = request.uri.path
@@ -120,7 +120,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             } else if problem.status == .serviceUnavailable {
                 context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
             }
-            return problem.response(path: request.uri.path, requestID: RequestInfo.current?.requestID ?? context.logger[metadataKey: "request_id"]?.description)
+            return problem.response(path: request.uri.path, requestID: RequestInfo.current?.requestID)
         }
     }
 

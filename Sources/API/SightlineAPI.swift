@@ -9,6 +9,5 @@ struct SightlineAPI: APIProtocol {
     let organisations: OrganisationStore
     let apiKeys: APIKeyStore
     let authenticator: Authenticator
-    let audit: AuditStore
     let auditor: Auditor
 }

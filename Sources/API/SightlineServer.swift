@@ -35,7 +35,6 @@ public enum SightlineServer {
             organisations: OrganisationStore(pool: pool),
             apiKeys: apiKeys,
             authenticator: authenticator,
-            audit: AuditStore(pool: pool),
             auditor: auditor
         )
         // Compact JSON: the runtime's default pretty-prints, which costs bytes and time on every response.

@@ -21,6 +21,16 @@ public enum APIKeyRules {
         }
     }
 
+    /// Whose keys a listing shows `caller`: the organisation asked for (if the caller may see it), else the
+    /// caller's own, or every organisation's (`nil`) for an admin who asked for none.
+    public static func listScope(requested organisationID: UUID?, caller: Principal) throws(Forbidden) -> UUID? {
+        guard let organisationID else { return caller.role == .admin ? nil : caller.organisationID }
+        guard canSee(keyOf: organisationID, caller: caller) else {
+            throw Forbidden("A partner admin sees only its own organisation's keys.")
+        }
+        return organisationID
+    }
+
     /// Whether `caller` may see (and so revoke) a key of `organisationID`. Others must not learn it exists.
     public static func canSee(keyOf organisationID: UUID, caller: Principal) -> Bool {
         caller.role == .admin || (caller.role == .partnerAdmin && caller.organisationID == organisationID)
@@ -34,4 +44,12 @@ public struct Forbidden: Error, Sendable, Hashable {
 
     /// A refusal saying `reason`.
     public init(_ reason: String) { self.reason = reason }
+}
+
+/// Who may read which rows of the audit log.
+public enum AuditRules {
+    /// The organisation whose rows `caller` reads, or `nil` for every row (an admin).
+    public static func scope(for caller: Principal) -> UUID? {
+        caller.role == .admin ? nil : caller.organisationID
+    }
 }

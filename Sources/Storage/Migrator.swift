@@ -125,13 +125,14 @@ public struct Migrator: Sendable {
             )
             """
         )
-        let status = try compare(try await appliedMigrations(connection))
+        let applied = try await appliedMigrations(connection)
+        let status = try compare(applied)
         switch status {
         case .current: return []
         case .modified, .ahead: throw MigrationError(status.explanation)
         case .behind: break
         }
-        let done = Set(try await appliedMigrations(connection).keys)
+        let done = Set(applied.keys)
         var appliedNow: [String] = []
         for migration in migrations where !done.contains(migration.version) {
             try await connection.query("BEGIN")

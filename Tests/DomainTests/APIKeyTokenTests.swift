@@ -55,6 +55,20 @@ struct APIKeyTokenTests {
         }
     }
 
+    @Test func listingsAreScopedToWhatTheCallerMaySee() throws {
+        let own = UUID()
+        let other = UUID()
+        let admin = principal(.admin, own)
+        let partner = principal(.partnerAdmin, own)
+        #expect(try APIKeyRules.listScope(requested: nil, caller: admin) == nil)
+        #expect(try APIKeyRules.listScope(requested: other, caller: admin) == other)
+        #expect(try APIKeyRules.listScope(requested: nil, caller: partner) == own)
+        #expect(try APIKeyRules.listScope(requested: own, caller: partner) == own)
+        #expect(throws: Forbidden.self) { try APIKeyRules.listScope(requested: other, caller: partner) }
+        #expect(AuditRules.scope(for: admin) == nil)
+        #expect(AuditRules.scope(for: principal(.auditor, other)) == other)
+    }
+
     @Test func namesAndExpiryAreValidated() {
         let admin = principal(.admin, UUID())
         let error = #expect(throws: ValidationError.self) {
