@@ -20,8 +20,9 @@ run: deps
 	bin=$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/sightline && \
 	SIGHTLINE_DATABASE_URL="$$url" $$bin migrate && \
 	SIGHTLINE_DATABASE_URL="$$url" $$bin seed demo && \
-	echo "Database: $$url" && \
-	SIGHTLINE_DATABASE_URL="$$url" SIGHTLINE_LOG_FORMAT=$${SIGHTLINE_LOG_FORMAT:-text} exec $$bin serve
+	server_url=$$(scripts/pg.sh url run $(RUN_PORT) sightline_server) && \
+	echo "Database (server role): $$server_url" && \
+	SIGHTLINE_DATABASE_URL="$$server_url" SIGHTLINE_LOG_FORMAT=$${SIGHTLINE_LOG_FORMAT:-text} exec $$bin serve
 
 # The test cluster is stopped afterwards, pass or fail, so no server outlives the run (a server left behind in a
 # deleted checkout removes the socket of the next one at the same path when it notices and exits).

@@ -85,6 +85,22 @@ let package = Package(
                 "EmbedFilesPlugin",
             ]
         ),
+        // `make bench` only: the server without authentication, as the baseline that authentication and rate
+        // limiting are measured against. Not installed, never deployed.
+        .executableTarget(
+            name: "sightline-bench-server",
+            dependencies: [
+                "API",
+                "Domain",
+                "LibPQ",
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/BenchServer"
+        ),
         .executableTarget(
             name: "sightline",
             dependencies: [

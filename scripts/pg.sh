@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # A private PostgreSQL 15 cluster for Sightline under .data/NAME, listening only on a Unix socket.
 #
-#   scripts/pg.sh start NAME PORT   start it (creating it the first time); prints its database URL
-#   scripts/pg.sh stop NAME         stop it, if running
-#   scripts/pg.sh url NAME PORT     print its database URL
+#   scripts/pg.sh start NAME PORT        start it (creating it the first time); prints the owner's database URL
+#   scripts/pg.sh stop NAME              stop it, if running
+#   scripts/pg.sh url NAME PORT [USER]   print the database URL for USER (default: the owner, sightline)
 #
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the postgres user (runuser); a normal
-# user owns their own. The superuser is "sightline", trusted on the socket only, which is private to the cluster.
+# user owns their own. The superuser "sightline" owns the schema and runs migrations; the server connects as
+# "sightline_server", a member of the grants-only role "sightline_app" (db/migrations/0005). Both are trusted
+# on the socket only, which is private to the cluster.
 set -euo pipefail
 
 command=${1:?usage: pg.sh start|stop|url NAME [PORT]}
@@ -26,7 +28,7 @@ as_owner() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-url() { echo "postgresql:///sightline?host=$socket&port=$port&user=sightline"; }
+url() { echo "postgresql:///sightline?host=$socket&port=$port&user=${1:-sightline}"; }
 
 case "$command" in
 start)
@@ -59,6 +61,18 @@ CONF
         "SELECT 1 FROM pg_database WHERE datname = 'sightline'" | grep -q 1; then
         psql -X -q -h "$socket" -p "$port" -U sightline -d postgres -c "CREATE DATABASE sightline" >/dev/null
     fi
+    psql -X -q -h "$socket" -p "$port" -U sightline -d postgres >/dev/null <<'SQL'
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sightline_app') THEN
+        CREATE ROLE sightline_app NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sightline_server') THEN
+        CREATE ROLE sightline_server LOGIN IN ROLE sightline_app;
+    END IF;
+END
+$$;
+SQL
     url
     ;;
 stop)
@@ -67,7 +81,7 @@ stop)
         echo "stopped $name"
     fi
     ;;
-url) url ;;
+url) url "${4:-}" ;;
 *)
     echo "usage: pg.sh start|stop|url NAME [PORT]" >&2
     exit 2

@@ -26,12 +26,7 @@ extension SightlineAPI {
         }
         let (key, token) = try await apiKeys.create(
             organisationID: organisationID, name: body.name, role: role, covertAccess: covert, expiresAt: body.expiresAt,
-            createdBy: caller.keyID
-        )
-        try await auditor.record(
-            "api_key.create", .success, caller: caller, entityType: "api_key", entityID: key.id.uuidString.lowercased(),
-            detail: ["prefix": key.prefix, "role": key.role.rawValue, "organisation_id": organisationID.uuidString.lowercased(),
-                     "covert_access": String(covert)]
+            createdBy: caller.keyID, actor: auditor.actor(caller)
         )
         return .created(.init(body: .json(.init(value1: .init(key), value2: .init(key: token.text)))))
     }
@@ -55,13 +50,10 @@ extension SightlineAPI {
         let caller = try Caller.required()
         // A key of another organisation is answered exactly like a key that does not exist.
         guard let id = UUID(uuidString: input.path.id), let key = try await apiKeys.get(id: id),
-            APIKeyRules.canSee(keyOf: key.organisationID, caller: caller), let revoked = try await apiKeys.revoke(id: id)
+            APIKeyRules.canSee(keyOf: key.organisationID, caller: caller),
+            let revoked = try await apiKeys.revoke(id: id, actor: auditor.actor(caller))
         else { throw Problem.notFound() }
         authenticator.forget(prefix: revoked.prefix)
-        try await auditor.record(
-            "api_key.revoke", .success, caller: caller, entityType: "api_key", entityID: revoked.id.uuidString.lowercased(),
-            detail: ["prefix": revoked.prefix]
-        )
         return .ok(.init(body: .json(.init(revoked))))
     }
 }

@@ -16,7 +16,7 @@ extension SightlineAPI {
         let caller = try Caller.required()
         let verification = try await auditor.store.verify()
         try await auditor.record(
-            "audit.verify", verification.isValid ? .success : .failed, caller: caller,
+            "audit.verify", verification.isValid ? .success : .failed, by: auditor.actor(caller),
             detail: ["checked": String(verification.checked), "first_broken_seq": verification.firstBrokenSeq.map(String.init) ?? ""]
         )
         return .ok(.init(body: .json(.init(

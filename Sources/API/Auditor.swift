@@ -2,24 +2,24 @@ import Domain
 import Foundation
 import Storage
 
-/// Appends to the audit log with what the request knows: its id and the client's address.
+/// Audit rows from what the request knows: the caller, the client's address and the request id.
 struct Auditor: Sendable {
     let store: AuditStore
 
-    /// Records `action` with `outcome`, by `caller` (or an unauthenticated client), on an entity.
-    func record(
-        _ action: String, _ outcome: AuditEvent.Outcome, caller: Principal?, keyPrefix: String? = nil, organisationID: UUID? = nil,
-        entityType: String? = nil, entityID: String? = nil, detail: [String: String] = [:]
-    ) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let json = String(decoding: try encoder.encode(detail), as: UTF8.self)
-        try await store.append(
-            AuditEvent(
-                action: action, outcome: outcome, keyPrefix: caller?.keyPrefix ?? keyPrefix,
-                organisationID: caller?.organisationID ?? organisationID, entityType: entityType, entityID: entityID,
-                clientAddress: RequestInfo.current?.clientAddress, requestID: RequestInfo.current?.requestID, detailJSON: json
-            )
+    /// The actor of the request being handled: `caller`, or an unauthenticated client presenting `keyPrefix`.
+    func actor(_ caller: Principal?, keyPrefix: String? = nil, organisationID: UUID? = nil) -> AuditActor {
+        AuditActor(
+            keyPrefix: caller?.keyPrefix ?? keyPrefix, organisationID: caller?.organisationID ?? organisationID,
+            clientAddress: RequestInfo.current?.clientAddress, requestID: RequestInfo.current?.requestID
         )
+    }
+
+    /// Records something that changes nothing else (a refusal, a read); writes pass `actor` to their store,
+    /// which records in the write's own transaction.
+    func record(
+        _ action: String, _ outcome: AuditEvent.Outcome, by actor: AuditActor, entityType: String? = nil, entityID: String? = nil,
+        detail: [String: String] = [:]
+    ) async throws {
+        try await store.record(actor.event(action, outcome, entityType: entityType, entityID: entityID, detail: detail))
     }
 }

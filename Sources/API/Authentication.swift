@@ -88,9 +88,13 @@ struct AuthenticationFailure: Error {
 /// Authenticates, rate-limits and authorises every operation (by the role × operation table of
 /// `Permissions`) before the handler runs, auditing every refusal; the handler finds the caller in
 /// `Caller.current`.
+///
+/// Failed authentications are limited per client address (`RateLimitPolicy.failedAuthentication`); beyond
+/// the limit they are answered 429 and not audited one by one.
 struct AuthorisationMiddleware: ServerMiddleware {
     let authenticator: Authenticator
-    let rateLimiter: RateLimiter
+    let rateLimiter: RateLimiter<UUID>
+    let failureLimiter = RateLimiter<String>(policy: .failedAuthentication, name: "failed-authentication")
     let auditor: Auditor
 
     func intercept(
@@ -108,8 +112,10 @@ struct AuthorisationMiddleware: ServerMiddleware {
             do {
                 principal = try await authenticator.authenticate(request.headerFields[.authorization])
             } catch let failure as AuthenticationFailure {
+                let (allowed, headers) = failureLimiter.admit(RequestInfo.current?.clientAddress ?? "unknown")
+                guard allowed else { throw Problem.tooManyFailedAuthentications(headers: headers) }
                 try await auditor.record(
-                    "authenticate", .denied, caller: nil, keyPrefix: failure.prefix, organisationID: failure.key?.organisationID,
+                    "authenticate", .denied, by: auditor.actor(nil, keyPrefix: failure.prefix, organisationID: failure.key?.organisationID),
                     detail: ["reason": failure.reason, "operation": operationID]
                 )
                 throw Problem.unauthorized
@@ -117,7 +123,7 @@ struct AuthorisationMiddleware: ServerMiddleware {
             let (allowed, limitHeaders) = rateLimiter.admit(principal.keyID)
             guard allowed else { throw Problem.tooManyRequests(headers: limitHeaders) }
             guard roles.contains(principal.role) else {
-                try await auditor.record("authorise", .denied, caller: principal, detail: ["operation": operationID])
+                try await auditor.record("authorise", .denied, by: auditor.actor(principal), detail: ["operation": operationID])
                 throw Problem.forbidden("A key with the role \(principal.role.rawValue) may not call \(operationID).")
             }
             var (response, responseBody) = try await Caller.$current.withValue(principal) { try await next(request, body, metadata) }

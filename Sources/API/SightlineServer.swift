@@ -19,6 +19,19 @@ public enum SightlineServer {
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy
     ) throws -> Router<SightlineRequestContext> {
+        try makeRouter(pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, authorise: true)
+    }
+
+    /// The router, optionally without authentication, authorisation and rate limiting: only for the benchmark
+    /// that measures what they cost (`Benchmarks/BenchServer`). Operations that need a caller fail without one.
+    package static func makeRouter(
+        pool: PostgresPool,
+        migrator: Migrator,
+        metrics: APIMetrics,
+        maxBodyBytes: Int,
+        rateLimit: RateLimitPolicy,
+        authorise: Bool
+    ) throws -> Router<SightlineRequestContext> {
         let router = Router(context: SightlineRequestContext.self)
         let routes = RouteTable()
         router.add(middleware: RequestIDMiddleware())
@@ -41,7 +54,9 @@ public enum SightlineServer {
         try api.registerHandlers(
             on: RecordingTransport(router: router, table: routes),
             configuration: Configuration(jsonEncodingOptions: [.sortedKeys]),
-            middlewares: [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit), auditor: auditor)]
+            middlewares: (authorise
+                ? [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)]
+                : []) + [IdempotencyMiddleware(store: IdempotencyStore(pool: pool))]
         )
         return router
     }

@@ -47,3 +47,52 @@ public struct AuditEvent: Sendable, Hashable {
         self.detailJSON = detailJSON
     }
 }
+
+/// Who is acting and from where, as every audit row records it: the key and organisation, the client's
+/// address and the request id. Every write to the database takes one, so its audit row is written in the
+/// same transaction.
+public struct AuditActor: Sendable, Hashable {
+    /// The prefix of the key used, when one was presented.
+    public var keyPrefix: String?
+    /// The caller's organisation, when known.
+    public var organisationID: UUID?
+    /// The client's address, or `cli` for the command line.
+    public var clientAddress: String?
+    /// The request id.
+    public var requestID: String?
+
+    /// An actor.
+    public init(keyPrefix: String? = nil, organisationID: UUID? = nil, clientAddress: String? = nil, requestID: String? = nil) {
+        self.keyPrefix = keyPrefix
+        self.organisationID = organisationID
+        self.clientAddress = clientAddress
+        self.requestID = requestID
+    }
+
+    /// Someone at the server's command line (`sightline keys …`, `sightline seed …`): whoever may run the
+    /// binary against the database. The command is the "request".
+    public static func commandLine(_ command: String) -> AuditActor {
+        AuditActor(clientAddress: "cli", requestID: command)
+    }
+
+    /// The event of this actor doing `action`.
+    public func event(
+        _ action: String, _ outcome: AuditEvent.Outcome, entityType: String? = nil, entityID: String? = nil,
+        detail: [String: String] = [:]
+    ) -> AuditEvent {
+        AuditEvent(
+            action: action, outcome: outcome, keyPrefix: keyPrefix, organisationID: organisationID, entityType: entityType,
+            entityID: entityID, clientAddress: clientAddress, requestID: requestID, detailJSON: AuditEvent.json(detail)
+        )
+    }
+}
+
+extension AuditEvent {
+    /// `detail` as a JSON object with sorted keys.
+    public static func json(_ detail: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // Encoding a dictionary of strings cannot fail.
+        return (try? encoder.encode(detail)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

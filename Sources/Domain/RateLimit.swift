@@ -12,6 +12,11 @@ public struct RateLimitPolicy: Sendable, Hashable {
         self.burst = burst
     }
 
+    /// Failed authentications allowed per client address: 20 at once, then one every 3 seconds. Each failure is
+    /// an audit row; this keeps a flood of bad keys from filling the log, while a client with a mistyped key
+    /// still sees its 401s.
+    public static let failedAuthentication = RateLimitPolicy(perSecond: 1.0 / 3.0, burst: 20)
+
     /// Seconds an empty bucket takes to fill: the policy's window.
     public var window: Double { Double(burst) / perSecond }
 }

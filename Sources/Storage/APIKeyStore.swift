@@ -39,6 +39,8 @@ public struct APIKeyStore: Sendable {
     /// A store over `pool`.
     public init(pool: PostgresPool) { self.pool = pool }
 
+    private static let columns = "id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at"
+
     /// SHA-256 of a key's secret, as stored.
     public static func hash(_ token: APIKeyToken) -> [UInt8] { Array(SHA256.hash(data: Data(token.secret.utf8))) }
 
@@ -49,22 +51,29 @@ public struct APIKeyStore: Sendable {
         return zip(presented, storedHash).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// Creates a key and returns it with the one copy of its secret.
+    /// Creates a key and returns it with the one copy of its secret; `actor`'s audit row commits with it.
     public func create(
-        organisationID: UUID, name: String, role: Role, covertAccess: Bool, expiresAt: Date?, createdBy: UUID?
+        organisationID: UUID, name: String, role: Role, covertAccess: Bool, expiresAt: Date?, createdBy: UUID?, actor: AuditActor
     ) async throws -> (key: APIKey, token: APIKeyToken) {
         let token = APIKeyToken.generate()
-        let row = try await pool.withConnection { connection in
-            try await connection.query(
-                """
-                INSERT INTO api_keys (organisation_id, name, role, covert_access, prefix, secret_hash, expires_at, created_by)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                RETURNING id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at
-                """,
-                organisationID, name, role.rawValue, covertAccess, token.prefix, Data(Self.hash(token)), expiresAt, createdBy
-            )[0]
+        let key = try await pool.withTransaction { connection in
+            let key = try APIKey(
+                row: try await connection.query(
+                    "INSERT INTO api_keys (organisation_id, name, role, covert_access, prefix, secret_hash, expires_at, created_by) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING " + Self.columns,
+                    organisationID, name, role.rawValue, covertAccess, token.prefix, Data(Self.hash(token)), expiresAt, createdBy
+                )[0]
+            )
+            try await connection.recordAudit(
+                actor.event(
+                    "api_key.create", .success, entityType: "api_key", entityID: key.id.uuidString.lowercased(),
+                    detail: ["prefix": key.prefix, "role": key.role.rawValue, "organisation_id": organisationID.uuidString.lowercased(),
+                             "covert_access": String(covertAccess)]
+                )
+            )
+            return key
         }
-        return (try APIKey(row: row), token)
+        return (key, token)
     }
 
     /// The key with `prefix`, its stored hash and its organisation's kind, or `nil`.
@@ -118,25 +127,32 @@ public struct APIKeyStore: Sendable {
     /// The key with `id`, or `nil`.
     public func get(id: UUID) async throws -> APIKey? {
         try await pool.withConnection { connection in
-            try await connection.query("SELECT id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at FROM api_keys WHERE id = $1", id).first.map(APIKey.init(row:))
+            try await connection.query("SELECT " + Self.columns + " FROM api_keys WHERE id = $1", id).first.map(APIKey.init(row:))
         }
     }
 
-    /// Revokes the key (if it is not revoked already) and returns it; `nil` if there is no such key.
-    public func revoke(id: UUID) async throws -> APIKey? {
-        try await pool.withConnection { connection in
-            try await connection.query(
-                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at", id
-            ).first.map(APIKey.init(row:))
-        }
+    /// Revokes the key with `id` (if it is not revoked already) and returns it; `nil` if there is no such key.
+    public func revoke(id: UUID, actor: AuditActor) async throws -> APIKey? {
+        try await revoke(where: "id = $1", id, actor: actor)
     }
 
     /// Revokes the key with `prefix`; `nil` if there is no such key.
-    public func revoke(prefix: String) async throws -> APIKey? {
-        try await pool.withConnection { connection in
-            try await connection.query(
-                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE prefix = $1 RETURNING id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at", prefix
-            ).first.map(APIKey.init(row:))
+    public func revoke(prefix: String, actor: AuditActor) async throws -> APIKey? {
+        try await revoke(where: "prefix = $1", prefix, actor: actor)
+    }
+
+    private func revoke(where condition: String, _ value: any PostgresEncodable, actor: AuditActor) async throws -> APIKey? {
+        try await pool.withTransaction { connection in
+            guard
+                let row = try await connection.query(
+                    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE " + condition + " RETURNING " + Self.columns, value
+                ).first
+            else { return nil }
+            let key = try APIKey(row: row)
+            try await connection.recordAudit(
+                actor.event("api_key.revoke", .success, entityType: "api_key", entityID: key.id.uuidString.lowercased(), detail: ["prefix": key.prefix])
+            )
+            return key
         }
     }
 

@@ -35,20 +35,28 @@ public struct AuditStore: Sendable {
     /// A store over `pool`.
     public init(pool: PostgresPool) { self.pool = pool }
 
-    /// Appends `event` in a short transaction of its own and returns its sequence number.
+    /// Records `event` on its own, for something that changed nothing else (a refused request, a read).
+    public func record(_ event: AuditEvent) async throws {
+        try await pool.withConnection { connection in try await connection.recordAudit(event) }
+    }
+
+    /// Links pending rows into the chain, `batch` at a time, until none is left; returns how many it linked.
     @discardableResult
-    public func append(_ event: AuditEvent) async throws -> Int {
-        try await pool.withConnection { connection in
-            try await connection.query(
-                "SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
-                event.keyPrefix, event.organisationID, event.action, event.entityType, event.entityID, event.outcome.rawValue,
-                event.clientAddress, event.requestID, event.detailJSON
-            )[0].decode(0)
+    public func chainPending(batch: Int = 1000) async throws -> Int {
+        var total = 0
+        while true {
+            let chained: Int = try await pool.withConnection { connection in
+                Int(try await connection.query("SELECT audit_chain($1)", Int32(batch))[0].decode(0, as: Int32.self))
+            }
+            total += chained
+            if chained < batch { return total }
         }
     }
 
     /// One page of the log, newest first: one organisation's rows, or every row when `organisationID` is nil.
+    /// Rows recorded but not yet chained are chained first, so the page holds everything committed.
     public func list(organisationID: UUID?, action: String?, page: PageRequest) async throws -> Page<AuditRecord> {
+        try await chainPending()
         var before: Int?
         if let key = page.cursor?.key {
             guard key.count == 1, let seq = Int(key[0]) else {
@@ -76,6 +84,7 @@ public struct AuditStore: Sendable {
 
     /// Recomputes the chain from the first row, in batches, and names the first row that does not fit.
     public func verify() async throws -> AuditVerification {
+        try await chainPending()
         var previousHash = [UInt8](repeating: 0, count: 32)
         var expectedSeq = 1
         var checked = 0
@@ -126,6 +135,18 @@ extension AuditRecord {
                 detailJSON: try row.decode(10, as: PostgresJSON.self).text
             ),
             hash: try row.decode(11)
+        )
+    }
+}
+
+extension PostgresConnection {
+    /// Records `event` in the audit log as part of the transaction this connection is in, so the change and
+    /// its audit row commit together; the row joins the hash chain shortly after commit.
+    public func recordAudit(_ event: AuditEvent) async throws {
+        try await query(
+            "SELECT audit_record($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+            event.keyPrefix, event.organisationID, event.action, event.entityType, event.entityID, event.outcome.rawValue,
+            event.clientAddress, event.requestID, event.detailJSON
         )
     }
 }

@@ -37,7 +37,7 @@ struct Keys: AsyncParsableCommand {
                 }
                 let (key, token) = try await APIKeyStore(pool: pool).create(
                     organisationID: organisation.id, name: name ?? "\(role.rawValue) key", role: role, covertAccess: covert,
-                    expiresAt: expiresAt, createdBy: nil
+                    expiresAt: expiresAt, createdBy: nil, actor: .commandLine("sightline keys create")
                 )
                 try output("\(token.text)\n")
                 try output("  \(key.role.rawValue) key \"\(key.name)\" for \(organisation.name); shown once, store it now.\n", to: .standardError)
@@ -99,7 +99,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await settings.withPool { pool in
-                guard let key = try await APIKeyStore(pool: pool).revoke(prefix: prefix) else {
+                guard let key = try await APIKeyStore(pool: pool).revoke(prefix: prefix, actor: .commandLine("sightline keys revoke")) else {
                     throw CommandFailure(description: "no key has the prefix \"\(prefix)\"")
                 }
                 try output("revoked \(key.prefix) (\(key.role.rawValue), \"\(key.name)\")\n")

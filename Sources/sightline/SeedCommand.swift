@@ -26,13 +26,13 @@ struct Seed: AsyncParsableCommand {
                     // Demo keys are named "demo: <role>"; each run replaces the last run's.
                     let existing = try await keys.list(organisationID: organisation.id, page: PageRequest(limit: 500, cursor: nil))
                     for key in existing.items where key.name.hasPrefix("demo: ") && key.revokedAt == nil {
-                        _ = try await keys.revoke(id: key.id)
+                        _ = try await keys.revoke(id: key.id, actor: .commandLine("sightline seed demo"))
                     }
                     for role in Role.allCases {
                         let covert = organisation.kind == .police && role == .requester
                         let (_, token) = try await keys.create(
                             organisationID: organisation.id, name: "demo: \(role.rawValue)", role: role, covertAccess: covert,
-                            expiresAt: nil, createdBy: nil
+                            expiresAt: nil, createdBy: nil, actor: .commandLine("sightline seed demo")
                         )
                         let label = "\(organisation.name) \(role.rawValue)\(covert ? " (covert access)" : "")"
                         lines.append(label.padding(toLength: 62, withPad: " ", startingAt: 0) + token.text)

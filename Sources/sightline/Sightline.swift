@@ -122,7 +122,10 @@ struct Serve: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: pool), .init(service: gate), .init(service: application)],
+                // Shut down in reverse: the server drains its requests, the workers finish, then the pool closes.
+                services: [.init(service: pool), .init(service: gate)]
+                    + SightlineServer.makeWorkers(pool: pool, logger: logger).map { .init(service: $0) }
+                    + [.init(service: application)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

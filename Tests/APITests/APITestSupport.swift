@@ -8,22 +8,33 @@ import LibPQ
 import Storage
 import TestSupport
 
-/// Runs `body` against the real router over `pool`, in process, with keys for every role of Westminster City
-/// Council and of the Metropolitan Police Service.
+/// Runs `body` against the real router, in process, with keys for every role of Westminster City Council and of
+/// the Metropolitan Police Service, made through `pool` (the schema owner's).
+///
+/// With the database's `url`, the router connects as the server's own role (`sightline_server`, a member of
+/// `sightline_app`), so every API test also proves the grants suffice; without it, through `pool`.
 func withApp(
     pool: PostgresPool,
+    url: String?,
     maxBodyBytes: Int = 1 << 20,
     seedKeys: Bool = true,
     rateLimit: RateLimitPolicy = RateLimitPolicy(perSecond: 10_000, burst: 10_000),
     _ body: @Sendable (any TestClientProtocol, TestKeys) async throws -> Void
 ) async throws {
     let keys = seedKeys ? try await TestKeys(pool: pool) : TestKeys()
+    let serverPool = try url.map { try TestDatabase.makePool(url: TestDatabase.serverURL($0)) } ?? pool
     let router = try SightlineServer.makeRouter(
-        pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes,
+        pool: serverPool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes,
         rateLimit: rateLimit
     )
     let app = SightlineServer.makeApplication(router: router, host: "127.0.0.1", port: 0, logger: TestDatabase.logger)
-    try await app.test(.router) { client in try await body(client, keys) }
+    do {
+        try await app.test(.router) { client in try await body(client, keys) }
+        if url != nil { await serverPool.close() }
+    } catch {
+        if url != nil { await serverPool.close() }
+        throw error
+    }
 }
 
 /// One key per role for a borough and a police force, made directly in the database.
@@ -41,7 +52,7 @@ struct TestKeys: Sendable {
         for organisation in [Self.westminster, Self.mps] {
             for role in Role.allCases {
                 let (_, token) = try await store.create(
-                    organisationID: organisation, name: "test \(role.rawValue)", role: role, covertAccess: false, expiresAt: nil, createdBy: nil
+                    organisationID: organisation, name: "test \(role.rawValue)", role: role, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
                 )
                 tokens["\(organisation)/\(role.rawValue)"] = token.text
             }

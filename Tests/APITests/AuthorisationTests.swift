@@ -39,8 +39,8 @@ struct AuthorisationTests {
     }
 
     @Test func eachRoleReachesExactlyTheOperationsItsRowAllows() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 for (operation, request) in Self.requests.sorted(by: { $0.key < $1.key }) {
                     for role in Role.allCases {
                         let response = try await client.execute(
@@ -61,15 +61,15 @@ struct AuthorisationTests {
     }
 
     @Test func everyBadKeyGetsTheSame401() async throws {
-        try await TestDatabase.withFresh { pool, _ in
+        try await TestDatabase.withFresh { pool, url in
             let store = APIKeyStore(pool: pool)
-            let revoked = try await store.create(organisationID: TestKeys.mps, name: "r", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil)
-            _ = try await store.revoke(id: revoked.key.id)
+            let revoked = try await store.create(organisationID: TestKeys.mps, name: "r", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test"))
+            _ = try await store.revoke(id: revoked.key.id, actor: .commandLine("test"))
             let expiring = try await store.create(
-                organisationID: TestKeys.mps, name: "e", role: .requester, covertAccess: false, expiresAt: Date(timeIntervalSinceNow: 0.5), createdBy: nil
+                organisationID: TestKeys.mps, name: "e", role: .requester, covertAccess: false, expiresAt: Date(timeIntervalSinceNow: 0.5), createdBy: nil, actor: .commandLine("test")
             )
             try await Task.sleep(for: .milliseconds(700))
-            try await withApp(pool: pool) { client, keys in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let valid = keys.token(.requester, of: TestKeys.mps)
                 let wrongSecret = String(valid.dropLast(4)) + (valid.hasSuffix("AAAA") ? "BBBB" : "AAAA")
                 let unknown = "sl_live_zzzzzzzzzzzz_" + String(valid.suffix(43))
@@ -101,8 +101,8 @@ struct AuthorisationTests {
     struct ListedKey: Decodable { let id: String; let prefix: String; let organisation_id: String; let revoked_at: String?; let last_used_at: String? }
 
     @Test func partnerAdminsManageTheirOwnOrganisationsKeys() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let partner = keys(.partnerAdmin, of: TestKeys.westminster).merging([.contentType: "application/json"])
                 let created = try await client.execute(
                     uri: "/v1/api-keys", method: .post, headers: partner,
@@ -154,8 +154,8 @@ struct AuthorisationTests {
     }
 
     @Test func adminsManageAnyOrganisationsKeys() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let admin = keys(.admin).merging([.contentType: "application/json"])
                 let created = try await client.execute(
                     uri: "/v1/api-keys", method: .post, headers: admin,
@@ -181,8 +181,8 @@ struct AuthorisationTests {
         (#"{"name": "x", "role": "analyst", "organisation_id": "00000000-0000-4000-8000-000000000000"}"#, "/organisation_id"),
     ])
     func invalidKeyRequestsAre400sNamingTheField(body: String, pointer: String) async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let response = try await client.execute(
                     uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "application/json"]), body: ByteBuffer(string: body)
                 )
@@ -203,8 +203,8 @@ struct AuthorisationTests {
     struct Verification: Decodable { let valid: Bool; let checked: Int; let first_broken_seq: Int? }
 
     @Test func refusalsAndKeyChangesAreAuditedAndAuditorsSeeTheirOwnOrganisation() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let unknown = "sl_live_zzzzzzzzzzzz_" + String(repeating: "Q", count: 43)
                 let refused = try await client.execute(uri: "/v1/boroughs", method: .get, headers: [.authorization: "Bearer " + unknown])
                 #expect(refused.status == .unauthorized)
@@ -237,7 +237,8 @@ struct AuthorisationTests {
                 #expect(try westminster.decode(AuditPage.self).items.map(\.entity_id) == [key.id])
 
                 let verification = try await client.execute(uri: "/v1/audit/verify", method: .get, headers: keys(.auditor)).decode(Verification.self)
-                #expect(verification.valid && verification.checked == 4)
+                // Every row so far: one per test key (made as if at the command line) and the four above.
+                #expect(verification.valid && verification.checked == 2 * Role.allCases.count + 4)
             }
         }
     }
@@ -245,8 +246,8 @@ struct AuthorisationTests {
     @Test func keysOverTheirAllowanceGet429WithRetryAfter() async throws {
         let rateLimit = HTTPField.Name("RateLimit")!
         let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool, rateLimit: RateLimitPolicy(perSecond: 1, burst: 3)) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url, rateLimit: RateLimitPolicy(perSecond: 1, burst: 3)) { client, keys in
                 for remaining in [2, 1, 0] {
                     let response = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys(.analyst))
                     #expect(response.status == .ok)
@@ -269,9 +270,32 @@ struct AuthorisationTests {
         }
     }
 
+    @Test func floodsOfBadKeysAreLimitedPerAddressAndAuditedOnlyUpToTheLimit() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let burst = RateLimitPolicy.failedAuthentication.burst
+                var statuses: [HTTPResponse.Status] = []
+                for index in 0..<(burst + 5) {
+                    let bad = "sl_live_zzzzzzzzzzzz_" + String(repeating: index % 2 == 0 ? "Q" : "R", count: 43)
+                    let response = try await client.execute(uri: "/v1/boroughs", method: .get, headers: [.authorization: "Bearer " + bad])
+                    statuses.append(response.status)
+                    if response.status == .tooManyRequests {
+                        #expect(response.headers[.retryAfter] != nil)
+                        #expect(response.headers[HTTPField.Name("RateLimit-Policy")!]?.hasPrefix("\"failed-authentication\"") == true)
+                    }
+                }
+                #expect(statuses == Array(repeating: .unauthorized, count: burst) + Array(repeating: .tooManyRequests, count: 5))
+                // A valid key from the same address is still served: only failures are limited.
+                #expect(try await client.execute(uri: "/v1/boroughs", method: .get, headers: keys(.analyst)).status == .ok)
+                let audited = try await AuditStore(pool: pool).list(organisationID: nil, action: "authenticate", page: PageRequest(limit: 500, cursor: nil))
+                #expect(audited.items.count == burst)
+            }
+        }
+    }
+
     @Test func malformedJSONAndWrongContentTypesAreClientErrors() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let broken = try await client.execute(
                     uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "application/json"]), body: ByteBuffer(string: "{nope")
                 )

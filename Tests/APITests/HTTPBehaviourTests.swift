@@ -13,8 +13,8 @@ import TestSupport
 @Suite("API: operational endpoints, errors and request ids")
 struct HTTPBehaviourTests {
     @Test func healthReadinessMetricsAndTheContract() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let health = try await client.execute(uri: "/healthz", method: .get, headers: keys.analyst)
                 #expect(health.status == .ok)
                 #expect(health.text.contains("\"ok\""))
@@ -41,8 +41,8 @@ struct HTTPBehaviourTests {
     }
 
     @Test func unknownRoutesAre404AndWrongMethodsAre405WithAllow() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let missing = try await client.execute(uri: "/v2/cameras", method: .get, headers: keys.analyst)
                 #expect(missing.status == .notFound)
                 #expect(missing.headers[.contentType] == "application/problem+json")
@@ -61,8 +61,8 @@ struct HTTPBehaviourTests {
     }
 
     @Test func oversizedBodiesAre413WhetherOrNotTheyDeclareALength() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool, maxBodyBytes: 1024) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url, maxBodyBytes: 1024) { client, keys in
                 let big = ByteBuffer(repeating: UInt8(ascii: "x"), count: 4096)
                 let declared = try await client.execute(uri: "/v1/organisations", method: .post, headers: [.contentType: "application/json"], body: big)
                 #expect(declared.status == .contentTooLarge)
@@ -81,8 +81,8 @@ struct HTTPBehaviourTests {
     }
 
     @Test func everyResponseCarriesARequestID() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let ok = try await client.execute(uri: "/v1/boroughs/E09000001", method: .get, headers: keys.analyst)
                 let id = try #require(ok.headers[.requestID])
                 #expect(RequestIDMiddleware.acceptableID(id) == id)
@@ -107,7 +107,7 @@ struct HTTPBehaviourTests {
 
     @Test func unreachableDatabaseMeans503ButTheProcessIsAlive() async throws {
         let pool = try TestDatabase.makePool(url: "postgresql:///sightline?host=/nonexistent-socket-dir&port=1&user=sightline", maxConnections: 2)
-        try await withApp(pool: pool, seedKeys: false) { client, keys in
+        try await withApp(pool: pool, url: nil, seedKeys: false) { client, keys in
             #expect(try await client.execute(uri: "/healthz", method: .get, headers: keys.analyst).status == .ok)
             let ready = try await client.execute(uri: "/readyz", method: .get, headers: keys.analyst)
             #expect(ready.status == .serviceUnavailable)
@@ -128,7 +128,7 @@ struct HTTPBehaviourTests {
         defer { cluster.destroy() }
         let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 2, acquireTimeout: .seconds(2))
         try await Migrator(logger: TestDatabase.logger).migrate(pool)
-        try await withApp(pool: pool) { client, keys in
+        try await withApp(pool: pool, url: nil) { client, keys in
             #expect(try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: keys.analyst).status == .ok)
             try cluster.stop()
             let down = try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: keys.analyst)
@@ -143,7 +143,7 @@ struct HTTPBehaviourTests {
 
     @Test func readinessReportsASchemaThatIsBehind() async throws {
         try await TestDatabase.withFresh(migrated: false) { pool, _ in
-            try await withApp(pool: pool, seedKeys: false) { client, keys in
+            try await withApp(pool: pool, url: nil, seedKeys: false) { client, keys in
                 let ready = try await client.execute(uri: "/readyz", method: .get, headers: keys.analyst)
                 #expect(ready.status == .serviceUnavailable)
                 #expect(ready.text.contains("sightline migrate"))

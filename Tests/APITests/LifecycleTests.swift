@@ -57,7 +57,7 @@ struct LifecycleTests {
     @Test func theBinaryServesAndExitsZeroOnSIGTERM() async throws {
         try await TestDatabase.withFresh { pool, url in
             let key = try await APIKeyStore(pool: pool).create(
-                organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil
+                organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
             ).token.text
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
             let port = Int.random(in: 20_000..<30_000)
@@ -92,7 +92,7 @@ struct LifecycleTests {
         let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 1)
         try await Migrator(logger: TestDatabase.logger).migrate(pool)
         let key = try await APIKeyStore(pool: pool).create(
-            organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil
+            organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
         ).token.text
         let authorised = [CurlHeader("Authorization", "Bearer " + key)]
         await pool.close()
@@ -129,7 +129,8 @@ struct LifecycleTests {
         try await TestDatabase.withFresh { pool, url in
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
             let store = AuditStore(pool: pool)
-            for index in 0..<5 { try await store.append(AuditEvent(action: "cli.test", outcome: .success, entityID: String(index))) }
+            for index in 0..<5 { try await store.record(AuditEvent(action: "cli.test", outcome: .success, entityID: String(index))) }
+            try await store.chainPending()
             #expect(try await ChildProcess(binary, ["audit", "verify"], environment: ["SIGHTLINE_DATABASE_URL": url]).exitStatus() == 0)
             try await pool.withTransaction { transaction in
                 try await transaction.query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")

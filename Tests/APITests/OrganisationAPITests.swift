@@ -13,8 +13,8 @@ struct OrganisationAPITests {
     struct Organisation: Decodable, Equatable { let id: String; let kind: String; let name: String; let gss_code: String? }
 
     @Test func pagesThroughAllThirtyThreeBoroughs() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 var codes: [String] = []
                 var cursor: String?
                 var pages = 0
@@ -34,8 +34,8 @@ struct OrganisationAPITests {
     }
 
     @Test func getsOneBoroughAndItsAuthority() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let response = try await client.execute(uri: "/v1/boroughs/E09000007", method: .get, headers: keys.analyst)
                 #expect(response.status == .ok)
                 let camden = try response.decode(Borough.self)
@@ -50,8 +50,8 @@ struct OrganisationAPITests {
     }
 
     @Test func filtersOrganisationsByKind() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let response = try await client.execute(uri: "/v1/organisations?kind=police", method: .get, headers: keys.analyst)
                 let page = try response.decode(OrganisationList.self)
                 #expect(page.items.map(\.name) == ["British Transport Police", "City of London Police", "Metropolitan Police Service"])
@@ -70,8 +70,8 @@ struct OrganisationAPITests {
         ("/v1/boroughs/e09000001", "a lower-case code"),
     ])
     func unknownResourcesAre404Problems(path: String, _ what: String) async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let response = try await client.execute(uri: path, method: .get, headers: keys.analyst)
                 #expect(response.status == .notFound, "\(what)")
                 let problem = try response.decode(ProblemBody.self)
@@ -87,8 +87,8 @@ struct OrganisationAPITests {
         ("cursor=WyJFMDkwMDAwMDIiXQ", "#/parameters/cursor"),
     ])
     func invalidPagingIsA400NamingTheParameter(query: String, pointer: String) async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 // The last cursor is a borough cursor, which does not fit the organisation list.
                 let response = try await client.execute(uri: "/v1/organisations?\(query)", method: .get, headers: keys.analyst)
                 #expect(response.status == .badRequest)
@@ -100,8 +100,8 @@ struct OrganisationAPITests {
     }
 
     @Test func aNonNumericLimitIsA400() async throws {
-        try await TestDatabase.withFresh { pool, _ in
-            try await withApp(pool: pool) { client, keys in
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
                 let response = try await client.execute(uri: "/v1/boroughs?limit=ten", method: .get, headers: keys.analyst)
                 #expect(response.status == .badRequest)
                 let problem = try response.decode(ProblemBody.self)

@@ -7,12 +7,47 @@ import TestSupport
 
 @Suite("Storage: the append-only, hash-chained audit log")
 struct AuditStoreTests {
+    private func event(_ index: Int) -> AuditEvent {
+        AuditEvent(action: "test.event", outcome: .success, keyPrefix: "abcdefghijkl", entityType: "thing",
+                   entityID: String(index), requestID: "r\(index)", detailJSON: #"{"n": \#(index), "text": "Ünï '; --"}"#)
+    }
+
+    /// Records `count` rows and chains them.
     private func fill(_ store: AuditStore, count: Int) async throws {
-        for index in 0..<count {
-            try await store.append(
-                AuditEvent(action: "test.event", outcome: .success, keyPrefix: "abcdefghijkl", entityType: "thing",
-                           entityID: String(index), requestID: "r\(index)", detailJSON: #"{"n": \#(index), "text": "Ünï '; --"}"#)
-            )
+        for index in 0..<count { try await store.record(event(index)) }
+        #expect(try await store.chainPending() == count)
+    }
+
+    private func count(_ table: String, _ pool: PostgresPool) async throws -> Int {
+        try await pool.withConnection { try await $0.query("SELECT count(*) FROM " + table)[0].decode(0) }
+    }
+
+    @Test func recordedRowsWaitUntilChainedAndReadersChainFirst() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            let store = AuditStore(pool: pool)
+            for index in 0..<3 { try await store.record(event(index)) }
+            let (pending, chained) = (try await count("audit_pending", pool), try await count("audit_log", pool))
+            #expect(pending == 3 && chained == 0)
+            let page = try await store.list(organisationID: nil, action: nil, page: PageRequest(limit: 10, cursor: nil))
+            #expect(page.items.map(\.seq) == [3, 2, 1])
+            #expect(page.items.map(\.event.entityID) == ["2", "1", "0"])
+            let left = try await count("audit_pending", pool)
+            #expect(left == 0)
+        }
+    }
+
+    @Test func aRowRecordedInATransactionThatRollsBackNeverAppears() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            struct Abandon: Error {}
+            await #expect(throws: Abandon.self) {
+                try await pool.withTransaction { transaction in
+                    try await transaction.recordAudit(self.event(1))
+                    throw Abandon()
+                }
+            }
+            try await pool.withTransaction { transaction in try await transaction.recordAudit(self.event(2)) }
+            let page = try await AuditStore(pool: pool).list(organisationID: nil, action: nil, page: PageRequest(limit: 10, cursor: nil))
+            #expect(page.items.map(\.event.entityID) == ["2"])
         }
     }
 
@@ -64,18 +99,28 @@ struct AuditStoreTests {
         }
     }
 
-    @Test func concurrentAppendsFormOneUnbrokenChain() async throws {
-        try await TestDatabase.withFresh(maxConnections: 8) { pool, _ in
+    @Test func concurrentRecordersAndChainersFormOneUnbrokenChain() async throws {
+        try await TestDatabase.withFresh(maxConnections: 12) { pool, _ in
             let store = AuditStore(pool: pool)
-            let numbers = try await withThrowingTaskGroup(of: Int.self) { group in
+            let chainedWhileRecording = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<200 {
-                    group.addTask { try await store.append(AuditEvent(action: "concurrent", outcome: .success, entityID: String(index))) }
+                    group.addTask {
+                        try await store.record(AuditEvent(action: "concurrent", outcome: .success, entityID: String(index)))
+                        return 0
+                    }
                 }
-                return try await group.reduce(into: [Int]()) { $0.append($1) }
+                // Four chainers, as four server instances would run, racing the recorders and each other.
+                for _ in 0..<4 {
+                    group.addTask { try await store.chainPending(batch: 7) }
+                }
+                return try await group.reduce(0, +)
             }
-            #expect(numbers.sorted() == Array(1...200))
+            let rest = try await store.chainPending()
+            #expect(chainedWhileRecording + rest == 200)
             let verification = try await store.verify()
             #expect(verification.isValid && verification.checked == 200)
+            let ids = try await pool.withConnection { try await $0.query("SELECT count(DISTINCT entity_id) FROM audit_log")[0].decode(0, as: Int.self) }
+            #expect(ids == 200)
         }
     }
 }

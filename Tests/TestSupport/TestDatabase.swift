@@ -54,6 +54,13 @@ public enum TestDatabase {
         )
     }
 
+    /// `url` for the role the server connects as, `sightline_server` (see `scripts/pg.sh`).
+    public static func serverURL(_ url: String) -> String {
+        var components = URLComponents(string: url)!
+        components.queryItems = (components.queryItems ?? []).filter { $0.name != "user" } + [URLQueryItem(name: "user", value: "sightline_server")]
+        return components.string!
+    }
+
     /// `url` with its database replaced by `database`.
     public static func databaseURL(_ url: String, database: String) -> String {
         var components = URLComponents(string: url)!
