@@ -139,6 +139,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return problem(decoding)
         case let database as PostgresError where database.isUnavailable:
             return .serviceUnavailable()
+        case let database as PostgresError where database.isUnstorableText:
+            return .malformedBody("Text may not contain the NUL character (U+0000).")
         case let serverError as ServerError:
             switch serverError.underlyingError {
             case is Problem, is ValidationError, is Forbidden, is PreconditionFailure, is DecodingError, is PostgresError:

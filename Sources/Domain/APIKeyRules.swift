@@ -10,6 +10,9 @@ public enum APIKeyRules {
         var problems: [FieldProblem] = []
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty || name.count > 200 { problems.append(.init(pointer: "/name", detail: "must be 1 to 200 characters")) }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            problems.append(.init(pointer: "/name", detail: "must not contain control characters"))
+        }
         if let expiresAt, expiresAt <= now { problems.append(.init(pointer: "/expires_at", detail: "must be in the future")) }
         guard problems.isEmpty else { throw ValidationError(problems) }
         guard caller.role == .admin || (caller.role == .partnerAdmin && organisationID == caller.organisationID) else {

@@ -50,6 +50,12 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, parameters: [(any PostgresEncodable)?]) async throws -> PostgresRows {
         let bound = parameters.map { $0?.postgresParameter ?? .null() }
+        // libpq reads a text parameter up to its first NUL, so such a value would arrive cut short, silently.
+        if let index = bound.firstIndex(where: { $0.format == .text && $0.bytes?.contains(0) == true }) {
+            throw PostgresError(
+                .invalidParameter, sqlState: "22021", reason: "parameter $" + String(index + 1) + " holds the NUL character, which text cannot store"
+            )
+        }
         return try await threadPool.runIfActive { try self.execute(sql, bound) }
     }
 

@@ -14,6 +14,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
             case poolTimeout = "timed out waiting for a connection"
             case poolClosed = "pool closed"
             case invalidConfiguration = "invalid configuration"
+            case invalidParameter = "invalid parameter"
         }
 
         private let base: Base
@@ -34,6 +35,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let poolClosed = Code(.poolClosed)
         /// The connection string or a pool setting is invalid.
         public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// A parameter cannot be sent as it is: text holding the NUL character, which PostgreSQL text cannot
+        /// store and libpq would silently cut short. SQLSTATE 22021, as the server reports it.
+        public static let invalidParameter = Code(.invalidParameter)
 
         public var description: String { base.rawValue }
     }
@@ -62,6 +66,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         self.column = column
         self.reason = reason
     }
+
+    /// Whether a value the caller supplied is text PostgreSQL cannot store (the NUL character): bad input, not
+    /// a fault of the statement.
+    public var isUnstorableText: Bool { sqlState == "22021" }
 
     /// Whether retrying the whole transaction may succeed (serialization failure or deadlock).
     public var isTransient: Bool { sqlState == "40001" || sqlState == "40P01" }

@@ -21,6 +21,24 @@ struct PoolTests {
         }
     }
 
+    @Test func textHoldingNULIsRefusedRatherThanCutShort() async throws {
+        try await TestDatabase.withFresh(migrated: false) { pool, _ in
+            for value in ["\u{0}", "before\u{0}after", "ok"] {
+                if value == "ok" {
+                    let echoed: String = try await pool.withConnection { try await $0.query("SELECT $1::text", value)[0].decode(0) }
+                    #expect(echoed == "ok")
+                    continue
+                }
+                let error = try await #require(throws: PostgresError.self) {
+                    try await pool.withConnection { try await $0.query("SELECT $2::text", 1, value) }
+                }
+                #expect(error.code == .invalidParameter && error.isUnstorableText)
+                #expect(error.description.contains("$2"))
+                #expect(!error.description.contains("before"))
+            }
+        }
+    }
+
     @Test func serverErrorsCarrySQLStateButNeverSQLOrValues() async throws {
         try await TestDatabase.withFresh(migrated: false) { pool, _ in
             let secret = "not-a-uuid-secret-value-4711"
