@@ -143,6 +143,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return .malformedBody("Text may not contain the NUL character (U+0000).")
         case let serverError as ServerError:
             switch serverError.underlyingError {
+            case let decoding as DecodingError where serverError.request.method == .get || serverError.request.method == .head:
+                // Nothing but parameters is decoded for a GET: say which one.
+                return parameterProblem(decoding, path: serverError.request.path ?? path)
             case is Problem, is ValidationError, is Forbidden, is PreconditionFailure, is DecodingError, is PostgresError:
                 return problem(for: serverError.underlyingError, method: method, path: path, routes: routes)
             default:
@@ -186,6 +189,27 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         @unknown default:
             return .malformedBody("The body could not be read.")
         }
+    }
+
+    /// A query parameter the runtime could not decode. Its decoder does not say which, so the parameter is
+    /// found from the error: the one holding the rejected enum value, or the one that is not of the type expected.
+    private static func parameterProblem(_ error: DecodingError, path: String) -> Problem {
+        let items = URLComponents(string: path)?.queryItems ?? []
+        var culprit: URLQueryItem?
+        switch error {
+        case .dataCorrupted(let context):
+            culprit = items.first { item in item.value.map { !$0.isEmpty && context.debugDescription.hasSuffix("value " + $0) } ?? false }
+        case .typeMismatch(let type, _):
+            if type == Double.self || type == Float.self {
+                culprit = items.first { $0.value.map { Double($0) == nil } ?? false }
+            } else if type == Int.self || type == Int32.self || type == Int64.self {
+                culprit = items.first { $0.value.map { Int($0) == nil } ?? false }
+            }
+        default:
+            break
+        }
+        guard let culprit else { return .malformedBody("A query parameter has a value that is not allowed.") }
+        return .validation([.init(parameter: culprit.name, detail: "is not an allowed value")])
     }
 
     /// A 4xx the OpenAPI runtime raised while decoding the request (a bad parameter, a wrong content type).

@@ -8,6 +8,9 @@ struct SightlineAPI: APIProtocol {
     let metrics: APIMetrics
     let organisations: OrganisationStore
     let apiKeys: APIKeyStore
+    let controlRooms: ControlRoomStore
+    let cameras: CameraStore
+    let events: EventStore
     let authenticator: Authenticator
     let auditor: Auditor
 }

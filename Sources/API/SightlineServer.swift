@@ -47,6 +47,9 @@ public enum SightlineServer {
             metrics: metrics,
             organisations: OrganisationStore(pool: pool),
             apiKeys: apiKeys,
+            controlRooms: ControlRoomStore(pool: pool),
+            cameras: CameraStore(pool: pool),
+            events: EventStore(pool: pool),
             authenticator: authenticator,
             auditor: auditor
         )
@@ -56,7 +59,7 @@ public enum SightlineServer {
             configuration: Configuration(jsonEncodingOptions: [.sortedKeys]),
             middlewares: (authorise
                 ? [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)]
-                : []) + [IdempotencyMiddleware(store: IdempotencyStore(pool: pool))]
+                : []) + [IdempotencyMiddleware(store: IdempotencyStore(pool: pool)), EntityTagMiddleware()]
         )
         return router
     }

@@ -4,7 +4,9 @@ public enum Idempotency {
     /// The operations that create something. Each replays its first response to a retry with the same key and
     /// body; a test checks that every creating POST of `openapi.yaml` is listed.
     public static let operations: Set<String> = [
-        "createAPIKey"
+        "createAPIKey",
+        "createControlRoom",
+        "createCamera",
     ]
 
     /// How long a key is remembered after its first use.

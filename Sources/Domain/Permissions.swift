@@ -13,6 +13,7 @@ public enum Permissions {
     }
 
     private static let everyone = Set(Role.allCases)
+    private static let registryWriters: Set<Role> = [.admin, .partnerAdmin, .operator]
 
     /// The table.
     public static let table: [String: Access] = [
@@ -29,6 +30,19 @@ public enum Permissions {
         "createAPIKey": .roles([.admin, .partnerAdmin]),
         "listAPIKeys": .roles([.admin, .partnerAdmin]),
         "revokeAPIKey": .roles([.admin, .partnerAdmin]),
+        // The registry: every key reads it (covert cameras aside); operators and partner admins keep their own
+        // organisation's entries current, admins any.
+        "listControlRooms": .roles(everyone),
+        "getControlRoom": .roles(everyone),
+        "createControlRoom": .roles(registryWriters),
+        "updateControlRoom": .roles(registryWriters),
+        "listCameras": .roles(everyone),
+        "getCamera": .roles(everyone),
+        "createCamera": .roles(registryWriters),
+        "updateCamera": .roles(registryWriters),
+        "decommissionCamera": .roles(registryWriters),
+        // Each organisation's own events.
+        "listEvents": .roles(everyone),
         // The audit log: auditors read their own organisation's rows, admins every row.
         "listAuditLog": .roles([.auditor, .admin]),
         "verifyAuditLog": .roles([.auditor, .admin]),

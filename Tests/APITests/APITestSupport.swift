@@ -41,6 +41,15 @@ func withApp(
 struct TestKeys: Sendable {
     static let westminster = UUID(uuidString: "39f0efa5-39b0-171a-600e-9c488329159e")!
     static let mps = UUID(uuidString: "714c89a3-07f6-77ba-9c60-c9093f4e6a7f")!
+    static let tfl = UUID(uuidString: "8faea54b-a4e1-a04e-465a-927402c07dc5")!
+    static let camden = UUID(uuidString: "18a88dbb-3970-256d-452f-c6153a255642")!
+    /// Keys with covert access, beside the plain key of every role: a borough's operator, a police
+    /// investigator and a transport operator (neither owner nor police), plus TfL's plain operator.
+    static let covertKeys: [(organisation: UUID, role: Role, covert: Bool)] = [
+        (westminster, .operator, true), (mps, .requester, true), (tfl, .operator, true), (tfl, .operator, false),
+    ]
+    /// How many keys `init(pool:)` makes.
+    static var count: Int { 2 * Role.allCases.count + covertKeys.count }
 
     private let tokens: [String: String]
     /// Any key that may read reference data.
@@ -57,6 +66,13 @@ struct TestKeys: Sendable {
                 tokens["\(organisation)/\(role.rawValue)"] = token.text
             }
         }
+        for (organisation, role, covert) in Self.covertKeys {
+            let (_, token) = try await store.create(
+                organisationID: organisation, name: "test extra", role: role, covertAccess: covert, expiresAt: nil, createdBy: nil,
+                actor: .commandLine("test")
+            )
+            tokens["\(organisation)/\(role.rawValue)" + (covert ? "/covert" : "")] = token.text
+        }
         self.tokens = tokens
     }
 
@@ -66,6 +82,11 @@ struct TestKeys: Sendable {
     /// The whole key of `role` in `organisation`.
     func token(_ role: Role, of organisation: UUID = TestKeys.westminster) -> String {
         tokens["\(organisation)/\(role.rawValue)"] ?? "sl_live_unknown00000_" + String(repeating: "A", count: 43)
+    }
+
+    /// An Authorization header with the key of `role` in `organisation` that has covert access (see `covertKeys`).
+    func covert(_ role: Role, of organisation: UUID) -> HTTPFields {
+        [.authorization: "Bearer " + (tokens["\(organisation)/\(role.rawValue)/covert"] ?? "missing")]
     }
 
     /// An Authorization header with the key of `role` in `organisation`.

@@ -1,0 +1,169 @@
+import Domain
+import Foundation
+import OpenAPIRuntime
+import Storage
+
+/// `/v1/cameras`.
+extension SightlineAPI {
+    func createCamera(_ input: Operations.CreateCamera.Input) async throws -> Operations.CreateCamera.Output {
+        let caller = try Caller.required()
+        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        var collector = ProblemCollector()
+        let requestedOwner = collector.attempt { () throws(ValidationError) in try Self.uuid(body.ownerOrgId, pointer: "/owner_org_id") }
+        let draft = collector.attempt { () throws(ValidationError) in try CameraDraft(body) }
+        try collector.check()
+        guard let draft else { throw Problem.malformedBody("The body could not be read.") }
+        try draft.validate()
+        let owner = try RegistryRules.owner(requested: requestedOwner, caller: caller)
+        guard try await organisations.get(id: owner) != nil else {
+            throw ValidationError([.init(pointer: "/owner_org_id", detail: "is not an organisation")])
+        }
+        if draft.covert { try RegistryRules.checkCovert(ownerOrganisationID: owner, by: caller) }
+        let camera = try await cameras.create(ownerOrganisationID: owner, draft: draft, actor: auditor.actor(caller))
+        return .created(.init(headers: .init(eTag: Preconditions.etag(version: camera.version)), body: .json(.init(camera))))
+    }
+
+    func getCamera(_ input: Operations.GetCamera.Input) async throws -> Operations.GetCamera.Output {
+        let caller = try Caller.required()
+        // A malformed id, a missing camera and a covert one the caller may not know of get the same answer.
+        guard let id = UUID(uuidString: input.path.id), let camera = try await cameras.get(id: id, visibility: CovertVisibility(for: caller))
+        else { throw Problem.notFound() }
+        try await auditCovertRead([camera], caller: caller)
+        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: camera.version)), body: .json(.init(camera))))
+    }
+
+    func listCameras(_ input: Operations.ListCameras.Input) async throws -> Operations.ListCameras.Output {
+        let caller = try Caller.required()
+        let query = input.query
+        var collector = ProblemCollector()
+        let page = collector.attempt { () throws(ValidationError) in try PageRequest(limit: query.limit.map(Int.init), cursor: query.cursor) }
+        let owner = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.ownerOrgId, parameter: "owner_org_id") }
+        let room = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.controlRoomId, parameter: "control_room_id") }
+        let borough = collector.attempt { () throws(ValidationError) in try RequestParsing.gssCode(query.borough, parameter: "borough") }
+        let near = collector.attempt { () throws(ValidationError) in try NearSearch.parse(near: query.near, radiusMetres: query.radiusM) }
+        let bbox = collector.attempt { () throws(ValidationError) in try BoundingBox.parse(query.bbox) }
+        try collector.check()
+        guard let page else { throw Problem.malformedBody("The query could not be read.") }
+        let filter = CameraFilter(
+            ownerOrganisationID: owner, controlRoomID: room, boroughGSS: borough, kind: query.kind.flatMap { CameraKind(rawValue: $0.rawValue) },
+            status: query.status.flatMap { CameraStatus(rawValue: $0.rawValue) }, near: near, bbox: bbox
+        )
+        let result = try await cameras.list(filter, visibility: CovertVisibility(for: caller), page: page)
+        try await auditCovertRead(result.items, caller: caller)
+        return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.Camera.init), nextCursor: result.nextCursor?.encoded))))
+    }
+
+    func updateCamera(_ input: Operations.UpdateCamera.Input) async throws -> Operations.UpdateCamera.Output {
+        let caller = try Caller.required()
+        let patch: OpenAPIObjectContainer
+        switch input.body {
+        case .applicationMergePatchJson(let body), .json(let body): patch = body.additionalProperties
+        }
+        let camera = try await change(cameraID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller) { current throws in
+            try MergePatch.apply(try RequestParsing.patch(patch), to: current, allowed: CameraDraft.patchableFields)
+        }
+        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: camera.version)), body: .json(.init(camera))))
+    }
+
+    func decommissionCamera(_ input: Operations.DecommissionCamera.Input) async throws -> Operations.DecommissionCamera.Output {
+        let caller = try Caller.required()
+        var date: Day?
+        if case .json(let body) = input.body { date = try Self.day(body.decommissionedOn, pointer: "/decommissioned_on") }
+        let camera = try await change(cameraID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller) { current throws in
+            guard current.status != .decommissioned else { throw Problem.conflict("The camera is already decommissioned.") }
+            var draft = current
+            draft.status = .decommissioned
+            draft.decommissionedOn = date ?? Day(Date())
+            return draft
+        }
+        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: camera.version)), body: .json(.init(camera))))
+    }
+
+    /// The one path of every change to a camera: find it (404 if the caller may not know of it), check the
+    /// caller may change it and `If-Match`, apply `edit`, validate, and store it if it has not changed meanwhile.
+    private func change(
+        cameraID: String, ifMatch: String?, caller: Principal, edit: (CameraDraft) throws -> CameraDraft
+    ) async throws -> Camera {
+        let visibility = CovertVisibility(for: caller)
+        guard let id = UUID(uuidString: cameraID), let current = try await cameras.get(id: id, visibility: visibility) else {
+            throw Problem.notFound()
+        }
+        try RegistryRules.checkWrite(to: current.ownerOrganisationID, by: caller)
+        try Preconditions.check(ifMatch: ifMatch, currentVersion: current.version)
+        let draft = try edit(current.draft).rederivingBorough(from: current.draft)
+        try draft.validate()
+        if draft.covert { try RegistryRules.checkCovert(ownerOrganisationID: current.ownerOrganisationID, by: caller) }
+        guard
+            let changed = try await cameras.update(
+                id: id, draft: draft, expectedVersion: current.version, visibility: visibility, actor: auditor.actor(caller)
+            )
+        else { throw Problem.notFound() }
+        return changed
+    }
+
+    /// Every read that shows a covert camera is audited, with the ids shown.
+    private func auditCovertRead(_ shown: [Camera], caller: Principal) async throws {
+        let covert = shown.filter(\.draft.covert)
+        guard !covert.isEmpty else { return }
+        try await auditor.record(
+            "camera.read_covert", .success, by: auditor.actor(caller), entityType: "camera",
+            entityID: covert.count == 1 ? covert[0].id.uuidString.lowercased() : nil,
+            detail: ["camera_ids": covert.map { $0.id.uuidString.lowercased() }.joined(separator: ",")]
+        )
+    }
+
+    static func uuid(_ text: String?, pointer: String) throws(ValidationError) -> UUID? {
+        guard let text else { return nil }
+        guard let id = UUID(uuidString: text) else { throw ValidationError([.init(pointer: pointer, detail: "must be a UUID")]) }
+        return id
+    }
+
+    static func day(_ text: String?, pointer: String) throws(ValidationError) -> Day? {
+        try Day.parse(text, at: pointer)
+    }
+}
+
+extension CameraDraft {
+    init(_ body: Components.Schemas.CameraCreate) throws(ValidationError) {
+        var collector = ProblemCollector()
+        let room = collector.attempt { () throws(ValidationError) in try SightlineAPI.uuid(body.controlRoomId, pointer: "/control_room_id") }
+        let commissioned = collector.attempt { () throws(ValidationError) in try SightlineAPI.day(body.commissionedOn, pointer: "/commissioned_on") }
+        let decommissioned = collector.attempt { () throws(ValidationError) in
+            try SightlineAPI.day(body.decommissionedOn, pointer: "/decommissioned_on")
+        }
+        let replaced = collector.attempt { () throws(ValidationError) in try SightlineAPI.day(body.lastReplacedOn, pointer: "/last_replaced_on") }
+        try collector.check()
+        guard let kind = CameraKind(rawValue: body.kind.rawValue) else { throw ValidationError([.init(pointer: "/kind", detail: "is not a camera kind")]) }
+        self.init(
+            controlRoomID: room, externalRef: body.externalRef, kind: kind, location: Location(lat: body.location.lat, lon: body.location.lon),
+            boroughGSS: body.boroughGss, headingDeg: body.headingDeg, fieldOfViewDeg: body.fieldOfViewDeg,
+            maxDORI: body.maxDori.flatMap { DORI(rawValue: $0.rawValue) }, retentionDays: body.retentionDays,
+            status: body.status.flatMap { CameraStatus(rawValue: $0.rawValue) } ?? .operational, commissionedOn: commissioned,
+            decommissionedOn: decommissioned, lastReplacedOn: replaced, condition: body.condition, publicSpace: body.publicSpace ?? true,
+            covert: body.covert ?? false
+        )
+    }
+}
+
+extension Components.Schemas.Camera {
+    init(_ camera: Camera) {
+        let draft = camera.draft
+        self.init(
+            id: camera.id.uuidString.lowercased(), ownerOrgId: camera.ownerOrganisationID.uuidString.lowercased(),
+            controlRoomId: draft.controlRoomID?.uuidString.lowercased(), externalRef: draft.externalRef,
+            kind: Components.Schemas.CameraKind(rawValue: draft.kind.rawValue) ?? .other, location: .init(draft.location),
+            boroughGss: draft.boroughGSS, boroughMismatch: camera.boroughMismatch, headingDeg: draft.headingDeg,
+            fieldOfViewDeg: draft.fieldOfViewDeg, maxDori: draft.maxDORI.flatMap { Components.Schemas.Dori(rawValue: $0.rawValue) },
+            retentionDays: draft.retentionDays, effectiveRetentionDays: camera.effectiveRetentionDays,
+            status: Components.Schemas.CameraStatus(rawValue: draft.status.rawValue) ?? .operational,
+            commissionedOn: draft.commissionedOn?.description, decommissionedOn: draft.decommissionedOn?.description,
+            lastReplacedOn: draft.lastReplacedOn?.description, condition: draft.condition, publicSpace: draft.publicSpace,
+            covert: draft.covert, createdAt: camera.createdAt, updatedAt: camera.updatedAt, version: camera.version,
+            distanceM: camera.distanceMetres
+        )
+    }
+}
+
+extension Components.Schemas.Location {
+    init(_ location: Location) { self.init(lat: location.lat, lon: location.lon) }
+}

@@ -1,0 +1,26 @@
+import Domain
+import Foundation
+import OpenAPIRuntime
+import Storage
+
+/// `/v1/events`.
+extension SightlineAPI {
+    func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
+        let caller = try Caller.required()
+        let page = try PageRequest(limit: input.query.limit.map(Int.init), cursor: input.query.cursor)
+        let result = try await events.list(for: caller.organisationID, includeCovert: caller.covertAccess, page: page)
+        // Always a cursor: after the last page it marks where to poll from next.
+        let next = result.nextCursor ?? result.items.last.map { Cursor(key: [String($0.position)]) } ?? page.cursor ?? Cursor(key: ["0"])
+        return .ok(.init(body: .json(.init(items: try result.items.map(Components.Schemas.Event.init), nextCursor: next.encoded))))
+    }
+}
+
+extension Components.Schemas.Event {
+    init(_ stored: StoredEvent) throws {
+        let data = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(stored.event.payloadJSON.utf8))
+        self.init(
+            id: stored.id.uuidString.lowercased(), _type: stored.event.type, subject: stored.event.subject, sequence: stored.event.sequence,
+            createdAt: stored.createdAt, data: .init(additionalProperties: data)
+        )
+    }
+}

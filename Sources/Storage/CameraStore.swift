@@ -1,0 +1,265 @@
+import Domain
+import Foundation
+import LibPQ
+
+/// The camera registry: cameras, their places and what they can see, with covert cameras filtered out of every
+/// query for callers who may not know of them (neither confirm nor deny).
+public struct CameraStore: Sendable {
+    private let pool: PostgresPool
+
+    /// A store over `pool`.
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    static let columns = """
+        c.id, c.owner_org_id, c.control_room_id, c.external_ref, c.kind, ST_Y(c.location::geometry), ST_X(c.location::geometry),
+        c.borough_gss, c.borough_mismatch, c.heading_deg::float8, c.field_of_view_deg::float8, c.max_dori, c.retention_days, c.status,
+        c.commissioned_on, c.decommissioned_on, c.last_replaced_on, c.condition, c.public_space, c.covert, c.created_at, c.updated_at,
+        c.version, coalesce(c.retention_days, r.default_retention_days)
+        """
+
+    /// The covert filter as two parameters: whether every covert camera is visible, and whose are.
+    private static func covertParameters(_ visibility: CovertVisibility) -> (all: Bool, owner: UUID?) {
+        switch visibility {
+        case .none: (false, nil)
+        case .ownedBy(let organisation): (false, organisation)
+        case .all: (true, nil)
+        }
+    }
+
+    /// Registers a camera owned by `ownerOrganisationID`; its audit row and `camera.created` event commit with it.
+    ///
+    /// The borough is derived from the location when not given, and a given one that differs is kept and
+    /// flagged. Throws `ValidationError` for a control room that does not exist or belongs to another organisation.
+    public func create(ownerOrganisationID: UUID, draft: CameraDraft, actor: AuditActor) async throws -> Camera {
+        try await pool.withTransaction { connection in
+            try await Self.checkRoom(draft.controlRoomID, owner: ownerOrganisationID, on: connection)
+            let (borough, mismatch) = try await Self.borough(for: draft, on: connection)
+            let id: UUID = try await connection.query(
+                """
+                INSERT INTO cameras (owner_org_id, control_room_id, external_ref, kind, location, borough_gss, borough_mismatch, heading_deg,
+                                     field_of_view_deg, max_dori, retention_days, status, commissioned_on, decommissioned_on,
+                                     last_replaced_on, condition, public_space, covert)
+                VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                        $17, $18, $19)
+                RETURNING id
+                """,
+                parameters: [ownerOrganisationID] + Self.parameters(draft, borough: borough, mismatch: mismatch)
+            )[0].decode(0)
+            let camera = try await Self.get(id, on: connection)
+            try await connection.recordAudit(
+                actor.event("camera.create", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
+                            detail: draft.covert ? ["covert": "true"] : [:])
+            )
+            try await Self.emit("camera.created", camera, previous: nil, on: connection)
+            return camera
+        }
+    }
+
+    /// The camera with `id` if it exists and `visibility` lets the caller know of it; otherwise `nil`, whichever
+    /// the reason.
+    public func get(id: UUID, visibility: CovertVisibility) async throws -> Camera? {
+        let covert = Self.covertParameters(visibility)
+        return try await pool.withConnection { connection in
+            try await connection.query(
+                "SELECT " + Self.columns + """
+                , NULL::float8 FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
+                WHERE c.id = $1 AND (NOT c.covert OR $2 OR c.owner_org_id = $3::uuid)
+                """,
+                id, covert.all, covert.owner
+            ).first.map(Camera.init(row:))
+        }
+    }
+
+    /// One page of the cameras `filter` selects that `visibility` lets the caller know of: nearest first for a
+    /// `near` search (with each camera's distance), else in id order.
+    public func list(_ filter: CameraFilter, visibility: CovertVisibility, page: PageRequest) async throws -> Page<Camera> {
+        let (sql, parameters) = try Self.listQuery(filter, visibility: visibility, page: page)
+        let rows = try await pool.withConnection { connection in try await connection.query(sql, parameters: parameters) }
+        return Page(fetched: try rows.map(Camera.init(row:)), limit: page.limit) { camera in
+            filter.near == nil ? [camera.id.uuidString] : [String(camera.distanceMetres ?? 0), camera.id.uuidString]
+        }
+    }
+
+    /// PostgreSQL's plan for the first page of `list`, one line per row of EXPLAIN: for checking that searches
+    /// use their indexes.
+    public func plan(_ filter: CameraFilter, visibility: CovertVisibility) async throws -> String {
+        let (sql, parameters) = try Self.listQuery(filter, visibility: visibility, page: PageRequest(limit: nil, cursor: nil))
+        return try await pool.withConnection { connection in
+            try await connection.query("EXPLAIN " + sql, parameters: parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+        }
+    }
+
+    private static func listQuery(
+        _ filter: CameraFilter, visibility: CovertVisibility, page: PageRequest
+    ) throws -> (String, [(any PostgresEncodable)?]) {
+        let covert = covertParameters(visibility)
+        var afterDistance: Double?
+        var afterID: UUID?
+        if let key = page.cursor?.key {
+            let valid = filter.near == nil ? key.count == 1 : key.count == 2 && Double(key[0]) != nil
+            guard valid, let id = UUID(uuidString: key[key.count - 1]) else {
+                throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
+            }
+            afterID = id
+            afterDistance = filter.near == nil ? nil : Double(key[0])
+        }
+        // Two orders, each written out whole: by distance from the centre for a near search, else by id.
+        let distance = "ST_Distance(c.location, ST_SetSRID(ST_MakePoint($9, $8), 4326)::geography)"
+        let order = filter.near == nil
+            ? "AND ($16::uuid IS NULL OR c.id > $16) ORDER BY c.id"
+            : "AND ($17::uuid IS NULL OR (" + distance + ", c.id) > ($16, $17)) ORDER BY " + distance + ", c.id"
+        let cursor: [(any PostgresEncodable)?] = filter.near == nil ? [afterID] : [afterDistance, afterID]
+        let sql = "SELECT " + columns + ", CASE WHEN $8::float8 IS NULL THEN NULL ELSE " + distance + """
+             END FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
+            WHERE (NOT c.covert OR $1 OR c.owner_org_id = $2::uuid)
+              AND ($3::uuid IS NULL OR c.owner_org_id = $3)
+              AND ($4::uuid IS NULL OR c.control_room_id = $4)
+              AND ($5::text IS NULL OR c.borough_gss = $5)
+              AND ($6::text IS NULL OR c.kind = $6)
+              AND ($7::text IS NULL OR c.status = $7)
+              AND ($8::float8 IS NULL OR ST_DWithin(c.location, ST_SetSRID(ST_MakePoint($9, $8), 4326)::geography, $10))
+              AND ($11::float8 IS NULL OR ST_Intersects(c.location, ST_MakeEnvelope($11, $12, $13, $14, 4326)::geography))
+            """ + " " + order + " LIMIT $15"
+        let parameters: [(any PostgresEncodable)?] = [
+            covert.all, covert.owner, filter.ownerOrganisationID, filter.controlRoomID, filter.boroughGSS?.rawValue,
+            filter.kind?.rawValue, filter.status?.rawValue, filter.near?.centre.lat, filter.near?.centre.lon,
+            filter.near?.radiusMetres, filter.bbox?.minimum.lon, filter.bbox?.minimum.lat, filter.bbox?.maximum.lon,
+            filter.bbox?.maximum.lat, page.limit + 1,
+        ]
+        return (sql, parameters + cursor)
+    }
+
+    /// Replaces the camera's fields with `draft` if it is still at `expectedVersion`; its audit row and
+    /// `camera.updated` (or `camera.status_changed`) event commit with it. `nil` if there is no such camera the
+    /// caller may know of; throws `PreconditionFailure.stale` if it changed meanwhile.
+    public func update(
+        id: UUID, draft: CameraDraft, expectedVersion: Int, visibility: CovertVisibility, actor: AuditActor
+    ) async throws -> Camera? {
+        let covert = Self.covertParameters(visibility)
+        return try await pool.withTransaction { connection in
+            guard
+                let row = try await connection.query(
+                    "SELECT c.owner_org_id, c.version FROM cameras c WHERE c.id = $1 AND (NOT c.covert OR $2 OR c.owner_org_id = $3::uuid) FOR UPDATE",
+                    id, covert.all, covert.owner
+                ).first
+            else { return nil }
+            let owner: UUID = try row.decode(0)
+            let version: Int = try row.decode(1)
+            guard version == expectedVersion else { throw PreconditionFailure.stale(currentETag: Preconditions.etag(version: version)) }
+            let previous = try await Self.get(id, on: connection)
+            try await Self.checkRoom(draft.controlRoomID, owner: owner, on: connection)
+            let (borough, mismatch) = try await Self.borough(for: draft, on: connection)
+            try await connection.query(
+                """
+                UPDATE cameras SET
+                    control_room_id = $2, external_ref = $3, kind = $4, location = ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography,
+                    borough_gss = $7, borough_mismatch = $8, heading_deg = $9, field_of_view_deg = $10, max_dori = $11,
+                    retention_days = $12, status = $13, commissioned_on = $14, decommissioned_on = $15, last_replaced_on = $16,
+                    condition = $17, public_space = $18, covert = $19, updated_at = now(), version = version + 1
+                WHERE id = $1
+                """,
+                parameters: [id] + Self.parameters(draft, borough: borough, mismatch: mismatch)
+            )
+            let camera = try await Self.get(id, on: connection)
+            try await connection.recordAudit(
+                actor.event("camera.update", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
+                            detail: ["version": String(camera.version)])
+            )
+            try await Self.emit(previous.draft.status == camera.draft.status ? "camera.updated" : "camera.status_changed", camera,
+                                previous: previous, on: connection)
+            return camera
+        }
+    }
+
+    private static func parameters(_ draft: CameraDraft, borough: String?, mismatch: Bool) -> [(any PostgresEncodable)?] {
+        [
+            draft.controlRoomID, draft.externalRef, draft.kind.rawValue, draft.location.lat, draft.location.lon, borough, mismatch,
+            draft.headingDeg, draft.fieldOfViewDeg, draft.maxDORI?.rawValue, draft.retentionDays, draft.status.rawValue,
+            draft.commissionedOn.map(PostgresDate.init), draft.decommissionedOn.map(PostgresDate.init),
+            draft.lastReplacedOn.map(PostgresDate.init), draft.condition, draft.publicSpace, draft.covert,
+        ]
+    }
+
+    private static func checkRoom(_ roomID: UUID?, owner: UUID, on connection: PostgresConnection) async throws {
+        guard let roomID else { return }
+        guard let row = try await connection.query("SELECT operator_org_id FROM control_rooms WHERE id = $1", roomID).first else {
+            throw ValidationError([.init(pointer: "/control_room_id", detail: "is not a control room")])
+        }
+        guard try row.decode(0, as: UUID.self) == owner else {
+            throw ValidationError([.init(pointer: "/control_room_id", detail: "is a control room of another organisation")])
+        }
+    }
+
+    /// The borough to store and whether it differs from the one the location falls in.
+    private static func borough(for draft: CameraDraft, on connection: PostgresConnection) async throws -> (String?, Bool) {
+        let located: String? = try await connection.query(
+            "SELECT gss_code FROM borough_boundaries WHERE ST_Covers(boundary, ST_SetSRID(ST_MakePoint($2, $1), 4326)) ORDER BY gss_code LIMIT 1",
+            draft.location.lat, draft.location.lon
+        ).first?.decode(0)
+        guard let given = draft.boroughGSS else { return (located, false) }
+        return (given, given != located)
+    }
+
+    private static func get(_ id: UUID, on connection: PostgresConnection) async throws -> Camera {
+        try Camera(
+            row: try await connection.query(
+                "SELECT " + columns + ", NULL::float8 FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id WHERE c.id = $1", id
+            )[0]
+        )
+    }
+
+    private static func emit(_ type: String, _ camera: Camera, previous: Camera?, on connection: PostgresConnection) async throws {
+        let row = try await connection.query(
+            """
+            SELECT (SELECT operator_org_id FROM control_rooms WHERE id = $1), (SELECT organisation_id FROM boroughs WHERE gss_code = $2)
+            """,
+            camera.draft.controlRoomID, camera.draft.boroughGSS
+        )[0]
+        var payload = ["id": camera.id.uuidString.lowercased(), "version": String(camera.version), "status": camera.draft.status.rawValue]
+        if let previous, previous.draft.status != camera.draft.status { payload["previous_status"] = previous.draft.status.rawValue }
+        try await connection.appendEvent(
+            RegistryEvent(
+                type: type, subject: "camera/" + camera.id.uuidString.lowercased(), sequence: camera.version,
+                audience: EventAudience.camera(
+                    owner: camera.ownerOrganisationID, roomOperator: try row.decode(0), boroughAuthority: try row.decode(1),
+                    policeForces: try await connection.policeForces(), covert: camera.draft.covert
+                ),
+                covert: camera.draft.covert, payloadJSON: eventPayload(payload)
+            )
+        )
+    }
+}
+
+extension PostgresDate {
+    init(_ day: Day) { self.init(year: day.year, month: day.month, day: day.day) }
+}
+
+extension Day {
+    init(_ date: PostgresDate) throws {
+        guard let day = Day(year: date.year, month: date.month, day: date.day) else { throw StoredValueError(column: "date") }
+        self = day
+    }
+}
+
+extension Camera {
+    init(row: PostgresRow) throws {
+        func day(_ index: Int) throws -> Day? { try row.decode(index, as: PostgresDate?.self).map(Day.init) }
+        let kind: String = try row.decode(4)
+        let status: String = try row.decode(13)
+        let dori: String? = try row.decode(11)
+        guard let parsedKind = CameraKind(rawValue: kind) else { throw StoredValueError(column: "cameras.kind") }
+        guard let parsedStatus = CameraStatus(rawValue: status) else { throw StoredValueError(column: "cameras.status") }
+        self.init(
+            id: try row.decode(0), ownerOrganisationID: try row.decode(1),
+            draft: CameraDraft(
+                controlRoomID: try row.decode(2), externalRef: try row.decode(3), kind: parsedKind,
+                location: Location(lat: try row.decode(5), lon: try row.decode(6)), boroughGSS: try row.decode(7),
+                headingDeg: try row.decode(9), fieldOfViewDeg: try row.decode(10), maxDORI: dori.flatMap(DORI.init(rawValue:)),
+                retentionDays: try row.decode(12), status: parsedStatus, commissionedOn: try day(14), decommissionedOn: try day(15),
+                lastReplacedOn: try day(16), condition: try row.decode(17), publicSpace: try row.decode(18), covert: try row.decode(19)
+            ),
+            boroughMismatch: try row.decode(8), effectiveRetentionDays: try row.decode(23), createdAt: try row.decode(20),
+            updatedAt: try row.decode(21), version: try row.decode(22), distanceMetres: try row.decode(24)
+        )
+    }
+}

@@ -1,0 +1,329 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LibPQ
+import Storage
+import Testing
+import TestSupport
+
+/// What the tests read of a camera.
+struct CameraBody: Decodable {
+    let id: String
+    let owner_org_id: String
+    let control_room_id: String?
+    let borough_gss: String?
+    let borough_mismatch: Bool
+    let status: String
+    let version: Int
+    let covert: Bool
+    let distance_m: Double?
+    let effective_retention_days: Int?
+    let decommissioned_on: String?
+}
+
+struct CameraPage: Decodable {
+    let items: [CameraBody]
+    let next_cursor: String?
+}
+
+struct RoomBody: Decodable {
+    let id: String
+    let name: String
+    let boroughs_served: [String]
+    let version: Int
+    let default_retention_days: Int
+}
+
+extension TestClientProtocol {
+    /// Sends `json` with `method` to `uri`.
+    func send(_ method: HTTPRequest.Method, _ uri: String, _ headers: HTTPFields, _ json: String? = nil, ifMatch: String? = nil) async throws -> TestResponse {
+        var headers = headers
+        if json != nil { headers[.contentType] = "application/json" }
+        if let ifMatch { headers[.ifMatch] = ifMatch }
+        return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+    }
+}
+
+/// Westminster (Parliament Square), Camden (the British Museum) and a point outside London (Reading).
+enum Places {
+    static let westminster = (lat: 51.50095, lon: -0.12655)
+    static let camden = (lat: 51.51939, lon: -0.12694)
+    static let reading = (lat: 51.45462, lon: -0.97813)
+
+    static func camera(_ place: (lat: Double, lon: Double), extra: String = "") -> String {
+        #"{"kind": "fixed", "location": {"lat": \#(place.lat), "lon": \#(place.lon)}\#(extra)}"#
+    }
+}
+
+@Suite("API: control rooms and cameras")
+struct RegistryTests {
+    private func count(_ table: String, _ pool: PostgresPool) async throws -> Int {
+        try await pool.withConnection { try await $0.query("SELECT count(*) FROM " + table)[0].decode(0) }
+    }
+
+    @Test func controlRoomsAreCreatedListedAndChangedWithIfMatch() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let operatorKey = keys(.operator)
+                let created = try await client.send(
+                    .post, "/v1/control-rooms", operatorKey,
+                    #"{"name": "Westminster and Camden shared room", "boroughs_served": ["E09000033", "E09000007"], "export_formats": ["mp4"], "annual_cost_pence": 123456789}"#
+                )
+                #expect(created.status == .created)
+                let room = try created.decode(RoomBody.self)
+                #expect(room.boroughs_served == ["E09000007", "E09000033"])
+                #expect(room.default_retention_days == 31)
+                #expect(created.headers[.eTag] == "\"1\"")
+
+                let camden = try await client.send(.get, "/v1/control-rooms?borough=E09000007", keys(.analyst)).decode(RoomPage.self)
+                #expect(camden.items.map(\.id) == [room.id])
+                let none = try await client.send(.get, "/v1/control-rooms?borough=E09000001", keys(.analyst)).decode(RoomPage.self)
+                #expect(none.items.isEmpty)
+                let byOperator = try await client.send(.get, "/v1/control-rooms?operator_org_id=\(TestKeys.westminster)", keys(.analyst))
+                #expect(try byOperator.decode(RoomPage.self).items.count == 1)
+
+                let path = "/v1/control-rooms/\(room.id)"
+                let patch = #"{"boroughs_served": ["E09000033"], "address": "1 Example Street"}"#
+                #expect(try await client.send(.patch, path, operatorKey, patch).status == .preconditionRequired)
+                let stale = try await client.send(.patch, path, operatorKey, patch, ifMatch: "\"7\"")
+                #expect(stale.status == .preconditionFailed)
+                #expect(stale.headers[.eTag] == "\"1\"")
+                let changed = try await client.send(.patch, path, operatorKey, patch, ifMatch: "\"1\"")
+                #expect(changed.status == .ok)
+                #expect(changed.headers[.eTag] == "\"2\"")
+                #expect(try changed.decode(RoomBody.self).boroughs_served == ["E09000033"])
+                // The second change with the old tag is stale.
+                #expect(try await client.send(.patch, path, operatorKey, patch, ifMatch: "\"1\"").status == .preconditionFailed)
+
+                // Other organisations' operators, and roles that do not keep the registry, may not change it.
+                let foreign = try await client.send(.patch, path, keys(.operator, of: TestKeys.mps), patch, ifMatch: "\"2\"")
+                #expect(foreign.status == .forbidden)
+                #expect(try await client.send(.patch, path, keys(.analyst), patch, ifMatch: "\"2\"").status == .forbidden)
+                let forOthers = try await client.send(
+                    .post, "/v1/control-rooms", operatorKey, #"{"name": "x", "boroughs_served": ["E09000033"], "operator_org_id": "\#(TestKeys.mps)"}"#
+                )
+                #expect(forOthers.status == .forbidden)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"name": "", "boroughs_served": ["E09000033"]}"#, "/name"),
+        (#"{"name": "r", "boroughs_served": []}"#, "/boroughs_served"),
+        (#"{"name": "r", "boroughs_served": ["E09000099"]}"#, "/boroughs_served/0"),
+        (#"{"name": "r", "boroughs_served": ["E09000033"], "default_retention_days": 0}"#, "/default_retention_days"),
+        (#"{"name": "r", "boroughs_served": ["E09000033"], "location": {"lat": 91, "lon": 0}}"#, "/location/lat"),
+        (#"{"name": "r", "boroughs_served": ["E09000033"], "status": "open"}"#, "/status"),
+        (#"{"name": "r", "boroughs_served": ["E09000033"], "annual_cost_pence": -1}"#, "/annual_cost_pence"),
+    ])
+    func badControlRoomsAre400NamingTheFieldAndWriteNothing(body: String, pointer: String) async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let response = try await client.send(.post, "/v1/control-rooms", keys(.operator), body)
+                #expect(response.status == .badRequest)
+                #expect(try response.decode(ProblemBody.self).errors?.map(\.pointer).contains(pointer) == true, "\(response.text)")
+                #expect(try await count("control_rooms", pool) == 0)
+                #expect(try await count("events", pool) == 0)
+            }
+        }
+    }
+
+    @Test func camerasGetTheirBoroughFromTheirLocationAndAMismatchIsFlagged() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let derived = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster))
+                #expect(derived.status == .created)
+                let camera = try derived.decode(CameraBody.self)
+                #expect(camera.borough_gss == "E09000033" && !camera.borough_mismatch)
+                #expect(camera.owner_org_id == TestKeys.westminster.uuidString.lowercased())
+                let mismatched = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "borough_gss": "E09000007""#))
+                #expect(try mismatched.decode(CameraBody.self).borough_gss == "E09000007")
+                #expect(try mismatched.decode(CameraBody.self).borough_mismatch)
+                let outside = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.reading))
+                #expect(try outside.decode(CameraBody.self).borough_gss == nil)
+
+                // Moving it without naming a borough derives the borough again.
+                let moved = try await client.send(
+                    .patch, "/v1/cameras/\(camera.id)", keys(.operator),
+                    #"{"location": {"lat": \#(Places.camden.lat), "lon": \#(Places.camden.lon)}, "retention_days": 14}"#, ifMatch: "\"1\""
+                )
+                #expect(moved.status == .ok)
+                let after = try moved.decode(CameraBody.self)
+                #expect(after.borough_gss == "E09000007" && !after.borough_mismatch)
+                #expect(after.effective_retention_days == 14 && after.version == 2)
+                // `null` clears an optional field; fields that are not the owner's to set are refused by name.
+                let cleared = try await client.send(.patch, "/v1/cameras/\(camera.id)", keys(.operator), #"{"retention_days": null}"#, ifMatch: "\"2\"")
+                #expect(try cleared.decode(CameraBody.self).effective_retention_days == nil)
+                let refused = try await client.send(.patch, "/v1/cameras/\(camera.id)", keys(.operator), #"{"owner_org_id": "\#(TestKeys.mps)"}"#, ifMatch: "\"3\"")
+                #expect(refused.status == .badRequest)
+                #expect(try refused.decode(ProblemBody.self).errors?.first?.pointer == "/owner_org_id")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (Places.camera((lat: 91, lon: 0)), "/location/lat"),
+        (Places.camera((lat: 51.5, lon: -181)), "/location/lon"),
+        (#"{"kind": "dome", "location": {"lat": 51.5, "lon": -0.1}}"#, "/kind"),
+        (Places.camera(Places.westminster, extra: #", "status": "decommissioned", "commissioned_on": "2020-05-01", "decommissioned_on": "2019-01-01""#), "/decommissioned_on"),
+        (Places.camera(Places.westminster, extra: #", "commissioned_on": "2023-02-30""#), "/commissioned_on"),
+        (Places.camera(Places.westminster, extra: #", "heading_deg": 360"#), "/heading_deg"),
+        (Places.camera(Places.westminster, extra: #", "condition": 6"#), "/condition"),
+        (Places.camera(Places.westminster, extra: #", "max_dori": "see""#), "/max_dori"),
+        (Places.camera(Places.westminster, extra: #", "borough_gss": "W06000015""#), "/borough_gss"),
+        (Places.camera(Places.westminster, extra: #", "external_ref": "\#(String(repeating: "x", count: 101))""#), "/external_ref"),
+        (Places.camera(Places.westminster, extra: #", "control_room_id": "00000000-0000-4000-8000-000000000000""#), "/control_room_id"),
+        (#"{"kind": "fixed", "location": {"type": "Polygon", "coordinates": []}}"#, "/location"),
+    ])
+    func badCamerasAre400NamingTheFieldAndWriteNothing(body: String, pointer: String) async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let response = try await client.send(.post, "/v1/cameras", keys(.operator), body)
+                #expect(response.status == .badRequest, "\(response.text)")
+                let pointers = try response.decode(ProblemBody.self).errors?.map(\.pointer) ?? []
+                #expect(pointers.contains { $0.hasPrefix(pointer) }, "\(pointers)")
+                #expect(try await count("cameras", pool) == 0)
+                #expect(try await count("events", pool) == 0)
+                #expect(try await count("audit_pending", pool) == TestKeys.count)
+            }
+        }
+    }
+
+    @Test func aCameraInARoomOfAnotherOrganisationIsRefused() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let room = try await client.send(.post, "/v1/control-rooms", keys(.operator, of: TestKeys.tfl), #"{"name": "TfL", "boroughs_served": ["E09000033"]}"#)
+                let roomID = try room.decode(RoomBody.self).id
+                let response = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(roomID)""#))
+                #expect(response.status == .badRequest)
+                #expect(try response.decode(ProblemBody.self).errors?.first?.pointer == "/control_room_id")
+                #expect(try await count("cameras", pool) == 0)
+                // In its own room it is monitored, and takes the room's retention.
+                let own = try await client.send(.post, "/v1/control-rooms", keys(.operator), #"{"name": "WCC", "boroughs_served": ["E09000033"], "default_retention_days": 28}"#)
+                let ownID = try own.decode(RoomBody.self).id
+                let camera = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(ownID)""#))
+                #expect(try camera.decode(CameraBody.self).effective_retention_days == 28)
+            }
+        }
+    }
+
+    @Test func nearSearchIsOrderedByDistanceAndPagesAndCombinesWithFilters() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                // A line of cameras northwards from Parliament Square, about 22 m apart, alternating kinds.
+                var ids: [String] = []
+                for step in 0..<12 {
+                    let kind = step.isMultiple(of: 2) ? "fixed" : "ptz"
+                    let body = #"{"kind": "\#(kind)", "location": {"lat": \#(Places.westminster.lat + Double(step) * 0.0002), "lon": \#(Places.westminster.lon)}}"#
+                    ids.append(try await client.send(.post, "/v1/cameras", keys(.operator), body).decode(CameraBody.self).id)
+                }
+                let centre = "\(Places.westminster.lat),\(Places.westminster.lon)"
+                var seen: [CameraBody] = []
+                var cursor: String?
+                repeat {
+                    let page = try await client.send(
+                        .get, "/v1/cameras?near=\(centre)&radius_m=210&limit=4" + (cursor.map { "&cursor=" + $0 } ?? ""), keys(.requester, of: TestKeys.mps)
+                    ).decode(CameraPage.self)
+                    seen += page.items
+                    cursor = page.next_cursor
+                } while cursor != nil
+                // 210 m reaches the first 10 (0 to about 200 m), nearest first, each once, with its distance.
+                #expect(seen.map(\.id) == Array(ids.prefix(10)))
+                #expect(zip(seen, seen.dropFirst()).allSatisfy { ($0.distance_m ?? -1) <= ($1.distance_m ?? -1) })
+                #expect(abs((seen[5].distance_m ?? 0) - 111.3) < 1)
+                let ptz = try await client.send(.get, "/v1/cameras?near=\(centre)&radius_m=210&kind=ptz", keys(.analyst)).decode(CameraPage.self)
+                #expect(ptz.items.map(\.id) == [1, 3, 5, 7, 9].map { ids[$0] })
+
+                let box = "\(Places.westminster.lon - 0.001),\(Places.westminster.lat + 0.0003),\(Places.westminster.lon + 0.001),\(Places.westminster.lat + 0.0011)"
+                let boxed = try await client.send(.get, "/v1/cameras?bbox=\(box)", keys(.analyst)).decode(CameraPage.self)
+                #expect(Set(boxed.items.map(\.id)) == Set([2, 3, 4, 5].map { ids[$0] }))
+                #expect(boxed.items.allSatisfy { $0.distance_m == nil })
+                let inBorough = try await client.send(.get, "/v1/cameras?borough=E09000033&limit=500", keys(.analyst)).decode(CameraPage.self)
+                #expect(inBorough.items.count == 12)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("near=91,0&radius_m=100", "near"), ("near=51.5,-181&radius_m=100", "near"), ("near=51.5&radius_m=100", "near"),
+        ("near=51.5,-0.1&radius_m=0", "radius_m"), ("near=51.5,-0.1&radius_m=50001", "radius_m"), ("near=51.5,-0.1", "radius_m"),
+        ("radius_m=100", "near"), ("bbox=-0.1,51.6,-0.2,51.5", "bbox"), ("bbox=1,2,3", "bbox"), ("borough=E09000034", "borough"),
+        ("owner_org_id=nope", "owner_org_id"), ("kind=dome", "kind"), ("status=broken", "status"), ("radius_m=far&near=51.5,-0.1", "radius_m"),
+        ("limit=many", "limit"), ("cursor=garbage", "cursor"),
+    ])
+    func badSearchesAre400NamingTheParameter(query: String, parameter: String) async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let response = try await client.send(.get, "/v1/cameras?" + query, keys(.analyst))
+                #expect(response.status == .badRequest, "\(query): \(response.text)")
+                let problem = try response.decode(ProblemBody.self)
+                #expect(problem.errors?.contains { $0.pointer == "#/parameters/" + parameter } == true || problem.detail?.contains(parameter) == true, "\(response.text)")
+            }
+        }
+    }
+
+    @Test func decommissioningNeedsIfMatchAndHappensOnce() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let camera = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "commissioned_on": "2013-04-01""#))
+                    .decode(CameraBody.self)
+                let path = "/v1/cameras/\(camera.id)/decommission"
+                #expect(try await client.send(.post, path, keys(.operator), "{}").status == .preconditionRequired)
+                let early = try await client.send(.post, path, keys(.operator), #"{"decommissioned_on": "2012-01-01"}"#, ifMatch: "\"1\"")
+                #expect(early.status == .badRequest)
+                let done = try await client.send(.post, path, keys(.operator), #"{"decommissioned_on": "2023-06-30"}"#, ifMatch: "\"1\"")
+                #expect(done.status == .ok)
+                let body = try done.decode(CameraBody.self)
+                #expect(body.status == "decommissioned" && body.decommissioned_on == "2023-06-30" && body.version == 2)
+                #expect(try await client.send(.post, path, keys(.operator), "{}", ifMatch: "\"2\"").status == .conflict)
+            }
+        }
+    }
+
+    @Test func changesEmitEventsToTheirAudienceInOrder() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let camera = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).decode(CameraBody.self)
+                _ = try await client.send(.patch, "/v1/cameras/\(camera.id)", keys(.operator), #"{"condition": 4}"#, ifMatch: "\"1\"")
+                _ = try await client.send(.patch, "/v1/cameras/\(camera.id)", keys(.operator), #"{"status": "faulty"}"#, ifMatch: "\"2\"")
+
+                let westminster = try await client.send(.get, "/v1/events", keys(.analyst)).decode(EventPage.self)
+                #expect(westminster.items.map(\.type) == ["camera.created", "camera.updated", "camera.status_changed"])
+                #expect(westminster.items.map(\.sequence) == [1, 2, 3])
+                #expect(Set(westminster.items.map(\.subject)) == ["camera/\(camera.id)"])
+                #expect(westminster.items[2].data["previous_status"] == "operational" && westminster.items[2].data["status"] == "faulty")
+                // The police hear of every camera; TfL, which neither owns, monitors nor governs it, does not.
+                let police = try await client.send(.get, "/v1/events", keys(.requester, of: TestKeys.mps)).decode(EventPage.self)
+                #expect(police.items.count == 3)
+                let tfl = try await client.send(.get, "/v1/events", keys(.operator, of: TestKeys.tfl)).decode(EventPage.self)
+                #expect(tfl.items.isEmpty)
+                // Polling from the last cursor returns only what is new.
+                let again = try await client.send(.get, "/v1/events?cursor=" + westminster.next_cursor, keys(.analyst)).decode(EventPage.self)
+                #expect(again.items.isEmpty && again.next_cursor == westminster.next_cursor)
+                _ = try await client.send(.post, "/v1/cameras/\(camera.id)/decommission", keys(.operator), "{}", ifMatch: "\"3\"")
+                let newer = try await client.send(.get, "/v1/events?cursor=" + again.next_cursor, keys(.analyst)).decode(EventPage.self)
+                #expect(newer.items.map(\.sequence) == [4])
+            }
+        }
+    }
+}
+
+struct RoomPage: Decodable {
+    let items: [RoomBody]
+    let next_cursor: String?
+}
+
+struct EventPage: Decodable {
+    let items: [EventBody]
+    let next_cursor: String
+}
+
+struct EventBody: Decodable {
+    let id: String
+    let type: String
+    let subject: String
+    let sequence: Int
+    let data: [String: String]
+}
