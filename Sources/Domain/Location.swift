@@ -34,6 +34,12 @@ public struct NearSearch: Sendable, Hashable {
     /// The largest radius a search may ask for.
     public static let maximumRadius = 50_000.0
 
+    /// A search; `parse` checks what a client sends.
+    public init(centre: Location, radiusMetres: Double) {
+        self.centre = centre
+        self.radiusMetres = radiusMetres
+    }
+
     /// Parses the `near` and `radius_m` query parameters; both or neither must be given.
     public static func parse(near: String?, radiusMetres: Double?) throws(ValidationError) -> NearSearch? {
         guard let near else {
@@ -60,6 +66,12 @@ public struct BoundingBox: Sendable, Hashable {
     public var minimum: Location
     /// The north-east corner.
     public var maximum: Location
+
+    /// A box; `parse` checks what a client sends.
+    public init(minimum: Location, maximum: Location) {
+        self.minimum = minimum
+        self.maximum = maximum
+    }
 
     /// Parses the `bbox` query parameter.
     public static func parse(_ text: String?) throws(ValidationError) -> BoundingBox? {

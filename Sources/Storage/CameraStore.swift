@@ -29,7 +29,8 @@ public struct CameraStore: Sendable {
     /// Registers a camera owned by `ownerOrganisationID`; its audit row and `camera.created` event commit with it.
     ///
     /// The borough is derived from the location when not given, and a given one that differs is kept and
-    /// flagged. Throws `ValidationError` for a control room that does not exist or belongs to another organisation.
+    /// flagged. Throws `ValidationError` for a control room that does not exist, or that belongs to another
+    /// organisation and does not serve the owner's borough (a shared room monitors its partner boroughs' cameras).
     public func create(ownerOrganisationID: UUID, draft: CameraDraft, actor: AuditActor) async throws -> Camera {
         try await pool.withTransaction { connection in
             try await Self.checkRoom(draft.controlRoomID, owner: ownerOrganisationID, on: connection)
@@ -180,13 +181,22 @@ public struct CameraStore: Sendable {
         ]
     }
 
+    /// A camera's room must be its owner's, or a shared room that serves the borough of its owning authority.
     private static func checkRoom(_ roomID: UUID?, owner: UUID, on connection: PostgresConnection) async throws {
         guard let roomID else { return }
-        guard let row = try await connection.query("SELECT operator_org_id FROM control_rooms WHERE id = $1", roomID).first else {
-            throw ValidationError([.init(pointer: "/control_room_id", detail: "is not a control room")])
-        }
-        guard try row.decode(0, as: UUID.self) == owner else {
-            throw ValidationError([.init(pointer: "/control_room_id", detail: "is a control room of another organisation")])
+        guard
+            let row = try await connection.query(
+                """
+                SELECT r.operator_org_id = $2 OR EXISTS (
+                    SELECT 1 FROM control_room_boroughs s JOIN boroughs b ON b.gss_code = s.gss_code
+                    WHERE s.control_room_id = r.id AND b.organisation_id = $2)
+                FROM control_rooms r WHERE r.id = $1
+                """,
+                roomID, owner
+            ).first
+        else { throw ValidationError([.init(pointer: "/control_room_id", detail: "is not a control room")]) }
+        guard try row.decode(0, as: Bool.self) else {
+            throw ValidationError([.init(pointer: "/control_room_id", detail: "is a control room of another organisation that does not serve the owner's borough")])
         }
     }
 

@@ -5,17 +5,27 @@ import Storage
 
 /// `sightline seed demo`: demonstration keys for `make run`.
 struct Seed: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Load demonstration data.", subcommands: [Demo.self])
+    static let configuration = CommandConfiguration(abstract: "Load demonstration data.", subcommands: [Demo.self, Synthetic.self])
 
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create one key per role for Westminster, the MPS and MOPAC, revoking the previous demo keys, and print them."
+            abstract: "Load a demonstration London (once), and print one new key per role for Westminster, the MPS and MOPAC.",
+            discussion: """
+                The registry is loaded the first time only: a control room for every borough (three shared by two \
+                neighbours) and a TfL room, about 15,000 cameras inside the borough boundaries, TfL and business \
+                cameras and five covert police cameras. The keys are replaced on every run.
+                """
         )
 
         @OptionGroup var settings: SettingsOptions
 
         func run() async throws {
             try await settings.withPool { pool in
+                let seeder = RegistrySeeder(pool: pool)
+                if try await !seeder.hasDemoRegistry() {
+                    let (rooms, cameras) = try await seeder.seedDemoRegistry(boroughCameras: 15_000, actor: .commandLine("sightline seed demo"))
+                    try output("Demo registry: \(rooms) control rooms, \(cameras) cameras.\n")
+                }
                 let organisations = OrganisationStore(pool: pool)
                 let keys = APIKeyStore(pool: pool)
                 var lines: [String] = []
@@ -39,6 +49,29 @@ struct Seed: AsyncParsableCommand {
                     }
                 }
                 try output("Demo API keys (new each run; send as Authorization: Bearer <key>):\n" + lines.joined(separator: "\n") + "\n")
+            }
+        }
+    }
+
+    struct Synthetic: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add synthetic cameras for benchmarks, spread over London's boroughs by area."
+        )
+
+        @OptionGroup var settings: SettingsOptions
+
+        @Option(help: "How many cameras to add.")
+        var cameras: Int
+
+        func validate() throws {
+            guard (1...10_000_000).contains(cameras) else { throw ArgumentParser.ValidationError("--cameras must be from 1 to 10000000") }
+        }
+
+        func run() async throws {
+            try await settings.withPool { pool in
+                let start = ContinuousClock.now
+                let added = try await RegistrySeeder(pool: pool).addSyntheticCameras(count: cameras, actor: .commandLine("sightline seed synthetic"))
+                try output("added \(added) synthetic cameras in \(ContinuousClock.now - start)\n")
             }
         }
     }

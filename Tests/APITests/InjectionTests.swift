@@ -31,6 +31,22 @@ struct InjectionTests {
         ("listAPIKeys", .get, "/v1/api-keys?organisation_id=@", nil, .admin),
         ("listAPIKeys", .get, "/v1/api-keys?cursor=@", nil, .admin),
         ("revokeAPIKey", .post, "/v1/api-keys/@/revoke", nil, .admin),
+        ("listControlRooms", .get, "/v1/control-rooms?borough=@", nil, .analyst),
+        ("listControlRooms", .get, "/v1/control-rooms?operator_org_id=@", nil, .analyst),
+        ("getControlRoom", .get, "/v1/control-rooms/@", nil, .analyst),
+        ("createControlRoom", .post, "/v1/control-rooms", #"{"name": "@", "boroughs_served": ["E09000033"], "hours": "@"}"#, .operator),
+        ("createControlRoom", .post, "/v1/control-rooms", #"{"name": "r", "boroughs_served": ["@"]}"#, .operator),
+        ("updateControlRoom", .patch, "/v1/control-rooms/@", #"{"name": "@"}"#, .operator),
+        ("listCameras", .get, "/v1/cameras?near=@&radius_m=100", nil, .analyst),
+        ("listCameras", .get, "/v1/cameras?bbox=@", nil, .analyst),
+        ("listCameras", .get, "/v1/cameras?borough=@", nil, .analyst),
+        ("listCameras", .get, "/v1/cameras?owner_org_id=@&control_room_id=@", nil, .analyst),
+        ("getCamera", .get, "/v1/cameras/@", nil, .analyst),
+        ("createCamera", .post, "/v1/cameras", #"{"kind": "fixed", "location": {"lat": 51.5, "lon": -0.1}, "external_ref": "@"}"#, .operator),
+        ("createCamera", .post, "/v1/cameras", #"{"kind": "fixed", "location": {"lat": 51.5, "lon": -0.1}, "borough_gss": "@", "commissioned_on": "@"}"#, .operator),
+        ("updateCamera", .patch, "/v1/cameras/@", #"{"external_ref": "@"}"#, .operator),
+        ("decommissionCamera", .post, "/v1/cameras/@/decommission", #"{"decommissioned_on": "@"}"#, .operator),
+        ("listEvents", .get, "/v1/events?cursor=@", nil, .analyst),
         ("listAuditLog", .get, "/v1/audit?action=@", nil, .admin),
         ("listAuditLog", .get, "/v1/audit?cursor=@", nil, .admin),
     ]
@@ -60,7 +76,7 @@ struct InjectionTests {
                             body: place.body.map { ByteBuffer(string: $0.replacingOccurrences(of: "@", with: String(inBody))) }
                         )
                         #expect((200..<500).contains(response.status.code), "\(place.operation) with \(attack.debugDescription): \(response.status)")
-                        if response.status == .created { created += 1 }
+                        if response.status == .created && place.operation == "createAPIKey" { created += 1 }
                     }
                 }
                 // Only key names may hold such text, and each such key is exactly one new row.

@@ -45,10 +45,10 @@ struct LifecycleTests {
                 #expect(response.status == 200)
                 #expect(String(decoding: response.body, as: UTF8.self) == "finished")
                 try await tasks.waitForAll()  // The group ends without error.
-                let refused = try await #require(throws: CurlError.self) {
+                // Refused or reset, depending on how far the listener's close has got: either way, not served.
+                await #expect(throws: CurlError.self) {
                     try await client.execute(CurlRequest(url: base + "/healthz"))
                 }
-                #expect(refused.code == .couldNotConnect)
             }
             client.shutdown()
         }

@@ -106,8 +106,8 @@ struct OrganisationAPITests {
                 #expect(response.status == .badRequest)
                 let problem = try response.decode(ProblemBody.self)
                 #expect(problem.status == 400)
-                #expect(problem.type == "urn:sightline:problem:malformed-request")
-                #expect(problem.detail?.contains("expected an integer") == true)
+                #expect(problem.type == "urn:sightline:problem:validation")
+                #expect(problem.errors?.first?.pointer == "#/parameters/limit")
             }
         }
     }

@@ -194,7 +194,7 @@ struct RegistryTests {
     @Test func aCameraInARoomOfAnotherOrganisationIsRefused() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
-                let room = try await client.send(.post, "/v1/control-rooms", keys(.operator, of: TestKeys.tfl), #"{"name": "TfL", "boroughs_served": ["E09000033"]}"#)
+                let room = try await client.send(.post, "/v1/control-rooms", keys(.operator, of: TestKeys.tfl), #"{"name": "TfL", "boroughs_served": ["E09000001"]}"#)
                 let roomID = try room.decode(RoomBody.self).id
                 let response = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(roomID)""#))
                 #expect(response.status == .badRequest)
@@ -205,6 +205,13 @@ struct RegistryTests {
                 let ownID = try own.decode(RoomBody.self).id
                 let camera = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(ownID)""#))
                 #expect(try camera.decode(CameraBody.self).effective_retention_days == 28)
+                // A shared room run by Camden that serves Westminster monitors Westminster's cameras too.
+                let shared = try await client.send(
+                    .post, "/v1/control-rooms", keys(.admin), #"{"name": "Shared", "boroughs_served": ["E09000007", "E09000033"], "operator_org_id": "\#(TestKeys.camden)"}"#
+                )
+                let sharedID = try shared.decode(RoomBody.self).id
+                let partner = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(sharedID)""#))
+                #expect(partner.status == .created)
             }
         }
     }
