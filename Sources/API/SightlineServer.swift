@@ -56,7 +56,7 @@ public enum SightlineServer {
         // Compact JSON: the runtime's default pretty-prints, which costs bytes and time on every response.
         try api.registerHandlers(
             on: RecordingTransport(router: router, table: routes),
-            configuration: Configuration(jsonEncodingOptions: [.sortedKeys]),
+            configuration: Configuration(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: (authorise
                 ? [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)]
                 : []) + [IdempotencyMiddleware(store: IdempotencyStore(pool: pool)), EntityTagMiddleware()]
