@@ -10,6 +10,7 @@ struct SightlineAPI: APIProtocol {
     let apiKeys: APIKeyStore
     let controlRooms: ControlRoomStore
     let cameras: CameraStore
+    let embeddings: EmbeddingArrangementStore
     let events: EventStore
     let authenticator: Authenticator
     let auditor: Auditor

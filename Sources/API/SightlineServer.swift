@@ -49,6 +49,7 @@ public enum SightlineServer {
             apiKeys: apiKeys,
             controlRooms: ControlRoomStore(pool: pool),
             cameras: CameraStore(pool: pool),
+            embeddings: EmbeddingArrangementStore(pool: pool),
             events: EventStore(pool: pool),
             authenticator: authenticator,
             auditor: auditor

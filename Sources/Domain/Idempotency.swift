@@ -7,6 +7,7 @@ public enum Idempotency {
         "createAPIKey",
         "createControlRoom",
         "createCamera",
+        "createEmbeddingArrangement",
     ]
 
     /// How long a key is remembered after its first use.

@@ -41,6 +41,11 @@ public enum Permissions {
         "createCamera": .roles(registryWriters),
         "updateCamera": .roles(registryWriters),
         "decommissionCamera": .roles(registryWriters),
+        "listEmbeddingArrangements": .roles(everyone),
+        "getEmbeddingArrangement": .roles(everyone),
+        "createEmbeddingArrangement": .roles(registryWriters),
+        "updateEmbeddingArrangement": .roles(registryWriters),
+        "endEmbeddingArrangement": .roles(registryWriters),
         // Each organisation's own events.
         "listEvents": .roles(everyone),
         // The audit log: auditors read their own organisation's rows, admins every row.

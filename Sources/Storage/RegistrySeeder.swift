@@ -28,8 +28,9 @@ public struct RegistrySeeder: Sendable {
     }
 
     /// A believable London: a room for every borough (three of them shared by two neighbours), a TfL room,
-    /// `boroughCameras` cameras of mixed kinds owned by the authorities, some TfL and business cameras, and a
-    /// handful of covert police cameras. Returns the number of rooms and cameras made.
+    /// police arrangements of every model with each, `boroughCameras` cameras of mixed kinds owned by the
+    /// authorities, some TfL and business cameras, and a handful of covert police cameras. Returns the number of
+    /// rooms and cameras made.
     public func seedDemoRegistry(boroughCameras: Int, actor: AuditActor) async throws -> (rooms: Int, cameras: Int) {
         try await pool.withTransaction { connection in
             let partners = Self.sharedRooms.map(\.partner)
@@ -77,6 +78,27 @@ public struct RegistrySeeder: Sendable {
                 ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id
                 """
             )[0].decode(0)
+            // Every borough room works with its force: police staff embedded in a few, a remote link to some, visits elsewhere;
+            // BTP has a remote link to TfL's centre.
+            try await connection.query(
+                """
+                INSERT INTO embedding_arrangements (control_room_id, police_org_id, model, staff_count, hours_per_week, starts_on,
+                                                   agreement_ref, review_due_on)
+                SELECT r.id,
+                       CASE WHEN b.gss_code = 'E09000001' THEN sightline_reference_id('CoLP') ELSE sightline_reference_id('MPS') END,
+                       m.model, CASE m.model WHEN 'embedded' THEN 2 + floor(random() * 4)::int WHEN 'visiting' THEN 0 ELSE 1 END,
+                       CASE m.model WHEN 'embedded' THEN 37.5 * (1 + floor(random() * 4)) ELSE NULL END,
+                       date '2016-01-01' + floor(random() * 3000)::int, 'ISA-' || b.gss_code || '-' || m.model, current_date + 30 + floor(random() * 700)::int
+                FROM control_rooms r JOIN boroughs b ON b.organisation_id = r.operator_org_id
+                CROSS JOIN LATERAL (SELECT CASE WHEN b.gss_code IN ('E09000001', 'E09000033', 'E09000028', 'E09000022') THEN 'embedded'
+                                                WHEN b.gss_code IN ('E09000007', 'E09000019', 'E09000030', 'E09000012') THEN 'remote_link'
+                                                ELSE 'visiting' END AS model) AS m
+                WHERE r.name LIKE 'Demo: %'
+                UNION ALL
+                SELECT $1, sightline_reference_id('BTP'), 'remote_link', 1, NULL, date '2021-04-01', 'ISA-TfL-BTP', current_date + 90
+                """,
+                tflRoom
+            )
             var cameras = try await Self.generate(boroughCameras, owner: .boroughs, on: connection)
             cameras += try await Self.generate(boroughCameras / 20, owner: .organisation(Self.tfl, room: tflRoom, kinds: ["fixed", "ptz", "anpr"]), on: connection)
             cameras += try await Self.generate(boroughCameras / 40, owner: .organisation(business, room: nil, kinds: ["fixed", "doorbell", "multi_sensor"]), on: connection)

@@ -32,6 +32,14 @@ struct AuthorisationTests {
         "createCamera": (.post, "/v1/cameras", #"{"kind": "fixed", "location": {"lat": 51.5136, "lon": -0.1365}}"#),
         "updateCamera": (.patch, "/v1/cameras/00000000-0000-4000-8000-000000000000", "{}"),
         "decommissionCamera": (.post, "/v1/cameras/00000000-0000-4000-8000-000000000000/decommission", "{}"),
+        "listEmbeddingArrangements": (.get, "/v1/embedding-arrangements", nil),
+        "getEmbeddingArrangement": (.get, "/v1/embedding-arrangements/00000000-0000-4000-8000-000000000000", nil),
+        "createEmbeddingArrangement": (
+            .post, "/v1/embedding-arrangements",
+            #"{"control_room_id": "00000000-0000-4000-8000-000000000000", "police_org_id": "714c89a3-07f6-77ba-9c60-c9093f4e6a7f", "model": "visiting", "starts_on": "2026-01-01"}"#
+        ),
+        "updateEmbeddingArrangement": (.patch, "/v1/embedding-arrangements/00000000-0000-4000-8000-000000000000", "{}"),
+        "endEmbeddingArrangement": (.post, "/v1/embedding-arrangements/00000000-0000-4000-8000-000000000000/end", "{}"),
         "listEvents": (.get, "/v1/events", nil),
         "listAuditLog": (.get, "/v1/audit", nil),
         "verifyAuditLog": (.get, "/v1/audit/verify", nil),

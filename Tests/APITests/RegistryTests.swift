@@ -334,3 +334,100 @@ struct EventBody: Decodable {
     let sequence: Int
     let data: [String: String]
 }
+
+struct ArrangementBody: Decodable {
+    let id: String
+    let model: String
+    let starts_on: String
+    let ends_on: String?
+    let active: Bool
+    let version: Int
+}
+
+struct ArrangementPage: Decodable {
+    let items: [ArrangementBody]
+    let next_cursor: String?
+}
+
+@Suite("API: police embedding arrangements")
+struct EmbeddingArrangementTests {
+    private func room(_ client: some TestClientProtocol, _ keys: TestKeys) async throws -> String {
+        try await client.send(.post, "/v1/control-rooms", keys(.operator), #"{"name": "WCC", "boroughs_served": ["E09000033"]}"#).decode(RoomBody.self).id
+    }
+
+    @Test func eachModelIsRecordedListedByDateChangedAndEnded() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let roomID = try await room(client, keys)
+                var ids: [String: String] = [:]
+                for (model, starts, ends) in [("embedded", "2024-04-01", nil), ("visiting", "2019-01-01", "2023-12-31"), ("remote_link", "2025-06-01", nil)] as [(String, String, String?)] {
+                    let body = #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.mps)", "model": "\#(model)", "starts_on": "\#(starts)", "staff_count": 3, "hours_per_week": 37.5, "agreement_ref": "ISA-\#(model)"\#(ends.map { #", "ends_on": "\#($0)""# } ?? "")}"#
+                    // The force records it as readily as the room's operator.
+                    let created = try await client.send(.post, "/v1/embedding-arrangements", keys(.partnerAdmin, of: TestKeys.mps), body)
+                    #expect(created.status == .created, "\(created.text)")
+                    ids[model] = try created.decode(ArrangementBody.self).id
+                }
+                let in2022 = try await client.send(.get, "/v1/embedding-arrangements?active_on=2022-06-01", keys(.analyst)).decode(ArrangementPage.self)
+                #expect(in2022.items.map(\.model) == ["visiting"])
+                let now = try await client.send(.get, "/v1/embedding-arrangements?active_on=2025-07-01&control_room_id=\(roomID)", keys(.analyst))
+                    .decode(ArrangementPage.self)
+                #expect(now.items.map(\.model) == ["embedded", "remote_link"])
+                #expect(now.items.allSatisfy { $0.active })
+                let byPolice = try await client.send(.get, "/v1/embedding-arrangements?police_org_id=\(TestKeys.mps)&model=embedded", keys(.analyst))
+                #expect(try byPolice.decode(ArrangementPage.self).items.count == 1)
+
+                let path = "/v1/embedding-arrangements/\(ids["embedded"]!)"
+                let changed = try await client.send(.patch, path, keys(.operator), #"{"staff_count": 4, "review_due_on": "2026-04-01"}"#, ifMatch: "\"1\"")
+                #expect(changed.status == .ok)
+                let ended = try await client.send(.post, path + "/end", keys(.operator), #"{"ends_on": "2026-03-31"}"#, ifMatch: "\"2\"")
+                #expect(ended.status == .ok)
+                #expect(try ended.decode(ArrangementBody.self).ends_on == "2026-03-31")
+                #expect(try await client.send(.post, path + "/end", keys(.operator), "{}", ifMatch: "\"3\"").status == .conflict)
+
+                // The force, the room's operator and the borough hear of it; another force does not.
+                let events = try await client.send(.get, "/v1/events", keys(.analyst, of: TestKeys.mps)).decode(EventPage.self)
+                #expect(events.items.filter { $0.subject == "embedding_arrangement/\(ids["embedded"]!)" }.map(\.type)
+                    == ["embedding_arrangement.created", "embedding_arrangement.updated", "embedding_arrangement.ended"])
+                let tfl = try await client.send(.get, "/v1/events", keys(.operator, of: TestKeys.tfl)).decode(EventPage.self)
+                #expect(tfl.items.isEmpty)
+            }
+        }
+    }
+
+    @Test func onlyTheRoomsOperatorTheForceOrAnAdminMayRecordOne() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let roomID = try await room(client, keys)
+                let body = #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.mps)", "model": "visiting", "starts_on": "2026-01-01"}"#
+                #expect(try await client.send(.post, "/v1/embedding-arrangements", keys(.operator, of: TestKeys.tfl), body).status == .forbidden)
+                #expect(try await client.send(.post, "/v1/embedding-arrangements", keys(.operator), body).status == .created)
+                let notPolice = #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.tfl)", "model": "visiting", "starts_on": "2026-01-01"}"#
+                let refused = try await client.send(.post, "/v1/embedding-arrangements", keys(.operator), notPolice)
+                #expect(refused.status == .badRequest)
+                #expect(try refused.decode(ProblemBody.self).errors?.first?.pointer == "/police_org_id")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (#""model": "seconded", "starts_on": "2026-01-01""#, "/model"),
+        (#""model": "embedded", "starts_on": "2026-02-30""#, "/starts_on"),
+        (#""model": "embedded", "starts_on": "2026-01-01", "ends_on": "2025-12-31""#, "/ends_on"),
+        (#""model": "embedded", "starts_on": "2026-01-01", "hours_per_week": 169"#, "/hours_per_week"),
+        (#""model": "embedded", "starts_on": "2026-01-01", "staff_count": -1"#, "/staff_count"),
+        (#""model": "embedded", "starts_on": "2026-01-01", "review_due_on": "2025-01-01""#, "/review_due_on"),
+    ])
+    func badArrangementsAre400NamingTheFieldAndWriteNothing(fields: String, pointer: String) async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let roomID = try await room(client, keys)
+                let body = #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.mps)", \#(fields)}"#
+                let response = try await client.send(.post, "/v1/embedding-arrangements", keys(.operator), body)
+                #expect(response.status == .badRequest, "\(response.text)")
+                #expect(try response.decode(ProblemBody.self).errors?.contains { $0.pointer == pointer } == true, "\(response.text)")
+                let count = try await pool.withConnection { try await $0.query("SELECT count(*) FROM embedding_arrangements")[0].decode(0, as: Int.self) }
+                #expect(count == 0)
+            }
+        }
+    }
+}

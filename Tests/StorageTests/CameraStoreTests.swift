@@ -71,6 +71,10 @@ struct CameraStoreTests {
                 "SELECT count(*) FROM (SELECT control_room_id FROM control_room_boroughs GROUP BY 1 HAVING count(*) = 2) s", pool
             )
             #expect(shared == 3)
+            let models: [String] = try await pool.withConnection { connection in
+                try await connection.query("SELECT DISTINCT model FROM embedding_arrangements ORDER BY 1").map { try $0.decode(0) }
+            }
+            #expect(models == ["embedded", "remote_link", "visiting"])
             let covert: Int = try await value("SELECT count(*) FROM cameras WHERE covert", pool)
             #expect(covert == 5)
             // Every camera's room is its owner's or a shared room serving its owner's borough.
