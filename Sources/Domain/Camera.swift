@@ -206,3 +206,25 @@ public struct CameraFilter: Sendable, Hashable {
         self.bbox = bbox
     }
 }
+
+/// How camera counts are grouped.
+public enum CameraGrouping: String, Sendable, Hashable, CaseIterable {
+    case kind, borough
+    case ownerKind = "owner_kind"
+}
+
+/// The dates a statistics request counts on.
+public enum StatisticsDates {
+    /// The most dates one request may ask for.
+    public static let maximum = 10
+
+    /// Parses `as_of`: one to ten comma-separated dates.
+    public static func parse(_ text: String) throws(ValidationError) -> [Day] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let days = parts.compactMap(Day.init)
+        guard !parts.isEmpty, days.count == parts.count, days.count <= maximum else {
+            throw ValidationError([.init(parameter: "as_of", detail: "must be 1 to \(maximum) dates, YYYY-MM-DD, separated by commas")])
+        }
+        return days
+    }
+}

@@ -41,6 +41,7 @@ public enum Permissions {
         "createCamera": .roles(registryWriters),
         "updateCamera": .roles(registryWriters),
         "decommissionCamera": .roles(registryWriters),
+        "getCameraStatistics": .roles(everyone),
         "listEmbeddingArrangements": .roles(everyone),
         "getEmbeddingArrangement": .roles(everyone),
         "createEmbeddingArrangement": .roles(registryWriters),

@@ -130,6 +130,40 @@ public struct CameraStore: Sendable {
         return (sql, parameters + cursor)
     }
 
+    /// How many cameras `visibility` lets the caller know of were in service on each of `dates`, by `grouping`:
+    /// one row per group with a count per date, in the order of `dates`. In service means from
+    /// `commissioned_on` (else the day it was registered) until the day before `decommissioned_on`; planned
+    /// cameras are not counted.
+    public func statistics(
+        asOf dates: [Day], groupBy grouping: CameraGrouping, visibility: CovertVisibility
+    ) async throws -> [(key: String, counts: [Int])] {
+        let covert = Self.covertParameters(visibility)
+        let rows = try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT CASE $1 WHEN 'kind' THEN c.kind WHEN 'borough' THEN coalesce(c.borough_gss, 'outside_london') ELSE o.kind END,
+                       d.position, count(*)
+                FROM unnest($2::text[]::date[]) WITH ORDINALITY AS d(day, position)
+                JOIN cameras c ON coalesce(c.commissioned_on, c.created_at::date) <= d.day
+                              AND (c.decommissioned_on IS NULL OR c.decommissioned_on > d.day) AND c.status <> 'planned'
+                JOIN organisations o ON o.id = c.owner_org_id
+                WHERE (NOT c.covert OR $3 OR c.owner_org_id = $4::uuid)
+                GROUP BY 1, 2
+                ORDER BY 1, 2
+                """,
+                grouping.rawValue, dates.map(\.description), covert.all, covert.owner
+            )
+        }
+        var groups: [(key: String, counts: [Int])] = []
+        for row in rows {
+            let key: String = try row.decode(0)
+            let position: Int = try row.decode(1)
+            if groups.last?.key != key { groups.append((key, Array(repeating: 0, count: dates.count))) }
+            groups[groups.count - 1].counts[position - 1] = try row.decode(2)
+        }
+        return groups
+    }
+
     /// Replaces the camera's fields with `draft` if it is still at `expectedVersion`; its audit row and
     /// `camera.updated` (or `camera.status_changed`) event commit with it. `nil` if there is no such camera the
     /// caller may know of; throws `PreconditionFailure.stale` if it changed meanwhile.

@@ -431,3 +431,66 @@ struct EmbeddingArrangementTests {
         }
     }
 }
+
+struct StatisticsBody: Decodable {
+    struct Group: Decodable, Equatable {
+        let key: String
+        let counts: [Int]
+    }
+    let group_by: String
+    let as_of: [String]
+    let groups: [Group]
+    let totals: [Int]
+}
+
+@Suite("API: camera statistics as of a date")
+struct CameraStatisticsTests {
+    @Test func countsCamerasInServiceOnEachDateByGroupWithoutCovertOnesForOthers() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let cameras: [(kind: String, extra: String)] = [
+                    ("fixed", #", "commissioned_on": "2010-01-01", "status": "decommissioned", "decommissioned_on": "2020-01-01""#),  // 2013 only
+                    ("fixed", #", "commissioned_on": "2015-06-01""#),  // 2023 only
+                    ("ptz", #", "commissioned_on": "2012-03-01""#),  // both
+                    ("fixed", #", "status": "planned""#),  // neither
+                    ("fixed", ""),  // registered today with no commissioning date: neither
+                ]
+                for (kind, extra) in cameras {
+                    let body = #"{"kind": "\#(kind)", "location": {"lat": 51.50095, "lon": -0.12655}\#(extra)}"#
+                    let response = try await client.send(.post, "/v1/cameras", keys(.operator), body)
+                    #expect(response.status == .created, "\(response.text)")
+                }
+                let covert = #"{"kind": "other", "covert": true, "commissioned_on": "2011-01-01", "location": {"lat": 51.5, "lon": -0.13}}"#
+                #expect(try await client.send(.post, "/v1/cameras", keys.covert(.operator, of: TestKeys.westminster), covert).status == .created)
+
+                let query = "/v1/statistics/cameras?as_of=2013-12-31,2023-12-31&group_by=kind"
+                let open = try await client.send(.get, query, keys(.analyst)).decode(StatisticsBody.self)
+                #expect(open.as_of == ["2013-12-31", "2023-12-31"])
+                #expect(open.groups == [.init(key: "fixed", counts: [1, 1]), .init(key: "ptz", counts: [1, 1])])
+                #expect(open.totals == [2, 2])
+                let knowing = try await client.send(.get, query, keys.covert(.requester, of: TestKeys.mps)).decode(StatisticsBody.self)
+                #expect(knowing.totals == [3, 3])
+                #expect(knowing.groups.contains(.init(key: "other", counts: [1, 1])))
+                let byOwner = try await client.send(.get, "/v1/statistics/cameras?as_of=2023-12-31&group_by=owner_kind", keys(.analyst))
+                #expect(try byOwner.decode(StatisticsBody.self).groups == [.init(key: "borough", counts: [2])])
+                let byBorough = try await client.send(.get, "/v1/statistics/cameras?as_of=2013-12-31&group_by=borough", keys(.analyst))
+                #expect(try byBorough.decode(StatisticsBody.self).groups == [.init(key: "E09000033", counts: [2])])
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("as_of=2013-13-01&group_by=kind", "as_of"), ("as_of=&group_by=kind", "as_of"),
+        ("as_of=" + Array(repeating: "2020-01-01", count: 11).joined(separator: ",") + "&group_by=kind", "as_of"),
+        ("as_of=2020-01-01&group_by=colour", "group_by"),
+    ])
+    func badRequestsAre400NamingTheParameter(query: String, parameter: String) async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let response = try await client.send(.get, "/v1/statistics/cameras?" + query, keys(.analyst))
+                #expect(response.status == .badRequest)
+                #expect(try response.decode(ProblemBody.self).errors?.first?.pointer == "#/parameters/" + parameter, "\(response.text)")
+            }
+        }
+    }
+}
