@@ -167,3 +167,70 @@ extension Components.Schemas.Camera {
 extension Components.Schemas.Location {
     init(_ location: Location) { self.init(lat: location.lat, lon: location.lon) }
 }
+
+/// `/v1/cameras/export`.
+extension SightlineAPI {
+    func exportCameras(_ input: Operations.ExportCameras.Input) async throws -> Operations.ExportCameras.Output {
+        let query = input.query
+        var collector = ProblemCollector()
+        let owner = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.ownerOrgId, parameter: "owner_org_id") }
+        let room = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.controlRoomId, parameter: "control_room_id") }
+        let borough = collector.attempt { () throws(ValidationError) in try RequestParsing.gssCode(query.borough, parameter: "borough") }
+        let bbox = collector.attempt { () throws(ValidationError) in try BoundingBox.parse(query.bbox) }
+        try collector.check()
+        let filter = CameraFilter(
+            ownerOrganisationID: owner, controlRoomID: room, boroughGSS: borough, kind: query.kind.flatMap { CameraKind(rawValue: $0.rawValue) },
+            status: query.status.flatMap { CameraStatus(rawValue: $0.rawValue) }, bbox: bbox
+        )
+        let csv = query.format == .csv
+        let body = HTTPBody(CameraExportStream(store: cameras, filter: filter, csv: csv), length: .unknown, iterationBehavior: .single)
+        // Both formats leave through the generated CSV case, the only one that streams; `GeoJSONExportMiddleware`
+        // gives GeoJSON its media type.
+        return .ok(.init(body: .csv(body)))
+    }
+}
+
+/// An export, page by page as the client reads it: one page of cameras in memory at a time, whatever the total.
+/// Never includes covert cameras. Pages follow the id order, so a camera changed during the export appears once.
+struct CameraExportStream: AsyncSequence, Sendable {
+    typealias Element = ArraySlice<UInt8>
+
+    let store: CameraStore
+    let filter: CameraFilter
+    let csv: Bool
+
+    func makeAsyncIterator() -> Iterator { Iterator(stream: self) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        let stream: CameraExportStream
+        var cursor: String?
+        var started = false
+        var finished = false
+        var wroteFeature = false
+
+        mutating func next() async throws -> ArraySlice<UInt8>? {
+            guard !finished else { return nil }
+            var text = ""
+            if !started {
+                started = true
+                text = stream.csv ? CameraExport.csvHeader : CameraExport.geoJSONPrefix
+            }
+            let page = try await stream.store.list(stream.filter, visibility: .none, page: try PageRequest(limit: 500, cursor: cursor))
+            for camera in page.items {
+                if stream.csv {
+                    text += CameraExport.csvLine(camera)
+                } else {
+                    text += (wroteFeature ? "," : "") + CameraExport.geoJSONFeature(camera)
+                    wroteFeature = true
+                }
+            }
+            if let next = page.nextCursor {
+                cursor = next.encoded
+            } else {
+                finished = true
+                if !stream.csv { text += CameraExport.geoJSONSuffix }
+            }
+            return ArraySlice(text.utf8)
+        }
+    }
+}

@@ -128,19 +128,3 @@ extension HTTPField.Name {
     static let idempotencyKey = Self("Idempotency-Key")!
     static let idempotentReplayed = Self("Idempotent-Replayed")!
 }
-
-/// Undoes the OpenAPI runtime's URI encoding of `ETag`: it writes header values as URI components, which turns
-/// the entity tag `"3"` into `%223%22`. Entity tags here are always a quoted number.
-struct EntityTagMiddleware: ServerMiddleware {
-    func intercept(
-        _ request: HTTPRequest,
-        body: HTTPBody?,
-        metadata: ServerRequestMetadata,
-        operationID: String,
-        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
-    ) async throws -> (HTTPResponse, HTTPBody?) {
-        var (response, responseBody) = try await next(request, body, metadata)
-        if let tag = response.headerFields[.eTag], let decoded = tag.removingPercentEncoding { response.headerFields[.eTag] = decoded }
-        return (response, responseBody)
-    }
-}

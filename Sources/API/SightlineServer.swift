@@ -60,7 +60,7 @@ public enum SightlineServer {
             configuration: Configuration(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: (authorise
                 ? [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)]
-                : []) + [IdempotencyMiddleware(store: IdempotencyStore(pool: pool)), EntityTagMiddleware()]
+                : []) + [IdempotencyMiddleware(store: IdempotencyStore(pool: pool)), EntityTagMiddleware(), GeoJSONExportMiddleware()]
         )
         return router
     }

@@ -42,6 +42,7 @@ public enum Permissions {
         "updateCamera": .roles(registryWriters),
         "decommissionCamera": .roles(registryWriters),
         "getCameraStatistics": .roles(everyone),
+        "exportCameras": .roles(everyone),
         "listEmbeddingArrangements": .roles(everyone),
         "getEmbeddingArrangement": .roles(everyone),
         "createEmbeddingArrangement": .roles(registryWriters),

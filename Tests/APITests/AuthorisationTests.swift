@@ -32,6 +32,7 @@ struct AuthorisationTests {
         "createCamera": (.post, "/v1/cameras", #"{"kind": "fixed", "location": {"lat": 51.5136, "lon": -0.1365}}"#),
         "updateCamera": (.patch, "/v1/cameras/00000000-0000-4000-8000-000000000000", "{}"),
         "decommissionCamera": (.post, "/v1/cameras/00000000-0000-4000-8000-000000000000/decommission", "{}"),
+        "exportCameras": (.get, "/v1/cameras/export?format=csv", nil),
         "getCameraStatistics": (.get, "/v1/statistics/cameras?as_of=2023-12-31&group_by=kind", nil),
         "listEmbeddingArrangements": (.get, "/v1/embedding-arrangements", nil),
         "getEmbeddingArrangement": (.get, "/v1/embedding-arrangements/00000000-0000-4000-8000-000000000000", nil),

@@ -494,3 +494,70 @@ struct CameraStatisticsTests {
         }
     }
 }
+
+@Suite("API: camera exports")
+struct CameraExportAPITests {
+    @Test func csvIsRFC4180WithFormulasNeutralisedAndNeverCovertCameras() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let hostile = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "external_ref": "=HYPERLINK(\"http://evil\",\"x\")""#)
+                ).decode(CameraBody.self)
+                let covert = try await client.send(
+                    .post, "/v1/cameras", keys.covert(.operator, of: TestKeys.westminster), Places.camera(Places.westminster, extra: #", "covert": true"#)
+                ).decode(CameraBody.self)
+                _ = try await RegistrySeeder(pool: pool).addSyntheticCameras(count: 1_200, actor: .commandLine("test"))
+                // Even a key that may know of covert cameras exports none.
+                let response = try await client.send(.get, "/v1/cameras/export?format=csv", keys.covert(.requester, of: TestKeys.mps))
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/csv") == true)
+                let text = response.text
+                let lines = text.components(separatedBy: "\r\n").dropLast()
+                #expect(text.hasSuffix("\r\n"))
+                #expect(lines.first == "id,owner_org_id,control_room_id,external_ref,kind,lat,lon,borough_gss,heading_deg,field_of_view_deg,max_dori,retention_days,status,commissioned_on,decommissioned_on,last_replaced_on,condition,public_space")
+                let rows = lines.dropFirst()
+                let total = try await pool.withConnection { try await $0.query("SELECT count(*) FROM cameras WHERE NOT covert")[0].decode(0, as: Int.self) }
+                #expect(rows.count == total && total > 1_000)
+                #expect(Set(rows.map { $0.prefix(36) }).count == rows.count)
+                #expect(!text.contains(covert.id))
+                let line = try #require(rows.first { $0.hasPrefix(hostile.id) })
+                #expect(line.contains(#""'=HYPERLINK(""http://evil"",""x"")""#))
+                #expect(line.contains(",51.50095,-0.12655,E09000033,"))
+
+                let filtered = try await client.send(.get, "/v1/cameras/export?format=csv&borough=E09000001", keys(.analyst)).text
+                let cityCount = try await pool.withConnection {
+                    try await $0.query("SELECT count(*) FROM cameras WHERE borough_gss = 'E09000001' AND NOT covert")[0].decode(0, as: Int.self)
+                }
+                #expect(filtered.components(separatedBy: "\r\n").count - 2 == cityCount)
+            }
+        }
+    }
+
+    @Test func geoJSONIsAFeatureCollectionOfPointsLongitudeFirst() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                _ = try await RegistrySeeder(pool: pool).addSyntheticCameras(count: 700, actor: .commandLine("test"))
+                let response = try await client.send(.get, "/v1/cameras/export?format=geojson", keys(.analyst))
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/geo+json")
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+                #expect(object["type"] as? String == "FeatureCollection")
+                let features = try #require(object["features"] as? [[String: Any]])
+                #expect(features.count == 700)
+                for feature in features {
+                    let coordinates = try #require((feature["geometry"] as? [String: Any])?["coordinates"] as? [Double])
+                    // London: longitude about -0.5 to 0.3, latitude about 51.3 to 51.7.
+                    #expect((-0.6...0.4).contains(coordinates[0]) && (51.2...51.8).contains(coordinates[1]))
+                }
+                // Every coordinate written has at most 7 decimals.
+                let coordinateTexts: [String] = response.text.components(separatedBy: #""coordinates":["#).dropFirst().flatMap { chunk -> [String] in
+                    let inside = chunk.components(separatedBy: "]")[0]
+                    return inside.components(separatedBy: ",")
+                }
+                #expect(coordinateTexts.count == 1_400)
+                #expect(coordinateTexts.allSatisfy { ($0.components(separatedBy: ".").dropFirst().first?.count ?? 0) <= 7 })
+                #expect(try await client.send(.get, "/v1/cameras/export?format=xlsx", keys(.analyst)).status == .badRequest)
+            }
+        }
+    }
+}
