@@ -9,7 +9,8 @@
 #   3. Near search (200 m) at random points in central London over BENCH_CAMERAS synthetic cameras (default
 #      1,000,000, generated once and kept): p50/p99 through HTTP (wrk) and of the same query in the database alone
 #      (pgbench), each with 2 and with 8 connections. Target: HTTP p99 at most 10 ms.
-#   4. Audit rows recorded per second by 32 concurrent writers (audit_record, as every write does inside its
+#   4. CSV export of every camera: time, and the server's peak memory before and after (target: constant).
+#   5. Audit rows recorded per second by 32 concurrent writers (audit_record, as every write does inside its
 #      transaction) beside the same writers inserting into an unchained table; then how fast the chainer
 #      links the backlog into the hash chain.
 #
@@ -129,6 +130,13 @@ read -r near2_p50 near2_p99 near2_rps near2_errors <<<"$(near_http 2)"
 read -r near8_p50 near8_p99 near8_rps near8_errors <<<"$(near_http 8)"
 read -r db2_p50 db2_p99 db2_qps <<<"$(near_db 2)"
 read -r db8_p50 db8_p99 db8_qps <<<"$(near_db 8)"
+
+# CSV export of every camera: time, size, and the server's peak resident memory before and after.
+hwm_before=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+export_start=$(date +%s.%N)
+export_bytes=$(curl -s -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $key" "http://127.0.0.1:$http_port/v1/cameras/export?format=csv")
+export_seconds=$(awk -v a="$export_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+hwm_after=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 stop_servers
 
 http_rps=$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')
@@ -176,6 +184,9 @@ printf '%-62s %12s %12s %7s %s\n' "  2 connections: HTTP p99 (baseline: database
 printf '%-62s %s\n' "    HTTP p50 / p99, req/s, non-2xx; database p50 / p99, q/s" "$near2_p50 / $near2_p99, $near2_rps, $near2_errors; $db2_p50 / $db2_p99, $db2_qps"
 printf '%-62s %12s %12s %7s %s\n' "  8 connections: HTTP p99 (baseline: database p99)" "$near8_p99" "$db8_p99" "-" "≤ 10 ($(verdict 10 "$near8_p99"))"
 printf '%-62s %s\n' "    HTTP p50 / p99, req/s, non-2xx; database p50 / p99, q/s" "$near8_p50 / $near8_p99, $near8_rps, $near8_errors; $db8_p50 / $db8_p99, $db8_qps"
+printf '%-62s %12s %12s %7s %s\n' "CSV export of $have cameras: seconds ($((export_bytes / 1048576)) MiB)" "$export_seconds" "-" "-" "-"
+printf '%-62s %12s %12s %7s %s\n' "  server peak memory after export (baseline: before) (MiB)" "$((hwm_after / 1024))" "$((hwm_before / 1024))" \
+    "$(ratio "$hwm_after" "$hwm_before")" "constant ($(awk -v a="$hwm_after" -v b="$hwm_before" 'BEGIN { print (a - b < 32768) ? "meets" : "MISSES" }'): under 32 MiB more)"
 printf '%-62s %12s %12s %7s %s\n' "server resident memory after load (MiB)" "$((rss_kib / 1024))" "-" "-" "≤ 256 (peak $((hwm_kib / 1024)))"
 printf '%-62s %12s %12s %7s %s\n' "audit rows recorded/s, 32 writers (baseline: plain INSERT)" "$record_tps" "$insert_tps" "$record_ratio" "≥ 0.50 ($(verdict "$record_ratio" 0.5))"
 printf '%-62s %12s %12s %7s %s\n' "audit rows chained/s (backlog of $backlog, batches of 1,000)" "$chain_rate" "$record_tps" "$(ratio "$chain_rate" "$record_tps")" "≥ 1.00 ($(verdict "$(ratio "$chain_rate" "$record_tps")" 1))"

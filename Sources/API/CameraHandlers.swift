@@ -234,3 +234,25 @@ struct CameraExportStream: AsyncSequence, Sendable {
         }
     }
 }
+
+/// `/v1/cameras/import`.
+extension SightlineAPI {
+    func importCameras(_ input: Operations.ImportCameras.Input) async throws -> Operations.ImportCameras.Output {
+        let caller = try Caller.required()
+        let requested = try RequestParsing.uuid(input.query.ownerOrgId, parameter: "owner_org_id")
+        let owner = try RegistryRules.owner(requested: requested, caller: caller)
+        guard try await organisations.get(id: owner) != nil else {
+            throw ValidationError([.init(parameter: "owner_org_id", detail: "is not an organisation")])
+        }
+        let rows: [CameraImport.Row]
+        switch input.body {
+        case .csv(let body):
+            rows = try CameraImport.parseCSV(try await Data(collecting: body, upTo: CameraImport.maximumBytes))
+        case .applicationGeoJson(let collection):
+            rows = try CameraImport.parseGeoJSON(try JSONEncoder().encode(collection.additionalProperties))
+        }
+        if rows.contains(where: \.draft.covert) { try RegistryRules.checkCovert(ownerOrganisationID: owner, by: caller) }
+        let imported = try await cameras.importCameras(ownerOrganisationID: owner, rows: rows, actor: auditor.actor(caller))
+        return .created(.init(body: .json(.init(imported: imported))))
+    }
+}

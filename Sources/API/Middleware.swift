@@ -86,9 +86,14 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Refuses request bodies over the limit with 413, whether or not they declare their length, before any
 /// handler reads them.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
-    let maxBytes: Int
+    let defaultMaxBytes: Int
+    /// Larger limits for paths that take files rather than JSON documents.
+    var largerLimits: [String: Int] = ["/v1/cameras/import": CameraImport.maximumBytes]
+
+    init(maxBytes: Int) { defaultMaxBytes = maxBytes }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let maxBytes = largerLimits[request.uri.path] ?? defaultMaxBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBytes {
             throw Problem.contentTooLarge(limit: maxBytes)
         }

@@ -7,6 +7,7 @@ public enum Idempotency {
         "createAPIKey",
         "createControlRoom",
         "createCamera",
+        "importCameras",
         "createEmbeddingArrangement",
     ]
 

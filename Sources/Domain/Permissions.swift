@@ -43,6 +43,7 @@ public enum Permissions {
         "decommissionCamera": .roles(registryWriters),
         "getCameraStatistics": .roles(everyone),
         "exportCameras": .roles(everyone),
+        "importCameras": .roles(registryWriters),
         "listEmbeddingArrangements": .roles(everyone),
         "getEmbeddingArrangement": .roles(everyone),
         "createEmbeddingArrangement": .roles(registryWriters),

@@ -56,6 +56,106 @@ public struct CameraStore: Sendable {
         }
     }
 
+    /// Registers every camera of an import for `ownerOrganisationID`, or none: a row whose control room is not
+    /// the owner's (nor a shared room serving its borough), or whose `external_ref` repeats one in the file or
+    /// the registry, fails the whole import with every such problem listed. Each camera gets its
+    /// `camera.created` event; the import is one audit row. Returns how many cameras were registered.
+    public func importCameras(ownerOrganisationID: UUID, rows: [CameraImport.Row], actor: AuditActor) async throws -> Int {
+        try await pool.withTransaction { connection in
+            var problems: [FieldProblem] = []
+            let rooms = Array(Set(rows.compactMap(\.draft.controlRoomID)))
+            var usable: [UUID: UUID] = [:]
+            for row in try await connection.query(
+                """
+                SELECT r.id, r.operator_org_id FROM control_rooms r
+                WHERE r.id = ANY ($1::uuid[]) AND (r.operator_org_id = $2 OR EXISTS (
+                    SELECT 1 FROM control_room_boroughs s JOIN boroughs b ON b.gss_code = s.gss_code
+                    WHERE s.control_room_id = r.id AND b.organisation_id = $2))
+                """,
+                rooms, ownerOrganisationID
+            ) {
+                usable[try row.decode(0)] = try row.decode(1)
+            }
+            let refs = rows.compactMap(\.draft.externalRef)
+            let taken = Set(
+                try await connection.query(
+                    "SELECT external_ref FROM cameras WHERE owner_org_id = $1 AND external_ref = ANY ($2::text[])", ownerOrganisationID, refs
+                ).map { try $0.decode(0, as: String.self) }
+            )
+            var seen: Set<String> = []
+            for row in rows {
+                if let room = row.draft.controlRoomID, usable[room] == nil {
+                    problems.append(.init(pointer: row.pointer + "/control_room_id", detail: "is not a control room of the owner or one serving its borough"))
+                }
+                if let ref = row.draft.externalRef {
+                    if taken.contains(ref) { problems.append(.init(pointer: row.pointer + "/external_ref", detail: "is registered already")) }
+                    if !seen.insert(ref).inserted { problems.append(.init(pointer: row.pointer + "/external_ref", detail: "appears earlier in the file")) }
+                }
+            }
+            guard problems.isEmpty else { throw ValidationError(problems) }
+
+            let encoder = JSONEncoder()
+            let records = String(decoding: try encoder.encode(rows.enumerated().map { ImportRecord(order: $0.offset, draft: $0.element.draft) }), as: UTF8.self)
+            let inserted = try await connection.query(
+                """
+                WITH input AS (
+                    SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(
+                        ord int, control_room_id uuid, external_ref text, kind text, lat float8, lon float8, borough_gss text, heading_deg float8,
+                        field_of_view_deg float8, max_dori text, retention_days int, status text, commissioned_on date, decommissioned_on date,
+                        last_replaced_on date, condition smallint, public_space bool, covert bool)
+                ), located AS (
+                    SELECT i.*, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326) AS point,
+                           (SELECT bb.gss_code FROM borough_boundaries bb
+                            WHERE ST_Covers(bb.boundary, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)) ORDER BY 1 LIMIT 1) AS found
+                    FROM input i
+                )
+                INSERT INTO cameras (owner_org_id, control_room_id, external_ref, kind, location, borough_gss, borough_mismatch, heading_deg,
+                                     field_of_view_deg, max_dori, retention_days, status, commissioned_on, decommissioned_on,
+                                     last_replaced_on, condition, public_space, covert)
+                SELECT $1, control_room_id, external_ref, kind, point::geography, coalesce(borough_gss, found),
+                       borough_gss IS NOT NULL AND borough_gss IS DISTINCT FROM found, heading_deg, field_of_view_deg, max_dori,
+                       retention_days, status, commissioned_on, decommissioned_on, last_replaced_on, condition, public_space, covert
+                FROM located ORDER BY ord
+                RETURNING id, control_room_id, borough_gss, covert, status
+                """,
+                ownerOrganisationID, records
+            )
+            let police = try await connection.policeForces()
+            var authorities: [String: UUID] = [:]
+            for row in try await connection.query("SELECT gss_code, organisation_id FROM boroughs") { authorities[try row.decode(0)] = try row.decode(1) }
+            var events: [EventRecord] = []
+            for row in inserted {
+                let id: UUID = try row.decode(0)
+                let room: UUID? = try row.decode(1)
+                let borough: String? = try row.decode(2)
+                let covert: Bool = try row.decode(3)
+                events.append(
+                    EventRecord(
+                        type: "camera.created", subject: "camera/" + id.uuidString.lowercased(), sequence: 1,
+                        audience: EventAudience.camera(
+                            owner: ownerOrganisationID, roomOperator: room.flatMap { usable[$0] }, boroughAuthority: borough.flatMap { authorities[$0] },
+                            policeForces: police, covert: covert
+                        ),
+                        covert: covert,
+                        payload: ["id": id.uuidString.lowercased(), "version": "1", "status": try row.decode(4, as: String.self)]
+                    )
+                )
+            }
+            try await connection.query(
+                """
+                INSERT INTO events (type, subject, sequence, audience, covert, payload)
+                SELECT type, subject, sequence, audience, covert, payload
+                FROM jsonb_to_recordset($1::jsonb) AS e(type text, subject text, sequence int, audience uuid[], covert bool, payload jsonb)
+                """,
+                String(decoding: try encoder.encode(events), as: UTF8.self)
+            )
+            try await connection.recordAudit(
+                actor.event("camera.import", .success, entityType: "camera", detail: ["cameras": String(inserted.count)])
+            )
+            return inserted.count
+        }
+    }
+
     /// The camera with `id` if it exists and `visibility` lets the caller know of it; otherwise `nil`, whichever
     /// the reason.
     public func get(id: UUID, visibility: CovertVisibility) async throws -> Camera? {
@@ -306,4 +406,30 @@ extension Camera {
             updatedAt: try row.decode(21), version: try row.decode(22), distanceMetres: try row.decode(24)
         )
     }
+}
+
+/// One camera of an import as `jsonb_to_recordset` reads it.
+private struct ImportRecord: Encodable {
+    let order: Int
+    let draft: CameraDraft
+
+    func encode(to encoder: any Encoder) throws {
+        try draft.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(order, forKey: .ord)
+        try container.encode(draft.location.lat, forKey: .lat)
+        try container.encode(draft.location.lon, forKey: .lon)
+    }
+
+    enum Key: String, CodingKey { case ord, lat, lon }
+}
+
+/// One event of a bulk insert as `jsonb_to_recordset` reads it.
+private struct EventRecord: Encodable {
+    let type: String
+    let subject: String
+    let sequence: Int
+    let audience: [UUID]
+    let covert: Bool
+    let payload: [String: String]
 }

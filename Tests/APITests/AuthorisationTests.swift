@@ -33,6 +33,7 @@ struct AuthorisationTests {
         "updateCamera": (.patch, "/v1/cameras/00000000-0000-4000-8000-000000000000", "{}"),
         "decommissionCamera": (.post, "/v1/cameras/00000000-0000-4000-8000-000000000000/decommission", "{}"),
         "exportCameras": (.get, "/v1/cameras/export?format=csv", nil),
+        "importCameras": (.post, "/v1/cameras/import", #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 51.5]}, "properties": {"kind": "fixed"}}]}"#),
         "getCameraStatistics": (.get, "/v1/statistics/cameras?as_of=2023-12-31&group_by=kind", nil),
         "listEmbeddingArrangements": (.get, "/v1/embedding-arrangements", nil),
         "getEmbeddingArrangement": (.get, "/v1/embedding-arrangements/00000000-0000-4000-8000-000000000000", nil),
@@ -295,6 +296,7 @@ struct AuthorisationTests {
             try await withApp(pool: pool, url: url) { client, keys in
                 let burst = RateLimitPolicy.failedAuthentication.burst
                 var statuses: [HTTPResponse.Status] = []
+                let start = ContinuousClock.now
                 for index in 0..<(burst + 5) {
                     let bad = "sl_live_zzzzzzzzzzzz_" + String(repeating: index % 2 == 0 ? "Q" : "R", count: 43)
                     let response = try await client.execute(uri: "/v1/boroughs", method: .get, headers: [.authorization: "Bearer " + bad])
@@ -304,11 +306,18 @@ struct AuthorisationTests {
                         #expect(response.headers[HTTPField.Name("RateLimit-Policy")!]?.hasPrefix("\"failed-authentication\"") == true)
                     }
                 }
-                #expect(statuses == Array(repeating: .unauthorized, count: burst) + Array(repeating: .tooManyRequests, count: 5))
+                // The burst is answered 401, then 429 — save the one failure per 3 s the bucket refills while this runs
+                // (a slow machine takes seconds over 25 requests).
+                let refilled = Int((ContinuousClock.now - start) / .seconds(3)) + 1
+                let answered = statuses.filter { $0 == .unauthorized }.count
+                #expect(Array(statuses.prefix(burst)) == Array(repeating: .unauthorized, count: burst))
+                #expect(statuses.allSatisfy { $0 == .unauthorized || $0 == .tooManyRequests })
+                #expect(answered - burst <= min(refilled, 4), "\(statuses)")
                 // A valid key from the same address is still served: only failures are limited.
                 #expect(try await client.execute(uri: "/v1/boroughs", method: .get, headers: keys(.analyst)).status == .ok)
+                // Only the failures answered 401 are audited, one row each.
                 let audited = try await AuditStore(pool: pool).list(organisationID: nil, action: "authenticate", page: PageRequest(limit: 500, cursor: nil))
-                #expect(audited.items.count == burst)
+                #expect(audited.items.count == answered)
             }
         }
     }

@@ -561,3 +561,112 @@ struct CameraExportAPITests {
         }
     }
 }
+
+struct ImportBody: Decodable { let imported: Int }
+
+@Suite("API: bulk import of cameras")
+struct CameraImportTests {
+    private func post(_ client: some TestClientProtocol, _ keys: TestKeys, csv: String) async throws -> TestResponse {
+        var headers = keys(.operator)
+        headers[.contentType] = "text/csv"
+        return try await client.execute(uri: "/v1/cameras/import", method: .post, headers: headers, body: ByteBuffer(string: csv))
+    }
+
+    private func counts(_ pool: PostgresPool) async throws -> (cameras: Int, events: Int) {
+        try await pool.withConnection { connection in
+            let row = try await connection.query("SELECT (SELECT count(*) FROM cameras), (SELECT count(*) FROM events)")[0]
+            return (try row.decode(0), try row.decode(1))
+        }
+    }
+
+    @Test func aGoodCSVRegistersEveryRowWithItsEvent() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let csv = "\u{FEFF}id,owner_org_id,external_ref,kind,lat,lon,max_dori,commissioned_on,public_space\r\n"
+                    + ",,\"WCC-001, Parliament Sq\",fixed,51.50095,-0.12655,identify,2014-05-01,true\r\n"
+                    + ",,\"WCC-002 \"\"north\"\"\",ptz,51.51939,-0.12694,,,\r\n"
+                    + "ignored,ignored,WCC-003,anpr,51.4546,-0.9781,,,false\r\n"
+                let response = try await post(client, keys, csv: csv)
+                #expect(response.status == .created, "\(response.text)")
+                #expect(try response.decode(ImportBody.self).imported == 3)
+                let after = try await counts(pool)
+                #expect(after.cameras == 3 && after.events == 3)
+                let boroughs: [String?] = try await pool.withConnection { connection in
+                    try await connection.query("SELECT borough_gss FROM cameras ORDER BY external_ref").map { try $0.decode(0) }
+                }
+                #expect(boroughs == ["E09000033", "E09000007", nil])
+                let refs: [String] = try await pool.withConnection { connection in
+                    try await connection.query("SELECT external_ref FROM cameras ORDER BY external_ref").map { try $0.decode(0) }
+                }
+                #expect(refs == ["WCC-001, Parliament Sq", "WCC-002 \"north\"", "WCC-003"])
+                // The same references again are refused, row by row.
+                let again = try await post(client, keys, csv: "external_ref,kind,lat,lon\nWCC-003,fixed,51.5,-0.1\n")
+                #expect(try again.decode(ProblemBody.self).errors?.map(\.pointer) == ["/rows/2/external_ref"])
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("kind,lat,lon\nfixed,51.5,\"-0.1\n", "/rows/2"),
+        ("kind,lat,lon\nfixed,51.5,-0\"1\n", "/rows/2"),
+        ("kind,lat,lon\nfixed,51.5,-0.1\ndome,51.5,-0.1\n", "/rows/3/kind"),  // the good row 2 is not written either
+        ("kind,lat,lon\nfixed,91,-0.1\n", "/rows/2/lat"),
+        ("kind,lat,lon\nfixed,51.5,-181\n", "/rows/2/lon"),
+        ("kind,lat,lon,commissioned_on,decommissioned_on,status\nfixed,51.5,-0.1,2020-01-01,2019-01-01,decommissioned\n", "/rows/2/decommissioned_on"),
+        ("kind,lat,lon\nfixed,51.5\n", "/rows/2"),
+        ("kind,lat,colour\nfixed,51.5,red\n", "/rows/1/colour"),
+        ("kind,lat,lon,external_ref\nfixed,51.5,-0.1,A\nfixed,51.5,-0.1,A\n", "/rows/3/external_ref"),
+        ("kind,lat,lon,control_room_id\nfixed,51.5,-0.1,00000000-0000-4000-8000-000000000000\n", "/rows/2/control_room_id"),
+        ("kind,lat,lon\n", "/rows"),
+    ])
+    func aBadCSVIsRefusedWholeNamingTheRowAndField(csv: String, pointer: String) async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let response = try await post(client, keys, csv: csv)
+                #expect(response.status == .badRequest, "\(response.text)")
+                #expect(try response.decode(ProblemBody.self).errors?.contains { $0.pointer == pointer } == true, "\(response.text)")
+                let after = try await counts(pool)
+                #expect(after.cameras == 0 && after.events == 0)
+            }
+        }
+    }
+
+    @Test func tenThousandRowsGoInOneCallAndTenThousandAndOneDoNot() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                func file(_ rows: Int) -> String {
+                    "kind,lat,lon,external_ref\n" + (0..<rows).map { "fixed,\(51.40 + Double($0 % 100) * 0.002),\(-0.30 + Double($0 / 100) * 0.004),R\($0)\n" }.joined()
+                }
+                let tooMany = try await post(client, keys, csv: file(10_001))
+                #expect(tooMany.status == .badRequest)
+                #expect(try tooMany.decode(ProblemBody.self).errors?.first?.pointer == "/rows")
+                let response = try await post(client, keys, csv: file(10_000))
+                #expect(response.status == .created, "\(response.text.prefix(300))")
+                #expect(try response.decode(ImportBody.self).imported == 10_000)
+                let after = try await counts(pool)
+                #expect(after.cameras == 10_000 && after.events == 10_000)
+            }
+        }
+    }
+
+    @Test func geoJSONPointsAreImportedAndOtherGeometriesRefused() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                var headers = keys(.operator)
+                headers[.contentType] = "application/geo+json"
+                let good = #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.12655, 51.50095]}, "properties": {"kind": "ptz", "condition": 4, "public_space": true, "external_ref": "G1"}}]}"#
+                let response = try await client.execute(uri: "/v1/cameras/import", method: .post, headers: headers, body: ByteBuffer(string: good))
+                #expect(response.status == .created, "\(response.text)")
+                let polygon = #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 51.5]}, "properties": {"kind": "fixed"}}, {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[-0.1, 51.5], [-0.2, 51.5], [-0.2, 51.6], [-0.1, 51.5]]]}, "properties": {"kind": "fixed"}}]}"#
+                let refused = try await client.execute(uri: "/v1/cameras/import", method: .post, headers: headers, body: ByteBuffer(string: polygon))
+                #expect(refused.status == .badRequest)
+                #expect(try refused.decode(ProblemBody.self).errors?.map(\.pointer) == ["/features/1/geometry"])
+                let badLat = #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 95]}, "properties": {"kind": "fixed", "condition": "good"}}]}"#
+                let both = try await client.execute(uri: "/v1/cameras/import", method: .post, headers: headers, body: ByteBuffer(string: badLat))
+                #expect(Set(try both.decode(ProblemBody.self).errors?.map(\.pointer) ?? []) == ["/features/0/properties/condition"])
+                let count = try await counts(pool)
+                #expect(count.cameras == 1)
+            }
+        }
+    }
+}
