@@ -1,4 +1,5 @@
 import Foundation
+import LibPQ
 import OpenAPIRuntime
 
 /// Writes RFC 3339 times (`2026-11-21T05:09:52Z`, UTC, whole seconds, as the runtime's default does) by
@@ -12,16 +13,8 @@ struct RFC3339DateTranscoder: DateTranscoder {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let date = PostgresDate(daysSince1970: days)
+        let (year, month, day) = (date.year, date.month, date.day)
         var text = [UInt8]()
         text.reserveCapacity(20)
         func digits(_ value: Int, _ width: Int) {

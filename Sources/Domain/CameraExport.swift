@@ -96,7 +96,13 @@ public enum CameraExport {
     }
 
     /// A JSON string literal.
-    static func string(_ text: String) -> String {
+    static func string(_ text: String) -> String { JSONText.quoted(text) }
+}
+
+/// JSON text written by hand where an encoder would cost too much (a million exported cameras, every log line).
+public enum JSONText {
+    /// `text` as a JSON string literal, with control characters and the separators U+2028 and U+2029 escaped.
+    public static func quoted(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
