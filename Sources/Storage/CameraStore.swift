@@ -137,7 +137,7 @@ public struct CameraStore: Sendable {
                             policeForces: police, covert: covert
                         ),
                         covert: covert,
-                        payload: ["id": id.uuidString.lowercased(), "version": "1", "status": try row.decode(4, as: String.self)]
+                        payload: EventPayload(id: id, version: 1, fields: ["status": try row.decode(4, as: String.self)])
                     )
                 )
             }
@@ -359,8 +359,8 @@ public struct CameraStore: Sendable {
             """,
             camera.draft.controlRoomID, camera.draft.boroughGSS
         )[0]
-        var payload = ["id": camera.id.uuidString.lowercased(), "version": String(camera.version), "status": camera.draft.status.rawValue]
-        if let previous, previous.draft.status != camera.draft.status { payload["previous_status"] = previous.draft.status.rawValue }
+        var payload = EventPayload(id: camera.id, version: camera.version, fields: ["status": camera.draft.status.rawValue])
+        if let previous, previous.draft.status != camera.draft.status { payload.fields["previous_status"] = previous.draft.status.rawValue }
         try await connection.appendEvent(
             RegistryEvent(
                 type: type, subject: "camera/" + camera.id.uuidString.lowercased(), sequence: camera.version,
@@ -368,7 +368,7 @@ public struct CameraStore: Sendable {
                     owner: camera.ownerOrganisationID, roomOperator: try row.decode(0), boroughAuthority: try row.decode(1),
                     policeForces: try await connection.policeForces(), covert: camera.draft.covert
                 ),
-                covert: camera.draft.covert, payloadJSON: eventPayload(payload)
+                covert: camera.draft.covert, payloadJSON: payload.json
             )
         )
     }
@@ -431,5 +431,5 @@ private struct EventRecord: Encodable {
     let sequence: Int
     let audience: [UUID]
     let covert: Bool
-    let payload: [String: String]
+    let payload: EventPayload
 }

@@ -125,7 +125,7 @@ public struct ControlRoomStore: Sendable {
                     operator: room.operatorOrganisationID, boroughAuthorities: authorities, policeForces: try await connection.policeForces()
                 ),
                 covert: false,
-                payloadJSON: eventPayload(["id": room.id.uuidString.lowercased(), "version": String(room.version)])
+                payloadJSON: EventPayload(id: room.id, version: room.version).json
             )
         )
     }

@@ -123,16 +123,18 @@ public struct EmbeddingArrangementStore: Sendable {
             """,
             arrangement.controlRoomID
         )[0]
-        var payload = ["id": arrangement.id.uuidString.lowercased(), "version": String(arrangement.version),
-                       "control_room_id": arrangement.controlRoomID.uuidString.lowercased(), "model": arrangement.draft.model.rawValue]
-        if let endsOn = arrangement.draft.endsOn { payload["ends_on"] = endsOn.description }
+        var payload = EventPayload(
+            id: arrangement.id, version: arrangement.version,
+            fields: ["control_room_id": arrangement.controlRoomID.uuidString.lowercased(), "model": arrangement.draft.model.rawValue]
+        )
+        if let endsOn = arrangement.draft.endsOn { payload.fields["ends_on"] = endsOn.description }
         try await connection.appendEvent(
             RegistryEvent(
                 type: type, subject: "embedding_arrangement/" + arrangement.id.uuidString.lowercased(), sequence: arrangement.version,
                 audience: EventAudience.embedding(
                     roomOperator: try row.decode(0), boroughAuthorities: try row.decode(1), police: arrangement.policeOrganisationID
                 ),
-                covert: false, payloadJSON: eventPayload(payload)
+                covert: false, payloadJSON: payload.json
             )
         )
     }

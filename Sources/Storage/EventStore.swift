@@ -75,5 +75,31 @@ extension StoredEvent {
     }
 }
 
-/// A small JSON object's text from string values, for event payloads.
-func eventPayload(_ fields: [String: String]) -> String { AuditEvent.json(fields) }
+/// An event's data: the subject's id and new version (a number), and whatever else a partner needs, as text.
+struct EventPayload: Encodable {
+    var id: UUID
+    var version: Int
+    var fields: [String: String] = [:]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(id.uuidString.lowercased(), forKey: Key(stringValue: "id"))
+        try container.encode(version, forKey: Key(stringValue: "version"))
+        for (name, value) in fields { try container.encode(value, forKey: Key(stringValue: name)) }
+    }
+
+    /// The payload as a JSON object's text.
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings and an integer always encode.
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

@@ -299,6 +299,8 @@ struct RegistryTests {
                 let westminster = try await client.send(.get, "/v1/events", keys(.analyst)).decode(EventPage.self)
                 #expect(westminster.items.map(\.type) == ["camera.created", "camera.updated", "camera.status_changed"])
                 #expect(westminster.items.map(\.sequence) == [1, 2, 3])
+                #expect(westminster.items.map { $0.data["version"] } == [1, 2, 3].map { EventBody.Datum(stringLiteral: String($0)) })
+                #expect(try await client.send(.get, "/v1/events?limit=1", keys(.analyst)).text.contains(#""version":1"#))
                 #expect(Set(westminster.items.map(\.subject)) == ["camera/\(camera.id)"])
                 #expect(westminster.items[2].data["previous_status"] == "operational" && westminster.items[2].data["status"] == "faulty")
                 // The police hear of every camera; TfL, which neither owns, monitors nor governs it, does not.
@@ -332,7 +334,17 @@ struct EventBody: Decodable {
     let type: String
     let subject: String
     let sequence: Int
-    let data: [String: String]
+    let data: [String: Datum]
+
+    /// A data value: text, or a number (`version`), read as text.
+    struct Datum: Decodable, Equatable, ExpressibleByStringLiteral {
+        let text: String
+        init(stringLiteral value: String) { text = value }
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int.self) { text = String(number) } else { text = try container.decode(String.self) }
+        }
+    }
 }
 
 struct ArrangementBody: Decodable {
