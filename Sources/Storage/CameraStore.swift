@@ -105,8 +105,7 @@ public struct CameraStore: Sendable {
                         last_replaced_on date, condition smallint, public_space bool, covert bool)
                 ), located AS (
                     SELECT i.*, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326) AS point,
-                           (SELECT bb.gss_code FROM borough_boundaries bb
-                            WHERE ST_Covers(bb.boundary, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)) ORDER BY 1 LIMIT 1) AS found
+                           borough_at(ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)) AS found
                     FROM input i
                 )
                 INSERT INTO cameras (owner_org_id, control_room_id, external_ref, kind, location, borough_gss, borough_mismatch, heading_deg,
@@ -337,9 +336,8 @@ public struct CameraStore: Sendable {
     /// The borough to store and whether it differs from the one the location falls in.
     private static func borough(for draft: CameraDraft, on connection: PostgresConnection) async throws -> (String?, Bool) {
         let located: String? = try await connection.query(
-            "SELECT gss_code FROM borough_boundaries WHERE ST_Covers(boundary, ST_SetSRID(ST_MakePoint($2, $1), 4326)) ORDER BY gss_code LIMIT 1",
-            draft.location.lat, draft.location.lon
-        ).first?.decode(0)
+            "SELECT borough_at(ST_SetSRID(ST_MakePoint($2, $1), 4326))", draft.location.lat, draft.location.lon
+        )[0].decode(0)
         guard let given = draft.boroughGSS else { return (located, false) }
         return (given, given != located)
     }
