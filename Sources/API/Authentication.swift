@@ -33,9 +33,7 @@ final class Authenticator: Sendable {
     /// audit log, while the client sees the same 401 whatever the reason.
     func authenticate(_ authorization: String?) async throws -> Principal {
         guard let authorization else { throw AuthenticationFailure(reason: "no key", prefix: nil) }
-        guard authorization.count < 200, authorization.lowercased().hasPrefix("bearer "),
-            let token = APIKeyToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
-        else { throw AuthenticationFailure(reason: "malformed key", prefix: nil) }
+        guard let token = APIKeyToken(authorization: authorization) else { throw AuthenticationFailure(reason: "malformed key", prefix: nil) }
         let now = ContinuousClock.now
         var entry = cache.withLock { cache in cache[token.prefix].flatMap { now - $0.fetchedAt < cacheTTL ? $0 : nil } }
         if entry == nil {

@@ -9,7 +9,7 @@ extension SightlineAPI {
         let caller = try Caller.required()
         guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
         var collector = ProblemCollector()
-        let requestedOwner = collector.attempt { () throws(ValidationError) in try Self.uuid(body.ownerOrgId, pointer: "/owner_org_id") }
+        let requestedOwner = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(body.ownerOrgId, pointer: "/owner_org_id") }
         let draft = collector.attempt { () throws(ValidationError) in try CameraDraft(body) }
         try collector.check()
         guard let draft else { throw Problem.malformedBody("The body could not be read.") }
@@ -37,17 +37,12 @@ extension SightlineAPI {
         let query = input.query
         var collector = ProblemCollector()
         let page = collector.attempt { () throws(ValidationError) in try PageRequest(limit: query.limit.map(Int.init), cursor: query.cursor) }
-        let owner = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.ownerOrgId, parameter: "owner_org_id") }
-        let room = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.controlRoomId, parameter: "control_room_id") }
-        let borough = collector.attempt { () throws(ValidationError) in try RequestParsing.gssCode(query.borough, parameter: "borough") }
-        let near = collector.attempt { () throws(ValidationError) in try NearSearch.parse(near: query.near, radiusMetres: query.radiusM) }
-        let bbox = collector.attempt { () throws(ValidationError) in try BoundingBox.parse(query.bbox) }
+        let filter = Self.cameraFilter(
+            owner: query.ownerOrgId, room: query.controlRoomId, borough: query.borough, kind: query.kind?.rawValue, status: query.status?.rawValue,
+            near: query.near, radius: query.radiusM, bbox: query.bbox, collector: &collector
+        )
         try collector.check()
         guard let page else { throw Problem.malformedBody("The query could not be read.") }
-        let filter = CameraFilter(
-            ownerOrganisationID: owner, controlRoomID: room, boroughGSS: borough, kind: query.kind.flatMap { CameraKind(rawValue: $0.rawValue) },
-            status: query.status.flatMap { CameraStatus(rawValue: $0.rawValue) }, near: near, bbox: bbox
-        )
         let result = try await cameras.list(filter, visibility: CovertVisibility(for: caller), page: page)
         try await auditCovertRead(result.items, caller: caller)
         return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.Camera.init), nextCursor: result.nextCursor?.encoded))))
@@ -68,13 +63,9 @@ extension SightlineAPI {
     func decommissionCamera(_ input: Operations.DecommissionCamera.Input) async throws -> Operations.DecommissionCamera.Output {
         let caller = try Caller.required()
         var date: Day?
-        if case .json(let body) = input.body { date = try Self.day(body.decommissionedOn, pointer: "/decommissioned_on") }
-        let camera = try await change(cameraID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller) { current throws in
-            guard current.status != .decommissioned else { throw Problem.conflict("The camera is already decommissioned.") }
-            var draft = current
-            draft.status = .decommissioned
-            draft.decommissionedOn = date ?? Day(Date())
-            return draft
+        if case .json(let body) = input.body { date = try Day.parse(body.decommissionedOn, at: "/decommissioned_on") }
+        let camera = try await change(cameraID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller) { current in
+            try current.decommissioned(on: date ?? Day(Date()))
         }
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: camera.version)), body: .json(.init(camera))))
     }
@@ -101,6 +92,21 @@ extension SightlineAPI {
         return changed
     }
 
+    /// The filter that the list's and the export's query parameters describe; problems go to `collector`.
+    static func cameraFilter(
+        owner: String?, room: String?, borough: String?, kind: String?, status: String?, near: String?, radius: Double?, bbox: String?,
+        collector: inout ProblemCollector
+    ) -> CameraFilter {
+        CameraFilter(
+            ownerOrganisationID: collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(owner, parameter: "owner_org_id") },
+            controlRoomID: collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(room, parameter: "control_room_id") },
+            boroughGSS: collector.attempt { () throws(ValidationError) in try RequestParsing.gssCode(borough, parameter: "borough") },
+            kind: kind.flatMap(CameraKind.init(rawValue:)), status: status.flatMap(CameraStatus.init(rawValue:)),
+            near: collector.attempt { () throws(ValidationError) in try NearSearch.parse(near: near, radiusMetres: radius) },
+            bbox: collector.attempt { () throws(ValidationError) in try BoundingBox.parse(bbox) }
+        )
+    }
+
     /// Every read that shows a covert camera is audited, with the ids shown.
     private func auditCovertRead(_ shown: [Camera], caller: Principal) async throws {
         let covert = shown.filter(\.draft.covert)
@@ -112,26 +118,17 @@ extension SightlineAPI {
         )
     }
 
-    static func uuid(_ text: String?, pointer: String) throws(ValidationError) -> UUID? {
-        guard let text else { return nil }
-        guard let id = UUID(uuidString: text) else { throw ValidationError([.init(pointer: pointer, detail: "must be a UUID")]) }
-        return id
-    }
-
-    static func day(_ text: String?, pointer: String) throws(ValidationError) -> Day? {
-        try Day.parse(text, at: pointer)
-    }
 }
 
 extension CameraDraft {
     init(_ body: Components.Schemas.CameraCreate) throws(ValidationError) {
         var collector = ProblemCollector()
-        let room = collector.attempt { () throws(ValidationError) in try SightlineAPI.uuid(body.controlRoomId, pointer: "/control_room_id") }
-        let commissioned = collector.attempt { () throws(ValidationError) in try SightlineAPI.day(body.commissionedOn, pointer: "/commissioned_on") }
+        let room = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(body.controlRoomId, pointer: "/control_room_id") }
+        let commissioned = collector.attempt { () throws(ValidationError) in try Day.parse(body.commissionedOn, at: "/commissioned_on") }
         let decommissioned = collector.attempt { () throws(ValidationError) in
-            try SightlineAPI.day(body.decommissionedOn, pointer: "/decommissioned_on")
+            try Day.parse(body.decommissionedOn, at: "/decommissioned_on")
         }
-        let replaced = collector.attempt { () throws(ValidationError) in try SightlineAPI.day(body.lastReplacedOn, pointer: "/last_replaced_on") }
+        let replaced = collector.attempt { () throws(ValidationError) in try Day.parse(body.lastReplacedOn, at: "/last_replaced_on") }
         try collector.check()
         guard let kind = CameraKind(rawValue: body.kind.rawValue) else { throw ValidationError([.init(pointer: "/kind", detail: "is not a camera kind")]) }
         self.init(
@@ -173,15 +170,11 @@ extension SightlineAPI {
     func exportCameras(_ input: Operations.ExportCameras.Input) async throws -> Operations.ExportCameras.Output {
         let query = input.query
         var collector = ProblemCollector()
-        let owner = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.ownerOrgId, parameter: "owner_org_id") }
-        let room = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.controlRoomId, parameter: "control_room_id") }
-        let borough = collector.attempt { () throws(ValidationError) in try RequestParsing.gssCode(query.borough, parameter: "borough") }
-        let bbox = collector.attempt { () throws(ValidationError) in try BoundingBox.parse(query.bbox) }
-        try collector.check()
-        let filter = CameraFilter(
-            ownerOrganisationID: owner, controlRoomID: room, boroughGSS: borough, kind: query.kind.flatMap { CameraKind(rawValue: $0.rawValue) },
-            status: query.status.flatMap { CameraStatus(rawValue: $0.rawValue) }, bbox: bbox
+        let filter = Self.cameraFilter(
+            owner: query.ownerOrgId, room: query.controlRoomId, borough: query.borough, kind: query.kind?.rawValue, status: query.status?.rawValue,
+            near: nil, radius: nil, bbox: query.bbox, collector: &collector
         )
+        try collector.check()
         let csv = query.format == .csv
         let body = HTTPBody(CameraExportStream(store: cameras, filter: filter, csv: csv), length: .unknown, iterationBehavior: .single)
         // Both formats leave through the generated CSV case, the only one that streams; `GeoJSONExportMiddleware`

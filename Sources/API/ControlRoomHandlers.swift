@@ -8,7 +8,7 @@ extension SightlineAPI {
     func createControlRoom(_ input: Operations.CreateControlRoom.Input) async throws -> Operations.CreateControlRoom.Output {
         let caller = try Caller.required()
         guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
-        let requested = try Self.uuid(body.operatorOrgId, pointer: "/operator_org_id")
+        let requested = try RequestParsing.uuid(body.operatorOrgId, pointer: "/operator_org_id")
         let draft = ControlRoomDraft(body)
         try draft.validate()
         let operatorID = try RegistryRules.owner(requested: requested, caller: caller)

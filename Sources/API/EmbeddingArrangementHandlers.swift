@@ -11,8 +11,8 @@ extension SightlineAPI {
         let caller = try Caller.required()
         guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
         var collector = ProblemCollector()
-        let roomID = collector.attempt { () throws(ValidationError) in try Self.uuid(body.controlRoomId, pointer: "/control_room_id") }
-        let policeID = collector.attempt { () throws(ValidationError) in try Self.uuid(body.policeOrgId, pointer: "/police_org_id") }
+        let roomID = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(body.controlRoomId, pointer: "/control_room_id") }
+        let policeID = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(body.policeOrgId, pointer: "/police_org_id") }
         let draft = collector.attempt { () throws(ValidationError) in try EmbeddingDraft(body) }
         try collector.check()
         guard let roomID, let policeID, let draft else { throw Problem.malformedBody("The body could not be read.") }
@@ -70,13 +70,10 @@ extension SightlineAPI {
     func endEmbeddingArrangement(_ input: Operations.EndEmbeddingArrangement.Input) async throws -> Operations.EndEmbeddingArrangement.Output {
         let caller = try Caller.required()
         var date: Day?
-        if case .json(let body) = input.body { date = try Self.day(body.endsOn, pointer: "/ends_on") }
+        if case .json(let body) = input.body { date = try Day.parse(body.endsOn, at: "/ends_on") }
         let today = Day(Date())
         let arrangement = try await change(arrangementID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller, ending: true) { current in
-            if let endsOn = current.endsOn, endsOn < today { throw Problem.conflict("The arrangement ended on \(endsOn).") }
-            var draft = current
-            draft.endsOn = date ?? today
-            return draft
+            try current.ended(on: date ?? today, today: today)
         }
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement))))
     }
@@ -104,9 +101,9 @@ extension SightlineAPI {
 extension EmbeddingDraft {
     init(_ body: Components.Schemas.EmbeddingArrangementCreate) throws(ValidationError) {
         var collector = ProblemCollector()
-        let starts = collector.attempt { () throws(ValidationError) in try SightlineAPI.day(body.startsOn, pointer: "/starts_on") }
-        let ends = collector.attempt { () throws(ValidationError) in try SightlineAPI.day(body.endsOn, pointer: "/ends_on") }
-        let review = collector.attempt { () throws(ValidationError) in try SightlineAPI.day(body.reviewDueOn, pointer: "/review_due_on") }
+        let starts = collector.attempt { () throws(ValidationError) in try Day.parse(body.startsOn, at: "/starts_on") }
+        let ends = collector.attempt { () throws(ValidationError) in try Day.parse(body.endsOn, at: "/ends_on") }
+        let review = collector.attempt { () throws(ValidationError) in try Day.parse(body.reviewDueOn, at: "/review_due_on") }
         try collector.check()
         guard let starts else { throw ValidationError([.init(pointer: "/starts_on", detail: "is required")]) }
         guard let model = EmbeddingModel(rawValue: body.model.rawValue) else {

@@ -30,7 +30,7 @@ struct IdempotencyMiddleware: ServerMiddleware {
         try Idempotency.check(presented)
         let caller = try Caller.required()
         // Authorisation has accepted this header already, so it parses.
-        guard let authorization = request.headerFields[.authorization], let token = APIKeyToken(String(authorization.dropFirst(7))) else {
+        guard let authorization = request.headerFields[.authorization], let token = APIKeyToken(authorization: authorization) else {
             throw Problem.unauthorized
         }
         // The body limit middleware has bounded the body already.

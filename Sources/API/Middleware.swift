@@ -138,6 +138,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return .validation(validation.problems)
         case let forbidden as Forbidden:
             return .forbidden(forbidden.reason)
+        case let conflict as StateConflict:
+            return .conflict(conflict.reason)
         case let precondition as PreconditionFailure:
             return .precondition(precondition)
         case let decoding as DecodingError:
@@ -151,7 +153,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case let decoding as DecodingError where serverError.request.method == .get || serverError.request.method == .head:
                 // Nothing but parameters is decoded for a GET: say which one.
                 return parameterProblem(decoding, path: serverError.request.path ?? path)
-            case is Problem, is ValidationError, is Forbidden, is PreconditionFailure, is DecodingError, is PostgresError:
+            case is Problem, is ValidationError, is Forbidden, is StateConflict, is PreconditionFailure, is DecodingError, is PostgresError:
                 return problem(for: serverError.underlyingError, method: method, path: path, routes: routes)
             default:
                 return problem(serverError)

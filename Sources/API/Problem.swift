@@ -38,6 +38,11 @@ struct Problem: Error, Sendable {
         Problem(status: .badRequest, slug: "malformed-request", title: "The request could not be read", detail: detail, errors: errors)
     }
 
+    /// 409: the change does not fit the resource's state.
+    static func conflict(_ detail: String) -> Problem {
+        Problem(status: .conflict, slug: "conflict", title: "Conflict with the resource's state", detail: detail)
+    }
+
     static func notFound(_ detail: String = "There is no such resource.") -> Problem {
         Problem(status: .notFound, slug: "not-found", title: "Not found", detail: detail)
     }

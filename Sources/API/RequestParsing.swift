@@ -11,6 +11,13 @@ enum RequestParsing {
         return id
     }
 
+    /// A UUID field of a body, or a 400 naming it by its JSON Pointer.
+    static func uuid(_ text: String?, pointer: String) throws(ValidationError) -> UUID? {
+        guard let text else { return nil }
+        guard let id = UUID(uuidString: text) else { throw ValidationError([.init(pointer: pointer, detail: "must be a UUID")]) }
+        return id
+    }
+
     /// A GSS code query parameter, or a 400 naming it.
     static func gssCode(_ text: String?, parameter: String) throws(ValidationError) -> GSSCode? {
         guard let text else { return nil }
@@ -43,12 +50,5 @@ struct ProblemCollector {
     /// Throws every problem collected, if any.
     func check() throws(ValidationError) {
         guard problems.isEmpty else { throw ValidationError(problems) }
-    }
-}
-
-extension Problem {
-    /// The change does not fit the resource's state.
-    static func conflict(_ detail: String) -> Problem {
-        Problem(status: .conflict, slug: "conflict", title: "Conflict with the resource's state", detail: detail)
     }
 }

@@ -27,6 +27,12 @@ public struct APIKeyToken: Sendable, Hashable {
         self.secret = String(secret)
     }
 
+    /// The key in an `Authorization: Bearer <key>` header; `nil` for anything else.
+    public init?(authorization: String) {
+        guard authorization.count < 200, authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        self.init(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+    }
+
     /// A new random key drawn from `generator` (the system's secure generator unless a test gives another).
     public static func generate<G: RandomNumberGenerator>(using generator: inout G) -> APIKeyToken {
         let prefix = String((0..<12).map { _ in prefixAlphabet.randomElement(using: &generator)! })

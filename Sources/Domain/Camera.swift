@@ -110,6 +110,15 @@ public struct CameraDraft: Sendable, Hashable, Codable {
         )
     }
 
+    /// The draft decommissioned on `day`; a camera is decommissioned once.
+    public func decommissioned(on day: Day) throws(StateConflict) -> CameraDraft {
+        guard status != .decommissioned else { throw StateConflict("The camera is already decommissioned.") }
+        var draft = self
+        draft.status = .decommissioned
+        draft.decommissionedOn = day
+        return draft
+    }
+
     /// This draft, changed from `previous`, with its borough derived again if it moved without naming one.
     public func rederivingBorough(from previous: CameraDraft) -> CameraDraft {
         guard location != previous.location, boroughGSS == previous.boroughGSS else { return self }

@@ -11,9 +11,8 @@ public enum CameraImport {
 
     /// One camera read from the file, with where it was.
     public struct Row: Sendable, Hashable {
-        /// The CSV record number (the header is 1, as a spreadsheet numbers rows) or the GeoJSON feature index.
-        public var number: Int
-        /// Where problems with it are reported: `/rows/<n>` or `/features/<i>`.
+        /// Where problems with it are reported: `/rows/<n>` (CSV records numbered as a spreadsheet numbers rows,
+        /// the header being 1) or `/features/<i>`.
         public var pointer: String
         public var draft: CameraDraft
     }
@@ -52,7 +51,7 @@ public enum CameraImport {
             var values: [String: String] = [:]
             for (name, value) in zip(names, record.fields) where !value.isEmpty { values[name] = value }
             switch draft(values, pointer: pointer, locationPointer: pointer) {
-            case .success(let draft): rows.append(Row(number: record.number, pointer: pointer, draft: draft))
+            case .success(let draft): rows.append(Row(pointer: pointer, draft: draft))
             case .failure(let error): problems += error.problems
             }
         }
@@ -99,7 +98,7 @@ public enum CameraImport {
                 if let text = value.text { values[name] = text }
             }
             switch draft(values, pointer: pointer + "/properties", locationPointer: pointer + "/geometry/coordinates") {
-            case .success(let draft): rows.append(Row(number: index, pointer: pointer, draft: draft))
+            case .success(let draft): rows.append(Row(pointer: pointer, draft: draft))
             case .failure(let error): problems += error.problems
             }
         }

@@ -70,6 +70,14 @@ public struct EmbeddingDraft: Sendable, Hashable, Codable {
         guard problems.isEmpty else { throw ValidationError(problems) }
     }
 
+    /// The draft ending on `day`; an arrangement that ended before `today` cannot end again.
+    public func ended(on day: Day, today: Day) throws(StateConflict) -> EmbeddingDraft {
+        if let endsOn, endsOn < today { throw StateConflict("The arrangement ended on \(endsOn).") }
+        var draft = self
+        draft.endsOn = day
+        return draft
+    }
+
     /// Whether the arrangement is in force on `day`.
     public func isActive(on day: Day) -> Bool { startsOn <= day && (endsOn.map { day <= $0 } ?? true) }
 }

@@ -25,3 +25,12 @@ public struct ValidationError: Error, Sendable, Hashable {
     /// An error listing `problems`.
     public init(_ problems: [FieldProblem]) { self.problems = problems }
 }
+
+/// A change that does not fit the resource's current state (HTTP 409), e.g. decommissioning a camera twice.
+public struct StateConflict: Error, Sendable, Hashable {
+    /// Why, in a sentence for the client.
+    public let reason: String
+
+    /// A conflict saying `reason`.
+    public init(_ reason: String) { self.reason = reason }
+}

@@ -63,19 +63,7 @@ public struct CameraStore: Sendable {
     public func importCameras(ownerOrganisationID: UUID, rows: [CameraImport.Row], actor: AuditActor) async throws -> Int {
         try await pool.withTransaction { connection in
             var problems: [FieldProblem] = []
-            let rooms = Array(Set(rows.compactMap(\.draft.controlRoomID)))
-            var usable: [UUID: UUID] = [:]
-            for row in try await connection.query(
-                """
-                SELECT r.id, r.operator_org_id FROM control_rooms r
-                WHERE r.id = ANY ($1::uuid[]) AND (r.operator_org_id = $2 OR EXISTS (
-                    SELECT 1 FROM control_room_boroughs s JOIN boroughs b ON b.gss_code = s.gss_code
-                    WHERE s.control_room_id = r.id AND b.organisation_id = $2))
-                """,
-                rooms, ownerOrganisationID
-            ) {
-                usable[try row.decode(0)] = try row.decode(1)
-            }
+            let usable = try await Self.usableRooms(Array(Set(rows.compactMap(\.draft.controlRoomID))), owner: ownerOrganisationID, on: connection)
             let refs = rows.compactMap(\.draft.externalRef)
             let taken = Set(
                 try await connection.query(
@@ -316,21 +304,30 @@ public struct CameraStore: Sendable {
 
     /// A camera's room must be its owner's, or a shared room that serves the borough of its owning authority.
     private static func checkRoom(_ roomID: UUID?, owner: UUID, on connection: PostgresConnection) async throws {
-        guard let roomID else { return }
-        guard
-            let row = try await connection.query(
-                """
-                SELECT r.operator_org_id = $2 OR EXISTS (
-                    SELECT 1 FROM control_room_boroughs s JOIN boroughs b ON b.gss_code = s.gss_code
-                    WHERE s.control_room_id = r.id AND b.organisation_id = $2)
-                FROM control_rooms r WHERE r.id = $1
-                """,
-                roomID, owner
-            ).first
-        else { throw ValidationError([.init(pointer: "/control_room_id", detail: "is not a control room")]) }
-        guard try row.decode(0, as: Bool.self) else {
+        guard let roomID, try await usableRooms([roomID], owner: owner, on: connection).isEmpty else { return }
+        guard try await connection.query("SELECT 1 FROM control_rooms WHERE id = $1", roomID).isEmpty else {
             throw ValidationError([.init(pointer: "/control_room_id", detail: "is a control room of another organisation that does not serve the owner's borough")])
         }
+        throw ValidationError([.init(pointer: "/control_room_id", detail: "is not a control room")])
+    }
+
+    /// Which of `roomIDs` may monitor cameras of `owner` (the owner's rooms and shared rooms serving the owning
+    /// authority's borough), each with its operator.
+    private static func usableRooms(_ roomIDs: [UUID], owner: UUID, on connection: PostgresConnection) async throws -> [UUID: UUID] {
+        guard !roomIDs.isEmpty else { return [:] }
+        var usable: [UUID: UUID] = [:]
+        for row in try await connection.query(
+            """
+            SELECT r.id, r.operator_org_id FROM control_rooms r
+            WHERE r.id = ANY ($1::uuid[]) AND (r.operator_org_id = $2 OR EXISTS (
+                SELECT 1 FROM control_room_boroughs s JOIN boroughs b ON b.gss_code = s.gss_code
+                WHERE s.control_room_id = r.id AND b.organisation_id = $2))
+            """,
+            roomIDs, owner
+        ) {
+            usable[try row.decode(0)] = try row.decode(1)
+        }
+        return usable
     }
 
     /// The borough to store and whether it differs from the one the location falls in.
@@ -369,17 +366,6 @@ public struct CameraStore: Sendable {
                 covert: camera.draft.covert, payloadJSON: payload.json
             )
         )
-    }
-}
-
-extension PostgresDate {
-    init(_ day: Day) { self.init(year: day.year, month: day.month, day: day.day) }
-}
-
-extension Day {
-    init(_ date: PostgresDate) throws {
-        guard let day = Day(year: date.year, month: date.month, day: date.day) else { throw StoredValueError(column: "date") }
-        self = day
     }
 }
 

@@ -99,11 +99,13 @@ public struct RegistrySeeder: Sendable {
                 """,
                 tflRoom
             )
+            let reference = try await connection.query("SELECT sightline_reference_id('TfL'), sightline_reference_id('MPS')")[0]
+            let (tfl, mps): (UUID, UUID) = (try reference.decode(0), try reference.decode(1))
             var cameras = try await Self.generate(boroughCameras, owner: .boroughs, on: connection)
-            cameras += try await Self.generate(boroughCameras / 20, owner: .organisation(Self.tfl, room: tflRoom, kinds: ["fixed", "ptz", "anpr"]), on: connection)
+            cameras += try await Self.generate(boroughCameras / 20, owner: .organisation(tfl, room: tflRoom, kinds: ["fixed", "ptz", "anpr"]), on: connection)
             cameras += try await Self.generate(boroughCameras / 40, owner: .organisation(business, room: nil, kinds: ["fixed", "doorbell", "multi_sensor"]), on: connection)
             cameras += try await Self.generate(
-                5, owner: .organisation(Self.mps, room: nil, kinds: ["redeployable"]), covert: true, on: connection
+                5, owner: .organisation(mps, room: nil, kinds: ["redeployable"]), covert: true, on: connection
             )
             try await connection.recordAudit(
                 actor.event("registry.seed_demo", .success, detail: ["rooms": String(rooms + 1), "cameras": String(cameras)])
@@ -121,9 +123,6 @@ public struct RegistrySeeder: Sendable {
         }
         return added
     }
-
-    private static let mps = UUID(uuidString: "714c89a3-07f6-77ba-9c60-c9093f4e6a7f")!
-    private static let tfl = UUID(uuidString: "8faea54b-a4e1-a04e-465a-927402c07dc5")!
 
     private enum Owner {
         /// Each borough's authority, monitored by a room serving the borough.
