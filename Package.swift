@@ -64,6 +64,8 @@ let package = Package(
                 "LibPQ",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
             ],
             plugins: ["EmbedFilesPlugin"]
         ),

@@ -24,7 +24,8 @@ let pool = PostgresPool(
 )
 let router = try SightlineServer.makeRouter(
     pool: pool, migrator: try Migrator(logger: logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20,
-    rateLimit: RateLimitPolicy(perSecond: 1, burst: 1), authorise: false
+    rateLimit: RateLimitPolicy(perSecond: 1, burst: 1),
+    evidence: EvidenceSettings(directory: environment["SIGHTLINE_EVIDENCE_DIR"] ?? ".data/bench/evidence"), authorise: false
 )
 let application = SightlineServer.makeApplication(
     router: router, host: "127.0.0.1", port: Int(environment["SIGHTLINE_HTTP_PORT"] ?? "") ?? 18081, logger: logger

@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Each API key's allowance on this instance.
     public var rateLimit: RateLimitPolicy
+    /// Where evidence content is kept, the deadlines of tasks and when collected content is purged.
+    public var evidence: EvidenceSettings
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -61,6 +63,12 @@ public struct ServerConfiguration: Sendable {
         Setting(name: "MAX_BODY_BYTES", defaultValue: "1048576", isSecret: false, summary: "largest JSON request body accepted, in bytes"),
         Setting(name: "RATE_LIMIT_PER_SECOND", defaultValue: "50", isSecret: false, summary: "requests per second each API key may sustain"),
         Setting(name: "RATE_LIMIT_BURST", defaultValue: "200", isSecret: false, summary: "requests each API key may make at once"),
+        Setting(name: "EVIDENCE_DIR", defaultValue: ".data/evidence", isSecret: false, summary: "directory for uploaded evidence files"),
+        Setting(name: "EVIDENCE_PURGE_DAYS", defaultValue: "30", isSecret: false, summary: "days after collection that stored content is purged"),
+        Setting(name: "SLA_URGENT_ACK_MINUTES", defaultValue: "60", isSecret: false, summary: "minutes an urgent task has to be acknowledged"),
+        Setting(name: "SLA_URGENT_EXPORT_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes an urgent task has to be exported"),
+        Setting(name: "SLA_STANDARD_ACK_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes a standard task has to be acknowledged"),
+        Setting(name: "SLA_STANDARD_EXPORT_MINUTES", defaultValue: "10080", isSecret: false, summary: "minutes a standard task has to be exported"),
     ]
 
     /// Resolves and validates every setting.
@@ -119,7 +127,35 @@ public struct ServerConfiguration: Sendable {
             perSecond: Double(integer("RATE_LIMIT_PER_SECOND", in: 1...1_000_000, "a number of requests")),
             burst: integer("RATE_LIMIT_BURST", in: 1...1_000_000, "a number of requests")
         )
+        let evidenceDirectory = value("EVIDENCE_DIR") ?? ""
+        if evidenceDirectory.isEmpty { problems.append("SIGHTLINE_EVIDENCE_DIR must not be empty") }
+        func minutes(_ name: String) -> Duration { .seconds(60 * integer(name, in: 1...525_600, "a number of minutes")) }
+        evidence = EvidenceSettings(
+            directory: evidenceDirectory,
+            sla: EvidenceSLA(
+                acknowledge: [.urgent: minutes("SLA_URGENT_ACK_MINUTES"), .standard: minutes("SLA_STANDARD_ACK_MINUTES")],
+                export: [.urgent: minutes("SLA_URGENT_EXPORT_MINUTES"), .standard: minutes("SLA_STANDARD_EXPORT_MINUTES")]
+            ),
+            purgeAfter: .seconds(86_400 * integer("EVIDENCE_PURGE_DAYS", in: 1...3650, "a number of days"))
+        )
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+    }
+}
+
+/// How evidence is kept and chased.
+public struct EvidenceSettings: Sendable {
+    /// The directory of uploaded content (`SIGHTLINE_EVIDENCE_DIR`).
+    public var directory: String
+    /// The deadlines of tasks, by priority.
+    public var sla: EvidenceSLA
+    /// How long after collection stored content is purged.
+    public var purgeAfter: Duration
+
+    /// Settings from their parts.
+    public init(directory: String, sla: EvidenceSLA = .standard, purgeAfter: Duration = .seconds(30 * 86_400)) {
+        self.directory = directory
+        self.sla = sla
+        self.purgeAfter = purgeAfter
     }
 }
 

@@ -92,7 +92,15 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 
     init(maxBytes: Int) { defaultMaxBytes = maxBytes }
 
+    /// Whether the request uploads evidence content: streamed to disk by its handler, which holds it to the size
+    /// registered, so it is neither collected here nor limited.
+    static func isStreamedUpload(_ request: Request) -> Bool {
+        let parts = request.uri.path.split(separator: "/")
+        return request.method == .put && parts.count == 4 && parts[0] == "v1" && parts[1] == "evidence-items" && parts[3] == "content"
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.isStreamedUpload(request) { return try await next(request, context) }
         let maxBytes = largerLimits[request.uri.path] ?? defaultMaxBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBytes {
             throw Problem.contentTooLarge(limit: maxBytes)
@@ -139,7 +147,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let forbidden as Forbidden:
             return .forbidden(forbidden.reason)
         case let conflict as StateConflict:
-            return .conflict(conflict.reason)
+            return .conflict(conflict.reason, allowedActions: conflict.allowedActions)
         case let precondition as PreconditionFailure:
             return .precondition(precondition)
         case let decoding as DecodingError:

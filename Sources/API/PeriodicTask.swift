@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import Storage
@@ -44,13 +45,16 @@ public struct PeriodicTask: Service {
 
 extension SightlineServer {
     /// The background work every server instance runs; several instances may run it at once.
-    public static func makeWorkers(pool: PostgresPool, logger: Logger) -> [PeriodicTask] {
+    public static func makeWorkers(pool: PostgresPool, evidence: EvidenceSettings, logger: Logger) -> [PeriodicTask] {
         let audit = AuditStore(pool: pool)
         let idempotency = IdempotencyStore(pool: pool)
+        let scheduler = EvidenceScheduler(pool: pool, settings: evidence)
         return [
             // Audit rows join the hash chain within a quarter of a second of their commit.
             PeriodicTask(name: "audit-chain", every: .milliseconds(250), logger: logger) { try await audit.chainPending() },
             PeriodicTask(name: "idempotency-purge", every: .seconds(300), logger: logger) { try await idempotency.purgeExpired() },
+            // Alerts are raised within half a minute of falling due; the shortest is two hours' notice.
+            PeriodicTask(name: "evidence-scheduler", every: .seconds(30), logger: logger) { _ = try await scheduler.runOnce(now: Date()) },
         ]
     }
 }

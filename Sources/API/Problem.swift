@@ -22,6 +22,8 @@ struct Problem: Error, Sendable {
     var allow: [String]? = nil
     /// Extra response headers, such as `Retry-After`.
     var headers: HTTPFields = [:]
+    /// For a 409 from a state machine, the moves the resource allows now.
+    var allowedActions: [String]? = nil
 
     /// The prefix of every problem `type`.
     static let typePrefix = "urn:sightline:problem:"
@@ -39,8 +41,8 @@ struct Problem: Error, Sendable {
     }
 
     /// 409: the change does not fit the resource's state.
-    static func conflict(_ detail: String) -> Problem {
-        Problem(status: .conflict, slug: "conflict", title: "Conflict with the resource's state", detail: detail)
+    static func conflict(_ detail: String, allowedActions: [String]? = nil) -> Problem {
+        Problem(status: .conflict, slug: "conflict", title: "Conflict with the resource's state", detail: detail, allowedActions: allowedActions)
     }
 
     static func notFound(_ detail: String = "There is no such resource.") -> Problem {
@@ -119,7 +121,8 @@ struct Problem: Error, Sendable {
             instance: path,
             requestId: requestID,
             errors: errors.isEmpty ? nil : errors.map { .init(pointer: $0.pointer, detail: $0.detail) },
-            allow: allow
+            allow: allow,
+            allowedActions: allowedActions
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

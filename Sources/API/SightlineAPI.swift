@@ -1,3 +1,4 @@
+import Domain
 import LibPQ
 import Storage
 
@@ -12,6 +13,10 @@ struct SightlineAPI: APIProtocol {
     let cameras: CameraStore
     let embeddings: EmbeddingArrangementStore
     let events: EventStore
+    let evidence: EvidenceStore
+    let evidenceItems: EvidenceItemStore
+    let content: EvidenceContentStore
+    let sla: EvidenceSLA
     let authenticator: Authenticator
     let auditor: Auditor
 }

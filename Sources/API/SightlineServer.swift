@@ -17,9 +17,12 @@ public enum SightlineServer {
         migrator: Migrator,
         metrics: APIMetrics,
         maxBodyBytes: Int,
-        rateLimit: RateLimitPolicy
+        rateLimit: RateLimitPolicy,
+        evidence: EvidenceSettings
     ) throws -> Router<SightlineRequestContext> {
-        try makeRouter(pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, authorise: true)
+        try makeRouter(
+            pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, evidence: evidence, authorise: true
+        )
     }
 
     /// The router, optionally without authentication, authorisation and rate limiting: only for the benchmark
@@ -30,6 +33,7 @@ public enum SightlineServer {
         metrics: APIMetrics,
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy,
+        evidence: EvidenceSettings,
         authorise: Bool
     ) throws -> Router<SightlineRequestContext> {
         let router = Router(context: SightlineRequestContext.self)
@@ -51,6 +55,10 @@ public enum SightlineServer {
             cameras: CameraStore(pool: pool),
             embeddings: EmbeddingArrangementStore(pool: pool),
             events: EventStore(pool: pool),
+            evidence: EvidenceStore(pool: pool),
+            evidenceItems: EvidenceItemStore(pool: pool),
+            content: EvidenceContentStore(directory: evidence.directory),
+            sla: evidence.sla,
             authenticator: authenticator,
             auditor: auditor
         )

@@ -9,6 +9,9 @@ public enum Idempotency {
         "createCamera",
         "importCameras",
         "createEmbeddingArrangement",
+        "createEvidenceRequest",
+        "registerEvidenceItem",
+        "handOverEvidenceItem",
     ]
 
     /// How long a key is remembered after its first use.

@@ -14,6 +14,10 @@ public enum Permissions {
 
     private static let everyone = Set(Role.allCases)
     private static let registryWriters: Set<Role> = [.admin, .partnerAdmin, .operator]
+    private static let investigators: Set<Role> = [.requester, .embeddedOfficer]
+    /// Both sides of a task: holders' operators and partner admins, and the requesting force's officers.
+    private static let evidenceParties: Set<Role> = [.requester, .embeddedOfficer, .operator, .partnerAdmin]
+    private static let evidenceHolders: Set<Role> = [.operator, .partnerAdmin, .embeddedOfficer]
 
     /// The table.
     public static let table: [String: Access] = [
@@ -49,6 +53,21 @@ public enum Permissions {
         "createEmbeddingArrangement": .roles(registryWriters),
         "updateEmbeddingArrangement": .roles(registryWriters),
         "endEmbeddingArrangement": .roles(registryWriters),
+        // Evidence is seen only by the parties to it (DESIGN §6); admins and auditors see it through the audit
+        // log, not here.
+        "createEvidenceRequest": .roles(investigators),
+        "listEvidenceRequests": .roles(investigators),
+        "getEvidenceRequest": .roles(investigators),
+        "cancelEvidenceRequest": .roles(investigators),
+        "listEvidenceTasks": .roles(evidenceParties),
+        "getEvidenceTask": .roles(evidenceParties),
+        "transitionEvidenceTask": .roles(evidenceParties),
+        "registerEvidenceItem": .roles(evidenceHolders),
+        "getEvidenceItem": .roles(evidenceParties),
+        "uploadEvidenceContent": .roles(evidenceHolders),
+        "downloadEvidenceContent": .roles(evidenceParties),
+        "handOverEvidenceItem": .roles(evidenceParties),
+        "listCustodyEvents": .roles(evidenceParties),
         // Each organisation's own events.
         "listEvents": .roles(everyone),
         // The audit log: auditors read their own organisation's rows, admins every row.

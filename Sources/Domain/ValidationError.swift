@@ -30,7 +30,12 @@ public struct ValidationError: Error, Sendable, Hashable {
 public struct StateConflict: Error, Sendable, Hashable {
     /// Why, in a sentence for the client.
     public let reason: String
+    /// The moves the resource does allow now, when it has a state machine (`allowed_actions` in the problem).
+    public let allowedActions: [String]?
 
-    /// A conflict saying `reason`.
-    public init(_ reason: String) { self.reason = reason }
+    /// A conflict saying `reason`, optionally listing the moves that are allowed instead.
+    public init(_ reason: String, allowedActions: [String]? = nil) {
+        self.reason = reason
+        self.allowedActions = allowedActions
+    }
 }

@@ -18,7 +18,7 @@ public struct CameraStore: Sendable {
         """
 
     /// The covert filter as two parameters: whether every covert camera is visible, and whose are.
-    private static func covertParameters(_ visibility: CovertVisibility) -> (all: Bool, owner: UUID?) {
+    static func covertParameters(_ visibility: CovertVisibility) -> (all: Bool, owner: UUID?) {
         switch visibility {
         case .none: (false, nil)
         case .ownedBy(let organisation): (false, organisation)
@@ -409,11 +409,3 @@ private struct ImportRecord: Encodable {
 }
 
 /// One event of a bulk insert as `jsonb_to_recordset` reads it.
-private struct EventRecord: Encodable {
-    let type: String
-    let subject: String
-    let sequence: Int
-    let audience: [UUID]
-    let covert: Bool
-    let payload: EventPayload
-}

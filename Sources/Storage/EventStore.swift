@@ -75,6 +75,16 @@ extension StoredEvent {
     }
 }
 
+/// An event as one element of a bulk insert through `jsonb_to_recordset` (imports, evidence requests).
+struct EventRecord: Encodable {
+    let type: String
+    let subject: String
+    let sequence: Int
+    let audience: [UUID]
+    let covert: Bool
+    let payload: EventPayload
+}
+
 /// An event's data: the subject's id and new version (a number), and whatever else a partner needs, as text.
 struct EventPayload: Encodable {
     var id: UUID

@@ -57,6 +57,18 @@ struct SettingsOptions: ParsableArguments {
     var rateLimitPerSecond: String?
     @Option(name: .customLong("rate-limit-burst"), help: "Requests per key at once (SIGHTLINE_RATE_LIMIT_BURST, default 200).")
     var rateLimitBurst: String?
+    @Option(name: .customLong("evidence-dir"), help: "Directory for uploaded evidence (SIGHTLINE_EVIDENCE_DIR, default .data/evidence).")
+    var evidenceDir: String?
+    @Option(name: .customLong("evidence-purge-days"), help: "Days after collection that content is purged (SIGHTLINE_EVIDENCE_PURGE_DAYS, default 30).")
+    var evidencePurgeDays: String?
+    @Option(name: .customLong("sla-urgent-ack-minutes"), help: "Minutes to acknowledge an urgent task (SIGHTLINE_SLA_URGENT_ACK_MINUTES, default 60).")
+    var slaUrgentAckMinutes: String?
+    @Option(name: .customLong("sla-urgent-export-minutes"), help: "Minutes to export an urgent task (SIGHTLINE_SLA_URGENT_EXPORT_MINUTES, default 1440).")
+    var slaUrgentExportMinutes: String?
+    @Option(name: .customLong("sla-standard-ack-minutes"), help: "Minutes to acknowledge a standard task (SIGHTLINE_SLA_STANDARD_ACK_MINUTES, default 1440).")
+    var slaStandardAckMinutes: String?
+    @Option(name: .customLong("sla-standard-export-minutes"), help: "Minutes to export a standard task (SIGHTLINE_SLA_STANDARD_EXPORT_MINUTES, default 10080).")
+    var slaStandardExportMinutes: String?
 
     /// The validated configuration, with logging set up to match it.
     func resolve() throws -> ServerConfiguration {
@@ -64,6 +76,9 @@ struct SettingsOptions: ParsableArguments {
             "DATABASE_URL": databaseURL, "HTTP_HOST": httpHost, "HTTP_PORT": httpPort, "LOG_LEVEL": logLevel,
             "LOG_FORMAT": logFormat, "DB_POOL_SIZE": dbPoolSize, "DB_ACQUIRE_TIMEOUT": dbAcquireTimeout,
             "MAX_BODY_BYTES": maxBodyBytes, "RATE_LIMIT_PER_SECOND": rateLimitPerSecond, "RATE_LIMIT_BURST": rateLimitBurst,
+            "EVIDENCE_DIR": evidenceDir, "EVIDENCE_PURGE_DAYS": evidencePurgeDays, "SLA_URGENT_ACK_MINUTES": slaUrgentAckMinutes,
+            "SLA_URGENT_EXPORT_MINUTES": slaUrgentExportMinutes, "SLA_STANDARD_ACK_MINUTES": slaStandardAckMinutes,
+            "SLA_STANDARD_EXPORT_MINUTES": slaStandardExportMinutes,
         ].compactMapValues { $0 }
         let configuration: ServerConfiguration
         do {
@@ -113,8 +128,13 @@ struct Serve: AsyncParsableCommand {
         }
         let router = try SightlineServer.makeRouter(
             pool: pool, migrator: migrator, metrics: APIMetrics(), maxBodyBytes: configuration.maxBodyBytes,
-            rateLimit: configuration.rateLimit
+            rateLimit: configuration.rateLimit, evidence: configuration.evidence
         )
+        do {
+            try await EvidenceContentStore(directory: configuration.evidence.directory).prepare()
+        } catch {
+            throw CommandFailure(description: "SIGHTLINE_EVIDENCE_DIR: cannot create \(configuration.evidence.directory): \(error)")
+        }
         let application = SightlineServer.makeApplication(
             router: router, host: configuration.httpHost, port: configuration.httpPort, logger: logger
         ) { port in
@@ -124,7 +144,7 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 // Shut down in reverse: the server drains its requests, the workers finish, then the pool closes.
                 services: [.init(service: pool), .init(service: gate)]
-                    + SightlineServer.makeWorkers(pool: pool, logger: logger).map { .init(service: $0) }
+                    + SightlineServer.makeWorkers(pool: pool, evidence: configuration.evidence, logger: logger).map { .init(service: $0) }
                     + [.init(service: application)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

@@ -19,22 +19,25 @@ func withApp(
     maxBodyBytes: Int = 1 << 20,
     seedKeys: Bool = true,
     rateLimit: RateLimitPolicy = RateLimitPolicy(perSecond: 10_000, burst: 10_000),
+    evidence: EvidenceSettings = EvidenceSettings(directory: FileManager.default.temporaryDirectory.path + "/sightline-evidence-" + UUID().uuidString),
+    testing: TestingSetup = .router,
     _ body: @Sendable (any TestClientProtocol, TestKeys) async throws -> Void
 ) async throws {
     let keys = seedKeys ? try await TestKeys(pool: pool) : TestKeys()
     let serverPool = try url.map { try TestDatabase.makePool(url: TestDatabase.serverURL($0)) } ?? pool
     let router = try SightlineServer.makeRouter(
         pool: serverPool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes,
-        rateLimit: rateLimit
+        rateLimit: rateLimit, evidence: evidence
     )
     let app = SightlineServer.makeApplication(router: router, host: "127.0.0.1", port: 0, logger: TestDatabase.logger)
     do {
-        try await app.test(.router) { client in try await body(client, keys) }
+        try await app.test(testing) { client in try await body(client, keys) }
         if url != nil { await serverPool.close() }
     } catch {
         if url != nil { await serverPool.close() }
         throw error
     }
+    try? FileManager.default.removeItem(atPath: evidence.directory)
 }
 
 /// One key per role for a borough and a police force, made directly in the database.

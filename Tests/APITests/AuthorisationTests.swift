@@ -43,6 +43,25 @@ struct AuthorisationTests {
         ),
         "updateEmbeddingArrangement": (.patch, "/v1/embedding-arrangements/00000000-0000-4000-8000-000000000000", "{}"),
         "endEmbeddingArrangement": (.post, "/v1/embedding-arrangements/00000000-0000-4000-8000-000000000000/end", "{}"),
+        "createEvidenceRequest": (
+            .post, "/v1/evidence-requests",
+            #"{"crime_reference": "CRIS 1/1", "offence": "theft", "priority": "standard", "authorised_by": "DS Table", "location": {"lat": 51.5136, "lon": -0.1365}, "window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z"}"#
+        ),
+        "listEvidenceRequests": (.get, "/v1/evidence-requests", nil),
+        "getEvidenceRequest": (.get, "/v1/evidence-requests/00000000-0000-4000-8000-000000000000", nil),
+        "cancelEvidenceRequest": (.post, "/v1/evidence-requests/00000000-0000-4000-8000-000000000000/cancel", "{}"),
+        "listEvidenceTasks": (.get, "/v1/evidence-tasks", nil),
+        "getEvidenceTask": (.get, "/v1/evidence-tasks/00000000-0000-4000-8000-000000000000", nil),
+        "transitionEvidenceTask": (.post, "/v1/evidence-tasks/00000000-0000-4000-8000-000000000000/transitions", #"{"action": "acknowledge"}"#),
+        "registerEvidenceItem": (
+            .post, "/v1/evidence-tasks/00000000-0000-4000-8000-000000000000/items",
+            #"{"exhibit_ref": "AB/1", "file_name": "a.mp4", "format": "mp4", "size_bytes": 1, "sha256": "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d", "recorded_from": "2026-01-01T10:00:00Z", "recorded_to": "2026-01-01T11:00:00Z"}"#
+        ),
+        "getEvidenceItem": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000", nil),
+        "uploadEvidenceContent": (.put, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/content", "x"),
+        "downloadEvidenceContent": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/content", nil),
+        "handOverEvidenceItem": (.post, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/handover", #"{"received_by": "PC 1"}"#),
+        "listCustodyEvents": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/custody", nil),
         "listEvents": (.get, "/v1/events", nil),
         "listAuditLog": (.get, "/v1/audit", nil),
         "verifyAuditLog": (.get, "/v1/audit/verify", nil),

@@ -18,7 +18,8 @@ struct LifecycleTests {
         try await TestDatabase.withFresh { pool, _ in
             let router = try SightlineServer.makeRouter(
                 pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20,
-                rateLimit: RateLimitPolicy(perSecond: 100, burst: 100)
+                rateLimit: RateLimitPolicy(perSecond: 100, burst: 100),
+                evidence: EvidenceSettings(directory: FileManager.default.temporaryDirectory.path + "/sightline-lifecycle-evidence")
             )
             router.get("/test/slow") { _, _ in
                 try await Task.sleep(for: .milliseconds(800))

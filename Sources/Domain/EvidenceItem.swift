@@ -1,0 +1,171 @@
+import Foundation
+
+/// Where an exported file is in its life.
+public enum EvidenceItemStatus: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Registered by the holder; its content may be uploaded.
+    case registered
+    /// Its content is stored and may be downloaded.
+    case available
+    /// The requester has it.
+    case collected
+    /// Its stored content was deleted after the retention period; metadata, hash and custody trail remain.
+    case purged
+}
+
+/// What a holder says about an exported file when registering it.
+public struct EvidenceItemDraft: Sendable, Hashable {
+    /// The largest file a holder may register: 1 TiB.
+    public static let maximumSize: Int64 = 1 << 40
+
+    public var cameraID: UUID?
+    /// The exhibit reference, unique within the task.
+    public var exhibitRef: String
+    public var fileName: String
+    public var format: String
+    public var sizeBytes: Int64
+    /// SHA-256 of the file, 64 lower-case hexadecimal digits.
+    public var sha256: String
+    public var recordedFrom: Date
+    public var recordedTo: Date
+    /// The camera clock minus true time, in seconds.
+    public var clockOffsetSeconds: Int
+
+    /// A draft from its parts; the hash is kept in lower case.
+    public init(
+        cameraID: UUID?, exhibitRef: String, fileName: String, format: String, sizeBytes: Int64, sha256: String, recordedFrom: Date,
+        recordedTo: Date, clockOffsetSeconds: Int
+    ) {
+        self.cameraID = cameraID
+        self.exhibitRef = exhibitRef
+        self.fileName = fileName
+        self.format = format
+        self.sizeBytes = sizeBytes
+        self.sha256 = sha256.lowercased()
+        self.recordedFrom = recordedFrom
+        self.recordedTo = recordedTo
+        self.clockOffsetSeconds = clockOffsetSeconds
+    }
+
+    /// Every rule an item must keep, each broken one listed with its field; `taskCameras` are the cameras of
+    /// the task it belongs to.
+    public func validate(taskCameras: Set<UUID>) throws(ValidationError) {
+        var problems: [FieldProblem] = []
+        for (text, pointer, maximum) in [(exhibitRef, "/exhibit_ref", 100), (fileName, "/file_name", 255), (format, "/format", 50)] {
+            if let problem = TextRules.problem(text, at: pointer, maximum: maximum, required: true) { problems.append(problem) }
+        }
+        if fileName.contains("/") || fileName.contains("\\") { problems.append(.init(pointer: "/file_name", detail: "must be a file name, not a path")) }
+        if !(0...Self.maximumSize).contains(sizeBytes) { problems.append(.init(pointer: "/size_bytes", detail: "must be from 0 to 1 TiB")) }
+        if sha256.utf8.count != 64 || !sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) {
+            problems.append(.init(pointer: "/sha256", detail: "must be 64 hexadecimal digits"))
+        }
+        if recordedTo < recordedFrom { problems.append(.init(pointer: "/recorded_to", detail: "must not be before recorded_from")) }
+        if abs(clockOffsetSeconds) > 7 * 24 * 3600 { problems.append(.init(pointer: "/clock_offset_s", detail: "must be within a week either way")) }
+        if let cameraID, !taskCameras.contains(cameraID) { problems.append(.init(pointer: "/camera_id", detail: "is not a camera of this task")) }
+        guard problems.isEmpty else { throw ValidationError(problems) }
+    }
+}
+
+/// An item as stored.
+public struct EvidenceItem: Sendable, Hashable, Identifiable {
+    public var id: UUID
+    public var taskID: UUID
+    public var draft: EvidenceItemDraft
+    public var status: EvidenceItemStatus
+    public var exportedAt: Date
+    public var collectedAt: Date?
+    /// The stored content's file name, while there is one.
+    public var contentPath: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var version: Int
+
+    /// An item from its parts.
+    public init(
+        id: UUID, taskID: UUID, draft: EvidenceItemDraft, status: EvidenceItemStatus, exportedAt: Date, collectedAt: Date?, contentPath: String?,
+        createdAt: Date, updatedAt: Date, version: Int
+    ) {
+        self.id = id
+        self.taskID = taskID
+        self.draft = draft
+        self.status = status
+        self.exportedAt = exportedAt
+        self.collectedAt = collectedAt
+        self.contentPath = contentPath
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.version = version
+    }
+}
+
+/// A step in an item's chain of custody.
+public enum CustodyEventKind: String, Sendable, Hashable, CaseIterable, Codable {
+    case exported, uploaded, downloaded
+    case handedOver = "handed_over"
+    case collected, purged
+}
+
+/// One entry of an item's chain of custody, as stored (append-only).
+public struct CustodyEvent: Sendable, Hashable {
+    public var id: Int
+    public var itemID: UUID
+    public var event: CustodyEventKind
+    /// Who: the organisation and key prefix (none for the scheduler).
+    public var organisationID: UUID?
+    public var keyPrefix: String?
+    public var clientAddress: String?
+    public var occurredAt: Date
+    public var notes: String?
+    public var detail: [String: String]
+
+    /// An event from its parts.
+    public init(
+        id: Int, itemID: UUID, event: CustodyEventKind, organisationID: UUID?, keyPrefix: String?, clientAddress: String?, occurredAt: Date,
+        notes: String?, detail: [String: String]
+    ) {
+        self.id = id
+        self.itemID = itemID
+        self.event = event
+        self.organisationID = organisationID
+        self.keyPrefix = keyPrefix
+        self.clientAddress = clientAddress
+        self.occurredAt = occurredAt
+        self.notes = notes
+        self.detail = detail
+    }
+}
+
+/// The part of a file a `Range` header asks for (RFC 9110 §14): one range of bytes, or the whole file.
+public enum ByteRangeRequest: Sendable, Hashable {
+    /// The whole file: no `Range`, one that is not about bytes or not understood, or several ranges (which RFC
+    /// 9110 lets a server answer with the whole representation).
+    case whole
+    /// Bytes `lowerBound..<upperBound` of the file.
+    case partial(Range<Int64>)
+    /// A range that starts beyond the end (416).
+    case unsatisfiable
+
+    /// The range `header` asks of a file of `size` bytes.
+    public init(header: String?, size: Int64) {
+        guard let header, header.hasPrefix("bytes=") else { self = .whole; return }
+        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { self = .whole; return }
+        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
+        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
+        let digits: (String) -> Bool = { !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }
+        if first.isEmpty {
+            // A suffix: the last `last` bytes.
+            guard digits(last), let suffix = Int64(last) else { self = .whole; return }
+            guard suffix > 0, size > 0 else { self = .unsatisfiable; return }
+            self = .partial(max(0, size - suffix)..<size)
+            return
+        }
+        guard digits(first), let start = Int64(first) else { self = .whole; return }
+        var end = size - 1
+        if !last.isEmpty {
+            guard digits(last), let given = Int64(last), given >= start else { self = .whole; return }
+            end = min(given, size - 1)
+        }
+        guard start < size else { self = .unsatisfiable; return }
+        self = .partial(start..<(end + 1))
+    }
+}

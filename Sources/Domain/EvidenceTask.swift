@@ -1,0 +1,377 @@
+import Foundation
+
+/// Where a holder's task stands (DESIGN §4.1 step 4).
+public enum EvidenceTaskStatus: String, Sendable, Hashable, CaseIterable, Codable {
+    case pending, acknowledged, exported, collected, rejected
+    case noFootage = "no_footage"
+    case cancelled
+
+    /// Still waiting on the holder.
+    public var isLive: Bool { self == .pending || self == .acknowledged }
+}
+
+/// A move of a task, sent as `{"action": …}` to `POST /v1/evidence-tasks/{id}/transitions`.
+public enum EvidenceTaskAction: String, Sendable, Hashable, CaseIterable, Codable {
+    /// The holder accepts and places a preservation hold.
+    case acknowledge
+    /// The holder refuses, with a reason.
+    case reject
+    /// The holder has nothing, with a reason.
+    case recordNoFootage = "record_no_footage"
+    /// The holder has registered every item.
+    case export
+    /// The requester has taken every item.
+    case collect
+    /// The requester no longer needs the footage.
+    case cancel
+
+    /// Which side of the task makes this move.
+    public var side: EvidenceSide {
+        switch self {
+        case .acknowledge, .reject, .recordNoFootage, .export: .holder
+        case .collect, .cancel: .requester
+        }
+    }
+}
+
+/// The two parties to a task.
+public enum EvidenceSide: Sendable, Hashable {
+    case holder, requester
+}
+
+/// Why a holder rejects a task.
+public enum RejectionReason: String, Sendable, Hashable, CaseIterable, Codable {
+    case insufficientLegalBasis = "insufficient_legal_basis"
+    case outsideJurisdiction = "outside_jurisdiction"
+    case duplicate, other
+}
+
+/// Why a holder has no footage.
+public enum NoFootageReason: String, Sendable, Hashable, CaseIterable, Codable {
+    case overwritten
+    case cameraNotRecording = "camera_not_recording"
+    case cameraFaulty = "camera_faulty"
+    case viewObstructed = "view_obstructed"
+    case notCoveringLocation = "not_covering_location"
+    case other
+}
+
+/// What happened with one camera of a task.
+public enum CameraOutcome: String, Sendable, Hashable, CaseIterable, Codable {
+    case pending, exported
+    case noFootage = "no_footage"
+    case rejected, cancelled
+}
+
+/// The task state machine: which moves each state allows, and where each leads.
+public enum EvidenceTaskMachine {
+    /// The moves `status` allows, whoever makes them.
+    public static func actions(from status: EvidenceTaskStatus) -> [EvidenceTaskAction] {
+        switch status {
+        case .pending: [.acknowledge, .reject, .recordNoFootage, .cancel]
+        case .acknowledged: [.reject, .recordNoFootage, .export, .cancel]
+        case .exported: [.collect]
+        case .collected, .rejected, .noFootage, .cancelled: []
+        }
+    }
+
+    /// The state `action` leads to from `status`; a move the state does not allow is a conflict naming those
+    /// it does, among `allowedToCaller`.
+    public static func next(
+        from status: EvidenceTaskStatus, by action: EvidenceTaskAction, allowedToCaller: [EvidenceTaskAction]
+    ) throws(StateConflict) -> EvidenceTaskStatus {
+        guard actions(from: status).contains(action) else {
+            let allowed = allowedToCaller.map(\.rawValue)
+            let rest = allowed.isEmpty ? "; it allows no further move by you." : "; allowed: " + allowed.joined(separator: ", ") + "."
+            throw StateConflict("A task that is \(status.rawValue) cannot \(action.rawValue)" + rest, allowedActions: allowed)
+        }
+        switch action {
+        case .acknowledge: return .acknowledged
+        case .reject: return .rejected
+        case .recordNoFootage: return .noFootage
+        case .export: return .exported
+        case .collect: return .collected
+        case .cancel: return .cancelled
+        }
+    }
+
+    /// The outcome of a camera still pending when the task moves to `status`; `nil` if it stays as it is.
+    public static func cameraOutcome(whenTaskBecomes status: EvidenceTaskStatus) -> CameraOutcome? {
+        switch status {
+        case .rejected: .rejected
+        case .noFootage, .exported: .noFootage
+        case .cancelled: .cancelled
+        case .pending, .acknowledged, .collected: nil
+        }
+    }
+
+    /// A request's status from its tasks' (§4.1 step 5); a request without tasks found nothing.
+    public static func requestStatus(_ tasks: [EvidenceTaskStatus]) -> EvidenceRequestStatus {
+        if tasks.contains(where: \.isLive) { return .open }
+        if tasks.contains(where: { $0 == .exported || $0 == .collected }) { return .completed }
+        if !tasks.isEmpty && tasks.allSatisfy({ $0 == .cancelled }) { return .cancelled }
+        return .noFootage
+    }
+}
+
+/// Who may do what with evidence (DESIGN §6, §4.1 step 6).
+public enum EvidenceRules {
+    /// The facts about one task that its rules need.
+    public struct TaskParties: Sendable, Hashable {
+        public var requesterOrganisationID: UUID
+        public var holderOrganisationID: UUID
+        /// Every camera of the task is covert.
+        public var covert: Bool
+        /// The caller's force has an active `embedded` arrangement with the task's room.
+        public var callerEmbeddedInRoom: Bool
+
+        /// Parties from their parts.
+        public init(requesterOrganisationID: UUID, holderOrganisationID: UUID, covert: Bool, callerEmbeddedInRoom: Bool) {
+            self.requesterOrganisationID = requesterOrganisationID
+            self.holderOrganisationID = holderOrganisationID
+            self.covert = covert
+            self.callerEmbeddedInRoom = callerEmbeddedInRoom
+        }
+    }
+
+    /// Whether `caller` may see a task at all: its requester or holder organisation, and for a covert task only
+    /// keys that may know of its cameras. Everyone else gets the 404 of a task that does not exist.
+    public static func maySee(_ task: TaskParties, caller: Principal) -> Bool {
+        guard caller.organisationID == task.requesterOrganisationID || caller.organisationID == task.holderOrganisationID else { return false }
+        return !task.covert || CovertVisibility(for: caller).includes(covertOwnedBy: task.holderOrganisationID)
+    }
+
+    /// The sides of a task `caller` may act for: the holder's operators and partner admins for the holder; an
+    /// embedded officer of the requesting force for the holder too, in a room where that force is embedded
+    /// (§4.1 step 6); the requesting organisation's requesters and embedded officers for the requester.
+    public static func sides(of task: TaskParties, for caller: Principal) -> Set<EvidenceSide> {
+        var sides: Set<EvidenceSide> = []
+        if caller.organisationID == task.holderOrganisationID && [.operator, .partnerAdmin].contains(caller.role) { sides.insert(.holder) }
+        if caller.role == .embeddedOfficer && caller.organisationID == task.requesterOrganisationID && task.callerEmbeddedInRoom {
+            sides.insert(.holder)
+        }
+        if caller.organisationID == task.requesterOrganisationID && [.requester, .embeddedOfficer].contains(caller.role) { sides.insert(.requester) }
+        return sides
+    }
+
+    /// The moves `caller` may make on a task in `status`.
+    public static func allowedActions(_ task: TaskParties, status: EvidenceTaskStatus, caller: Principal) -> [EvidenceTaskAction] {
+        let sides = sides(of: task, for: caller)
+        return EvidenceTaskMachine.actions(from: status).filter { sides.contains($0.side) }
+    }
+
+    /// Checks that `caller` may make moves of `side` on a task (it can see).
+    public static func check(_ side: EvidenceSide, of task: TaskParties, by caller: Principal) throws(Forbidden) {
+        guard sides(of: task, for: caller).contains(side) else {
+            throw Forbidden(
+                side == .holder
+                    ? "Only the holder's operators and partner admins, or an officer of the requesting force embedded in the room, act for the holder."
+                    : "Only the requesting organisation's requesters and embedded officers act for the requester."
+            )
+        }
+    }
+}
+
+/// A task as stored.
+public struct EvidenceTask: Sendable, Hashable, Identifiable {
+    /// One camera of the task.
+    public struct Camera: Sendable, Hashable {
+        public var cameraID: UUID
+        public var overwriteAt: Date
+        public var covert: Bool
+        public var outcome: CameraOutcome
+
+        /// A task camera from its parts.
+        public init(cameraID: UUID, overwriteAt: Date, covert: Bool, outcome: CameraOutcome) {
+            self.cameraID = cameraID
+            self.overwriteAt = overwriteAt
+            self.covert = covert
+            self.outcome = outcome
+        }
+    }
+
+    public var id: UUID
+    public var requestID: UUID
+    /// The request's reference.
+    public var reference: String
+    public var requesterOrganisationID: UUID
+    public var holder: EvidenceHolder
+    public var status: EvidenceTaskStatus
+    public var priority: EvidencePriority
+    public var ackDueAt: Date
+    public var exportDueAt: Date
+    public var overwriteAt: Date
+    public var atRisk: Bool
+    public var holdUntil: Date?
+    public var acknowledgedAt: Date?
+    public var outcomeReason: String?
+    public var outcomeNotes: String?
+    /// Every camera is covert.
+    public var covert: Bool
+    public var cameras: [Camera]
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var version: Int
+
+    /// A task from its parts.
+    public init(
+        id: UUID, requestID: UUID, reference: String, requesterOrganisationID: UUID, holder: EvidenceHolder, status: EvidenceTaskStatus,
+        priority: EvidencePriority, ackDueAt: Date, exportDueAt: Date, overwriteAt: Date, atRisk: Bool, holdUntil: Date?, acknowledgedAt: Date?,
+        outcomeReason: String?, outcomeNotes: String?, covert: Bool, cameras: [Camera], createdAt: Date, updatedAt: Date, version: Int
+    ) {
+        self.id = id
+        self.requestID = requestID
+        self.reference = reference
+        self.requesterOrganisationID = requesterOrganisationID
+        self.holder = holder
+        self.status = status
+        self.priority = priority
+        self.ackDueAt = ackDueAt
+        self.exportDueAt = exportDueAt
+        self.overwriteAt = overwriteAt
+        self.atRisk = atRisk
+        self.holdUntil = holdUntil
+        self.acknowledgedAt = acknowledgedAt
+        self.outcomeReason = outcomeReason
+        self.outcomeNotes = outcomeNotes
+        self.covert = covert
+        self.cameras = cameras
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.version = version
+    }
+
+    /// The facts its rules need, with whether the caller's force is embedded in its room.
+    public func parties(callerEmbeddedInRoom: Bool) -> EvidenceRules.TaskParties {
+        .init(
+            requesterOrganisationID: requesterOrganisationID, holderOrganisationID: holder.organisationID, covert: covert,
+            callerEmbeddedInRoom: callerEmbeddedInRoom
+        )
+    }
+}
+
+/// Which tasks a queue covers.
+public struct EvidenceTaskFilter: Sendable, Hashable {
+    public var status: EvidenceTaskStatus?
+    public var controlRoomID: UUID?
+    public var priority: EvidencePriority?
+    public var requestID: UUID?
+
+    /// A filter; every condition given must hold.
+    public init(status: EvidenceTaskStatus? = nil, controlRoomID: UUID? = nil, priority: EvidencePriority? = nil, requestID: UUID? = nil) {
+        self.status = status
+        self.controlRoomID = controlRoomID
+        self.priority = priority
+        self.requestID = requestID
+    }
+}
+
+/// A move with what it carries, checked before it is tried.
+public struct EvidenceTaskMove: Sendable, Hashable {
+    /// How long a hold lasts when the holder does not say.
+    public static let defaultHold: TimeInterval = 30 * 24 * 3600
+    /// The longest hold a holder may place.
+    public static let maximumHold: TimeInterval = 366 * 24 * 3600
+
+    public var action: EvidenceTaskAction
+    /// For `reject` and `record_no_footage`, one of their reasons.
+    public var reason: String?
+    public var notes: String?
+    /// For `acknowledge`.
+    public var holdUntil: Date?
+
+    /// A move from its parts.
+    public init(action: EvidenceTaskAction, reason: String? = nil, notes: String? = nil, holdUntil: Date? = nil) {
+        self.action = action
+        self.reason = reason
+        self.notes = notes
+        self.holdUntil = holdUntil
+    }
+
+    /// Checks what the move carries at `now`, and gives the hold an acknowledgement places.
+    public func validate(now: Date) throws(ValidationError) -> Date? {
+        var problems: [FieldProblem] = []
+        switch action {
+        case .reject:
+            if RejectionReason(rawValue: reason ?? "") == nil {
+                problems.append(.init(pointer: "/reason", detail: "must be one of " + RejectionReason.allCases.map(\.rawValue).joined(separator: ", ")))
+            }
+        case .recordNoFootage:
+            if NoFootageReason(rawValue: reason ?? "") == nil {
+                problems.append(.init(pointer: "/reason", detail: "must be one of " + NoFootageReason.allCases.map(\.rawValue).joined(separator: ", ")))
+            }
+        case .acknowledge, .export, .collect, .cancel:
+            if reason != nil { problems.append(.init(pointer: "/reason", detail: "is only for reject and record_no_footage")) }
+        }
+        if let notes, notes.count > 2000 { problems.append(.init(pointer: "/notes", detail: "must be at most 2000 characters")) }
+        var hold: Date?
+        if action == .acknowledge {
+            hold = holdUntil ?? now.addingTimeInterval(Self.defaultHold)
+            if let holdUntil, holdUntil <= now || holdUntil.timeIntervalSince(now) > Self.maximumHold {
+                problems.append(.init(pointer: "/hold_until", detail: "must be in the future and at most a year on"))
+            }
+        } else if holdUntil != nil {
+            problems.append(.init(pointer: "/hold_until", detail: "is only for acknowledge"))
+        }
+        guard problems.isEmpty else { throw ValidationError(problems) }
+        return hold
+    }
+}
+
+/// The scheduler's alerts on a live task (DESIGN §4.1 step 7), each raised once.
+public enum EvidenceAlert: String, Sendable, Hashable, CaseIterable, Codable {
+    /// An unacknowledged task within 24 hours of its overwrite.
+    case atRisk24h = "at_risk_24h"
+    /// An unacknowledged task within 2 hours of its overwrite.
+    case atRisk2h = "at_risk_2h"
+    /// The acknowledgement deadline passed with the task still pending.
+    case ackBreached = "ack_breached"
+    /// The export deadline passed with the task still live.
+    case exportBreached = "export_breached"
+
+    /// The event it raises.
+    public var eventType: String {
+        switch self {
+        case .atRisk24h, .atRisk2h: "evidence_task.at_risk"
+        case .ackBreached, .exportBreached: "evidence_task.sla_breached"
+        }
+    }
+
+    /// What the event's data says about it.
+    public var eventFields: [String: String] {
+        switch self {
+        case .atRisk24h: ["alert": "overwrite_within_24h"]
+        case .atRisk2h: ["alert": "overwrite_within_2h"]
+        case .ackBreached: ["deadline": "acknowledge"]
+        case .exportBreached: ["deadline": "export"]
+        }
+    }
+
+    /// The alerts a task is due at `now` that it has not had (`raised`). When both at-risk alerts are due at
+    /// once (a task created less than two hours before its overwrite), only the 2-hour one is raised, and the
+    /// 24-hour one is marked as raised with it so it never follows.
+    public static func due(
+        status: EvidenceTaskStatus, overwriteAt: Date, ackDueAt: Date, exportDueAt: Date, raised: Set<EvidenceAlert>, now: Date
+    ) -> (raise: [EvidenceAlert], mark: Set<EvidenceAlert>) {
+        var raise: [EvidenceAlert] = []
+        var mark: Set<EvidenceAlert> = []
+        if status == .pending {
+            if now >= overwriteAt.addingTimeInterval(-2 * 3600), !raised.contains(.atRisk2h) {
+                raise.append(.atRisk2h)
+                mark.formUnion([.atRisk2h, .atRisk24h])
+            } else if now >= overwriteAt.addingTimeInterval(-24 * 3600), !raised.contains(.atRisk24h) {
+                raise.append(.atRisk24h)
+                mark.insert(.atRisk24h)
+            }
+            if now > ackDueAt, !raised.contains(.ackBreached) {
+                raise.append(.ackBreached)
+                mark.insert(.ackBreached)
+            }
+        }
+        if status.isLive, now > exportDueAt, !raised.contains(.exportBreached) {
+            raise.append(.exportBreached)
+            mark.insert(.exportBreached)
+        }
+        return (raise, mark.subtracting(raised))
+    }
+}
