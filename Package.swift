@@ -141,6 +141,7 @@ let package = Package(
                 "API", "Domain", "LibPQ", "LibCurl", "Storage", "TestSupport",
                 // Built so that the end-to-end test can run the real binary and send it SIGTERM.
                 "sightline",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -47,6 +47,7 @@ extension SightlineAPI {
                 "evidence_item.upload", .failed, by: auditor.actor(caller), entityType: "evidence_item", entityID: item.id.uuidString.lowercased(),
                 detail: ["reason": mismatch.reason]
             )
+            if case .interrupted = mismatch { throw Problem.malformedBody(mismatch.detail) }
             throw Problem.contentMismatch(mismatch.detail)
         }
         let name = item.id.uuidString.lowercased()
@@ -145,6 +146,7 @@ extension EvidenceContentStore.Mismatch {
         switch self {
         case .size: "size"
         case .sha256: "sha256"
+        case .interrupted: "interrupted"
         }
     }
 
@@ -153,6 +155,7 @@ extension EvidenceContentStore.Mismatch {
         switch self {
         case .size(let expected, let received): "The body ran to \(received) bytes; the item was registered as \(expected)."
         case .sha256(let expected, let received): "The body's SHA-256 is \(received); the item was registered with \(expected)."
+        case .interrupted(let received): "The upload broke off after \(received) bytes; nothing was kept. Upload it again."
         }
     }
 }

@@ -118,6 +118,15 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+extension ProblemMiddleware {
+    /// What the log says of `error`. A `ServerError` describes the whole request, headers and all, so only its
+    /// operation and underlying error are logged: an `Authorization` header must never reach a log line.
+    static func logMetadata(_ error: any Error) -> Logger.Metadata {
+        guard let serverError = error as? ServerError else { return ["error": "\(String(reflecting: error))"] }
+        return ["operation": "\(serverError.operationID)", "error": "\(String(reflecting: serverError.underlyingError))"]
+    }
+}
+
 /// Turns every error into an RFC 9457 problem response. Errors it does not recognise become a 500 that says
 /// nothing internal; the error itself goes to the log with the request id.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -129,9 +138,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let problem = Self.problem(for: error, method: request.method.rawValue, path: request.uri.path, routes: routes)
             if problem.status == .internalServerError {
-                context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.error("unhandled error", metadata: Self.logMetadata(error))
             } else if problem.status == .serviceUnavailable {
-                context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
+                context.logger.warning("database unavailable", metadata: Self.logMetadata(error))
             }
             return problem.response(path: request.uri.path, requestID: RequestInfo.current?.requestID)
         }

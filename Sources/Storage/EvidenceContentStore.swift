@@ -38,11 +38,14 @@ public struct EvidenceContentStore: Sendable {
         case size(expected: Int64, received: Int64)
         /// The body's SHA-256 is not the one registered.
         case sha256(expected: String, received: String)
+        /// The body broke off (the client went away) after `received` bytes.
+        case interrupted(received: Int64)
     }
 
     /// Writes `body` to a staging file while hashing it, and keeps it only if its length is `expectedSize` and
     /// its SHA-256 (hex) `expectedSHA256`; throws `Mismatch` otherwise. Reading stops as soon as the body runs
-    /// past `expectedSize`. Whatever goes wrong, including the body failing half-way, the staging file is gone.
+    /// past `expectedSize`; a body that breaks off is `Mismatch.interrupted`. Whatever goes wrong, the staging file
+    /// is gone.
     public func stage<Body: AsyncSequence & Sendable>(
         _ body: Body, expectedSize: Int64, expectedSHA256: String
     ) async throws -> Staged where Body.Element == ArraySlice<UInt8> {
@@ -52,7 +55,15 @@ public struct EvidenceContentStore: Sendable {
             var hasher = SHA256()
             var received: Int64 = 0
             var writer = handle.bufferedWriter(capacity: Self.chunk)
-            for try await bytes in body {
+            var iterator = body.makeAsyncIterator()
+            while true {
+                let next: ArraySlice<UInt8>?
+                do {
+                    next = try await iterator.next()
+                } catch {
+                    throw Mismatch.interrupted(received: received)
+                }
+                guard let bytes = next else { break }
                 received += Int64(bytes.count)
                 guard received <= expectedSize else { throw Mismatch.size(expected: expectedSize, received: received) }
                 hasher.update(data: bytes)

@@ -299,7 +299,7 @@ public struct EvidenceStore: Sendable {
                 }
             }
             try await Self.move(taskID, to: next, move: move, holdUntil: holdUntil, keyID: keyID, actor: actor, on: connection)
-            try await Self.settle(requestID, actor: actor, on: connection)
+            try await Self.settle(requestID, on: connection)
             return try await Self.tasks(where: "t.id = $1", [taskID], on: connection).first
         }
     }
@@ -325,7 +325,11 @@ public struct EvidenceStore: Sendable {
                 try await Self.move(task, to: .cancelled, move: EvidenceTaskMove(action: .cancel, notes: notes), holdUntil: nil, keyID: nil, actor: actor,
                                     on: connection)
             }
-            try await Self.settle(requestID, actor: actor, forceVersionBump: true, on: connection)
+            try await Self.settle(requestID, forceVersionBump: true, on: connection)
+            try await connection.recordAudit(
+                actor.event("evidence_request.cancel", .success, entityType: "evidence_request", entityID: requestID.uuidString.lowercased(),
+                            detail: ["tasks_cancelled": String(live.count)])
+            )
             return try await Self.detail(requestID, on: connection).visible(to: visibility)
         }
     }
@@ -376,7 +380,7 @@ public struct EvidenceStore: Sendable {
 
     /// Derives the request's status from its tasks and, when it changed (or `forceVersionBump`), records it
     /// with its event: `evidence_request.cancelled`, or `.completed` when it settled otherwise.
-    private static func settle(_ requestID: UUID, actor: AuditActor, forceVersionBump: Bool = false, on connection: PostgresConnection) async throws {
+    private static func settle(_ requestID: UUID, forceVersionBump: Bool = false, on connection: PostgresConnection) async throws {
         let statuses = try await connection.query("SELECT status FROM evidence_tasks WHERE request_id = $1", requestID).map {
             EvidenceTaskStatus(rawValue: try $0.decode(0, as: String.self)) ?? .pending
         }
@@ -401,11 +405,6 @@ public struct EvidenceStore: Sendable {
                 payloadJSON: EventPayload(id: requestID, version: version, fields: ["reference": try row.decode(1), "status": derived.rawValue]).json
             )
         )
-        if derived == .cancelled {
-            try await connection.recordAudit(
-                actor.event("evidence_request.cancel", .success, entityType: "evidence_request", entityID: requestID.uuidString.lowercased())
-            )
-        }
     }
 
     static func emit(_ type: String, _ task: EvidenceTask, fields: [String: String] = [:], on connection: PostgresConnection) async throws {
