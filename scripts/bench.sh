@@ -13,6 +13,9 @@
 #   5. Audit rows recorded per second by 32 concurrent writers (audit_record, as every write does inside its
 #      transaction) beside the same writers inserting into an unchained table; then how fast the chainer
 #      links the backlog into the hash chain.
+#   6. POST /v1/evidence-requests (about ten cameras, three holders) through HTTP beside pgbench running the same
+#      transaction: throughput, and p99 at half that rate. Targets: at least 500/s; p99 at most 50 ms.
+#   7. A 2 GiB exhibit uploaded and downloaded (curl): throughput, and the server's peak memory (target: constant).
 #
 # Settings: BENCH_SECONDS (default 15), BENCH_DB_CONNECTIONS (default 16), BENCH_HTTP_CONNECTIONS (default 64),
 # BENCH_CAMERAS (default 1000000).
@@ -137,6 +140,114 @@ export_start=$(date +%s.%N)
 export_bytes=$(curl -s -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $key" "http://127.0.0.1:$http_port/v1/cameras/export?format=csv")
 export_seconds=$(awk -v a="$export_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 hwm_after=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+
+# 6. POST /v1/evidence-requests: a random point in central London, radius 70 m (about eight synthetic cameras,
+#    held by the borough they stand in) plus two named cameras of TfL and BTP: about ten cameras, three holders.
+#    Throughput with 16 connections, then latency at half that rate; beside pgbench running the same
+#    transaction (the same statements, with the plan's rows written literally).
+psql -X -q "$url" <<'SQL'
+INSERT INTO cameras (owner_org_id, kind, location, external_ref, max_dori)
+SELECT sightline_reference_id(o), 'fixed', ST_SetSRID(ST_MakePoint(-0.1, 51.5), 4326)::geography, 'bench-' || o, 'identify'
+FROM unnest(ARRAY['TfL', 'BTP']) AS o
+ON CONFLICT DO NOTHING;
+SQL
+named=$(psql -X -tA "$url" -c "SELECT string_agg('\"' || id || '\"', ',' ORDER BY external_ref) FROM cameras WHERE external_ref IN ('bench-TfL', 'bench-BTP')")
+window_to=$(date -u -d '2 days ago' +%Y-%m-%dT%H:00:00Z)
+window_from=$(date -u -d '2 days ago 1 hour ago' +%Y-%m-%dT%H:00:00Z)
+evidence_lua="$root/.data/bench/evidence.lua"
+cat >"$evidence_lua" <<LUA
+local key = "$key"
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+math.randomseed(4712)
+request = function()
+    local lat = 51.49 + math.random() * 0.04
+    local lon = -0.16 + math.random() * 0.10
+    local body = string.format('{"crime_reference": "CRIS bench", "offence": "robbery", "priority": "urgent", "authorised_by": "DS Bench", '
+        .. '"location": {"lat": %.5f, "lon": %.5f}, "radius_m": 70, "window_from": "$window_from", "window_to": "$window_to", '
+        .. '"camera_ids": [$named]}', lat, lon)
+    return wrk.format("POST", "/v1/evidence-requests", { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }, body)
+end
+delay = function() return pause end
+LUA
+evidence_http() {  # connections, delay ms → "p50 p99 req/s non-2xx"
+    local out
+    out=$(BENCH_DELAY_MS=$2 wrk -t2 -c"$1" -d"${seconds}s" --latency -s "$evidence_lua" "http://127.0.0.1:$http_port")
+    echo "$(echo "$out" | awk '$1 == "50%" {print $2}' | to_ms) $(echo "$out" | awk '$1 == "99%" {print $2}' | to_ms)" \
+        "$(round "$(echo "$out" | awk '/Requests\/sec/ {print $2}')") $(echo "$out" | awk '/Non-2xx/ {print $NF}' | grep . || echo 0)"
+}
+evidence_sql="$root/.data/bench/evidence.sql"
+mps=$(psql -X -tA "$url" -c "SELECT sightline_reference_id('MPS')")
+cat >"$evidence_sql" <<SQL
+\set lat random(514900, 515300)
+\set lon random(-1600, -600)
+BEGIN;
+SELECT c.id, c.owner_org_id, c.control_room_id, r.operator_org_id, c.covert,
+       timestamptz '$window_from' + make_interval(days => coalesce(c.retention_days, r.default_retention_days, 31)),
+       c.status <> 'planned'
+FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
+WHERE NOT c.covert AND (c.id = ANY (ARRAY[$(echo "$named" | tr '"' "'")]::uuid[])
+   OR (ST_DWithin(c.location, ST_SetSRID(ST_MakePoint(:lon / 10000.0, :lat / 10000.0), 4326)::geography, 70) AND c.status <> 'planned'
+       AND (c.commissioned_on IS NULL OR c.commissioned_on <= current_date) AND (c.decommissioned_on IS NULL OR c.decommissioned_on >= current_date - 3)));
+INSERT INTO evidence_requests (reference, requester_org_id, crime_reference, offence, priority, legal_basis, authorised_by, location, radius_m,
+                               window_from, window_to, status)
+VALUES (evidence_reference(now()), '$mps', 'CRIS bench', 'robbery', 'urgent', 'DPA 2018 Sch. 2 Pt. 1 para. 2', 'DS Bench',
+        ST_SetSRID(ST_MakePoint(:lon / 10000.0, :lat / 10000.0), 4326)::geography, 70, '$window_from', '$window_to', 'open')
+RETURNING id AS request_id, reference \gset
+WITH tasks AS (
+    INSERT INTO evidence_tasks (request_id, requester_org_id, holder_org_id, priority, ack_due_at, export_due_at, overwrite_at, at_risk)
+    SELECT :'request_id', '$mps', o, 'urgent', now() + interval '1 hour', now() + interval '1 day', now() + interval '29 days', false
+    FROM unnest(ARRAY[sightline_reference_id('TfL'), sightline_reference_id('BTP'), sightline_reference_id('E09000033')]) AS o
+    RETURNING id
+), cameras AS (
+    INSERT INTO evidence_task_cameras (task_id, camera_id, overwrite_at)
+    SELECT t.id, c.id, now() + interval '29 days' FROM tasks t CROSS JOIN LATERAL (SELECT id FROM cameras ORDER BY id LIMIT 3 OFFSET 0) c
+)
+INSERT INTO events (type, subject, sequence, audience, payload)
+SELECT 'evidence_task.created', 'evidence_task/' || id, 1, ARRAY['$mps'::uuid], jsonb_build_object('id', id, 'version', 1, 'reference', :'reference')
+FROM tasks
+UNION ALL SELECT 'evidence_request.created', 'evidence_request/' || :'request_id', 1, ARRAY['$mps'::uuid], jsonb_build_object('reference', :'reference');
+SELECT audit_record('benchbenchbe', '$mps', 'evidence_request.create', 'evidence_request', :'request_id', 'success', '127.0.0.1', 'r', '{}');
+SELECT q.id, q.reference, q.status FROM evidence_requests q WHERE q.id = :'request_id';
+SELECT t.id, t.status FROM evidence_tasks t WHERE t.request_id = :'request_id';
+SELECT task_id, camera_id FROM evidence_task_cameras WHERE task_id IN (SELECT id FROM evidence_tasks WHERE request_id = :'request_id');
+COMMIT;
+SQL
+BENCH_DELAY_MS=0 wrk -t2 -c4 -d3s -s "$evidence_lua" "http://127.0.0.1:$http_port" >/dev/null
+read -r ev_p50 ev_p99 ev_rps ev_errors <<<"$(evidence_http 16 0)"
+# Half the rate: 8 connections, each pausing so that together they offer ev_rps / 2.
+half_delay=$(awk -v r="$ev_rps" -v p="$ev_p50" 'BEGIN { d = 8 * 1000 / (r / 2) - p; printf "%d", (d > 0) ? d : 0 }')
+read -r evh_p50 evh_p99 evh_rps evh_errors <<<"$(evidence_http 8 "$half_delay")"
+ev_pg_out=$("$pg_bin/pgbench" -n -M extended -c 16 -j 2 -T "$seconds" -f "$evidence_sql" "$server_url" 2>&1)
+ev_pg_tps=$(round "$(echo "$ev_pg_out" | awk '/^tps/ {print $3}')")
+ev_cameras=$(psql -X -tA "$url" -c "SELECT round(avg(n), 1) FROM (SELECT count(*) AS n FROM evidence_tasks t JOIN evidence_task_cameras c ON c.task_id = t.id
+    JOIN evidence_requests q ON q.id = t.request_id WHERE q.authorised_by = 'DS Bench' AND q.requester_key_id IS NOT NULL GROUP BY q.id) s")
+ev_holders=$(psql -X -tA "$url" -c "SELECT round(avg(n), 1) FROM (SELECT count(*) AS n FROM evidence_tasks t JOIN evidence_requests q ON q.id = t.request_id
+    WHERE q.authorised_by = 'DS Bench' AND q.requester_key_id IS NOT NULL GROUP BY q.id) s")
+
+# 7. A 2 GiB exhibit uploaded and downloaded through HTTP (curl), with the server's peak memory before and after.
+big="$root/.data/bench/exhibit.bin"
+[ -f "$big" ] || head -c $((2 << 30)) /dev/urandom >"$big"
+big_sha=$(sha256sum "$big" | cut -d' ' -f1)
+big_size=$(stat -c %s "$big")
+holder_key=$(SIGHTLINE_DATABASE_URL="$url" "$bin" keys create --org "Transport for London" --role operator --name "bench holder" 2>/dev/null)
+request_json=$(curl -s -H "Authorization: Bearer $key" -H "Content-Type: application/json" "http://127.0.0.1:$http_port/v1/evidence-requests" \
+    -d "{\"crime_reference\": \"CRIS big\", \"offence\": \"robbery\", \"priority\": \"urgent\", \"authorised_by\": \"DS Bench\", \"location\": {\"lat\": 51.5, \"lon\": -0.1}, \"radius_m\": 1, \"window_from\": \"$window_from\", \"window_to\": \"$window_to\", \"camera_ids\": [$named]}")
+task_id=$(echo "$request_json" | python3 -c "import json,sys; r=json.load(sys.stdin); print([t['id'] for t in r['tasks'] if t['holder_org_id']=='$(psql -X -tA "$url" -c "SELECT sightline_reference_id('TfL')")'][0])")
+curl -s -o /dev/null -H "Authorization: Bearer $holder_key" -H "Content-Type: application/json" -H 'If-Match: "1"' \
+    "http://127.0.0.1:$http_port/v1/evidence-tasks/$task_id/transitions" -d '{"action": "acknowledge"}'
+item_id=$(curl -s -H "Authorization: Bearer $holder_key" -H "Content-Type: application/json" "http://127.0.0.1:$http_port/v1/evidence-tasks/$task_id/items" \
+    -d "{\"exhibit_ref\": \"BENCH/$(date +%s)\", \"file_name\": \"exhibit.bin\", \"format\": \"bin\", \"size_bytes\": $big_size, \"sha256\": \"$big_sha\", \"recorded_from\": \"$window_from\", \"recorded_to\": \"$window_to\"}" |
+    python3 -c "import json,sys; print(json.load(sys.stdin)['id'])")
+up_hwm_before=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+up_out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -T "$big" -H "Authorization: Bearer $holder_key" -H "Content-Type: application/octet-stream" \
+    "http://127.0.0.1:$http_port/v1/evidence-items/$item_id/content")
+up_hwm_after=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+down_out=$(curl -s -o /dev/null -w '%{http_code} %{time_total} %{size_download}' -H "Authorization: Bearer $key" \
+    "http://127.0.0.1:$http_port/v1/evidence-items/$item_id/content")
+down_hwm_after=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+read -r up_code up_time <<<"$up_out"
+read -r down_code down_time down_bytes <<<"$down_out"
+disk_out=$( { TIMEFORMAT=%R; time cat "$big" >/dev/null; } 2>&1 )
 stop_servers
 
 http_rps=$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')
@@ -191,6 +302,14 @@ printf '%-62s %12s %12s %7s %s\n' "server resident memory after load (MiB)" "$((
 printf '%-62s %12s %12s %7s %s\n' "audit rows recorded/s, 32 writers (baseline: plain INSERT)" "$record_tps" "$insert_tps" "$record_ratio" "≥ 0.50 ($(verdict "$record_ratio" 0.5))"
 printf '%-62s %12s %12s %7s %s\n' "audit rows chained/s (backlog of $backlog, batches of 1,000)" "$chain_rate" "$record_tps" "$(ratio "$chain_rate" "$record_tps")" "≥ 1.00 ($(verdict "$(ratio "$chain_rate" "$record_tps")" 1))"
 echo "  after the run: $chain"
+mib_s() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", b / 1048576 / t }'; }
+echo "evidence requests (about $ev_cameras cameras, $ev_holders holders each; urgent):"
+printf '%-62s %12s %12s %7s %s\n' "  POST /v1/evidence-requests req/s, 16 conns (baseline: pgbench)" "$ev_rps" "$ev_pg_tps" "$(ratio "$ev_rps" "$ev_pg_tps")" "≥ 500 ($(verdict "$ev_rps" 500))"
+printf '%-62s %s\n' "    p50 / p99 ms, non-2xx" "$ev_p50 / $ev_p99, $ev_errors"
+printf '%-62s %12s %12s %7s %s\n' "  p99 ms at half that rate ($evh_rps req/s offered by 8 conns)" "$evh_p99" "-" "-" "≤ 50 ($(verdict 50 "$evh_p99"))"
+printf '%-62s %12s %12s %7s %s\n' "2 GiB upload: MiB/s (HTTP $up_code; baseline: reading the file)" "$(mib_s "$big_size" "$up_time")" "$(mib_s "$big_size" "$disk_out")" "-" "-"
+printf '%-62s %12s %12s %7s %s\n' "2 GiB download: MiB/s (HTTP $down_code, $((down_bytes / 1048576)) MiB)" "$(mib_s "$down_bytes" "$down_time")" "-" "-" "-"
+printf '%-62s %12s %12s %7s %s\n' "  server peak memory after upload / download (baseline: before) (MiB)" "$((up_hwm_after / 1024)) / $((down_hwm_after / 1024))" "$((up_hwm_before / 1024))" "-" "constant ($(awk -v a="$down_hwm_after" -v b="$up_hwm_before" 'BEGIN { print (a - b < 32768) ? "meets" : "MISSES" }'): under 32 MiB more)"
 echo
 echo "baselines: pgbench -M extended -c $db_connections -j 2 running: $sql"
 echo "           wrk -t2 -c$http_connections against Benchmarks/BenchServer (the same router without authentication)"
