@@ -195,7 +195,7 @@ VALUES (evidence_reference(now()), '$mps', 'CRIS bench', 'robbery', 'urgent', 'D
 RETURNING id AS request_id, reference \gset
 WITH tasks AS (
     INSERT INTO evidence_tasks (request_id, requester_org_id, holder_org_id, priority, ack_due_at, export_due_at, overwrite_at, at_risk)
-    SELECT :'request_id', '$mps', o, 'urgent', now() + interval '1 hour', now() + interval '1 day', now() + interval '29 days', false
+    SELECT :request_id::uuid, '$mps', o, 'urgent', now() + interval '1 hour', now() + interval '1 day', now() + interval '29 days', false
     FROM unnest(ARRAY[sightline_reference_id('TfL'), sightline_reference_id('BTP'), sightline_reference_id('E09000033')]) AS o
     RETURNING id
 ), cameras AS (
@@ -203,13 +203,13 @@ WITH tasks AS (
     SELECT t.id, c.id, now() + interval '29 days' FROM tasks t CROSS JOIN LATERAL (SELECT id FROM cameras ORDER BY id LIMIT 3 OFFSET 0) c
 )
 INSERT INTO events (type, subject, sequence, audience, payload)
-SELECT 'evidence_task.created', 'evidence_task/' || id, 1, ARRAY['$mps'::uuid], jsonb_build_object('id', id, 'version', 1, 'reference', :'reference')
+SELECT 'evidence_task.created', 'evidence_task/' || id, 1, ARRAY['$mps'::uuid], jsonb_build_object('id', id, 'version', 1, 'reference', :reference::text)
 FROM tasks
-UNION ALL SELECT 'evidence_request.created', 'evidence_request/' || :'request_id', 1, ARRAY['$mps'::uuid], jsonb_build_object('reference', :'reference');
-SELECT audit_record('benchbenchbe', '$mps', 'evidence_request.create', 'evidence_request', :'request_id', 'success', '127.0.0.1', 'r', '{}');
-SELECT q.id, q.reference, q.status FROM evidence_requests q WHERE q.id = :'request_id';
-SELECT t.id, t.status FROM evidence_tasks t WHERE t.request_id = :'request_id';
-SELECT task_id, camera_id FROM evidence_task_cameras WHERE task_id IN (SELECT id FROM evidence_tasks WHERE request_id = :'request_id');
+UNION ALL SELECT 'evidence_request.created', 'evidence_request/' || :request_id::text, 1, ARRAY['$mps'::uuid], jsonb_build_object('reference', :reference::text);
+SELECT audit_record('benchbenchbe', '$mps'::uuid, 'evidence_request.create', 'evidence_request', :request_id::text, 'success', '127.0.0.1', 'r', '{}');
+SELECT q.id, q.reference, q.status FROM evidence_requests q WHERE q.id = :request_id::uuid;
+SELECT t.id, t.status FROM evidence_tasks t WHERE t.request_id = :request_id::uuid;
+SELECT task_id, camera_id FROM evidence_task_cameras WHERE task_id IN (SELECT id FROM evidence_tasks WHERE request_id = :request_id::uuid);
 COMMIT;
 SQL
 BENCH_DELAY_MS=0 wrk -t2 -c4 -d3s -s "$evidence_lua" "http://127.0.0.1:$http_port" >/dev/null
