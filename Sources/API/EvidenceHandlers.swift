@@ -96,7 +96,7 @@ extension SightlineAPI {
         try EvidenceRules.check(action.side, of: parties, by: caller)
         try Preconditions.check(ifMatch: input.headers.ifMatch, currentVersion: task.version)
         let next = try EvidenceTaskMachine.next(
-            from: task.status, by: action, allowedToCaller: EvidenceRules.allowedActions(parties, status: task.status, caller: caller).map { $0 }
+            from: task.status, by: action, allowedToCaller: view.allowedActions(task)
         )
         let hold = try move.validate(now: Date())
         guard

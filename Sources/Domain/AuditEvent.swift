@@ -75,6 +75,9 @@ public struct AuditActor: Sendable, Hashable {
         AuditActor(clientAddress: "cli", requestID: command)
     }
 
+    /// The evidence scheduler: alerts it raises and content it purges (client address `scheduler`).
+    public static let scheduler = AuditActor(clientAddress: "scheduler")
+
     /// The event of this actor doing `action`.
     public func event(
         _ action: String, _ outcome: AuditEvent.Outcome, entityType: String? = nil, entityID: String? = nil,

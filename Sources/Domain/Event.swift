@@ -43,6 +43,16 @@ public enum EventAudience {
         Array(Set([`operator`] + boroughAuthorities + policeForces)).sorted { $0.uuidString < $1.uuidString }
     }
 
+    /// An evidence task's event goes to its requester and its holder.
+    public static func evidenceTask(requester: UUID, holder: UUID) -> [UUID] {
+        Array(Set([requester, holder])).sorted { $0.uuidString < $1.uuidString }
+    }
+
+    /// An evidence request's event goes to its requester and the holders of its tasks (the covert ones aside).
+    public static func evidenceRequest(requester: UUID, holders: [UUID]) -> [UUID] {
+        Array(Set([requester] + holders)).sorted { $0.uuidString < $1.uuidString }
+    }
+
     /// An embedding arrangement's event goes to the room's operator, the boroughs it serves and the force.
     public static func embedding(roomOperator: UUID, boroughAuthorities: [UUID], police: UUID) -> [UUID] {
         Array(Set([roomOperator, police] + boroughAuthorities)).sorted { $0.uuidString < $1.uuidString }

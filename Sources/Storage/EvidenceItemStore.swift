@@ -152,7 +152,7 @@ public struct EvidenceItemStore: Sendable {
                 try await connection.query(
                     "UPDATE evidence_items SET status = 'purged', content_path = NULL, updated_at = now(), version = version + 1 WHERE id = $1", id
                 )
-                try await connection.appendCustody(id, .purged, actor: AuditActor(clientAddress: "scheduler"), notes: nil)
+                try await connection.appendCustody(id, .purged, actor: .scheduler, notes: nil)
             }
             return rows.count
         }

@@ -49,16 +49,18 @@ public struct EvidenceStore: Sendable {
             let rows = try await connection.query(
                 """
                 SELECT c.id, c.owner_org_id, c.control_room_id, r.operator_org_id, c.covert,
-                       $1::timestamptz + make_interval(days => coalesce(c.retention_days, r.default_retention_days, 31)),
-                       c.status <> 'planned' AND (c.commissioned_on IS NULL OR c.commissioned_on <= ($2::timestamptz AT TIME ZONE 'UTC')::date)
-                           AND (c.decommissioned_on IS NULL OR c.decommissioned_on >= ($1::timestamptz AT TIME ZONE 'UTC')::date)
+                       $1::timestamptz + make_interval(days => coalesce(c.retention_days, r.default_retention_days, 31)), life.in_service
                 FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
+                CROSS JOIN LATERAL (
+                    -- In service during the window: not merely planned, commissioned by its end, not decommissioned before its start.
+                    SELECT c.status <> 'planned'
+                           AND (c.commissioned_on IS NULL OR c.commissioned_on <= ($2::timestamptz AT TIME ZONE 'UTC')::date)
+                           AND (c.decommissioned_on IS NULL OR c.decommissioned_on >= ($1::timestamptz AT TIME ZONE 'UTC')::date) AS in_service
+                ) AS life
                 WHERE (NOT c.covert OR $3 OR c.owner_org_id = $4)
                   AND (c.id = ANY ($5::uuid[])
                        OR (ST_DWithin(c.location, ST_SetSRID(ST_MakePoint($7, $6), 4326)::geography, $8)
-                           AND c.status <> 'planned'
-                           AND (c.commissioned_on IS NULL OR c.commissioned_on <= ($2::timestamptz AT TIME ZONE 'UTC')::date)
-                           AND (c.decommissioned_on IS NULL OR c.decommissioned_on >= ($1::timestamptz AT TIME ZONE 'UTC')::date)
+                           AND life.in_service
                            AND ($9::text IS NULL OR array_position(ARRAY['monitor', 'detect', 'observe', 'recognise', 'identify'], c.max_dori)
                                                     >= array_position(ARRAY['monitor', 'detect', 'observe', 'recognise', 'identify'], $9))))
                 """,
@@ -126,7 +128,7 @@ public struct EvidenceStore: Sendable {
             events.append(
                 EventRecord(
                     type: "evidence_task.created", subject: "evidence_task/" + id.uuidString.lowercased(), sequence: 1,
-                    audience: EvidenceAudience.task(requester: requester, holder: task.holder.organisationID), covert: task.covert,
+                    audience: EventAudience.evidenceTask(requester: requester, holder: task.holder.organisationID), covert: task.covert,
                     payload: EventPayload(
                         id: id, version: 1,
                         fields: [
@@ -140,7 +142,7 @@ public struct EvidenceStore: Sendable {
         events.insert(
             EventRecord(
                 type: "evidence_request.created", subject: "evidence_request/" + requestID.uuidString.lowercased(), sequence: 1,
-                audience: EvidenceAudience.request(requester: requester, holders: plan.tasks.filter { !$0.covert }.map(\.holder.organisationID)),
+                audience: EventAudience.evidenceRequest(requester: requester, holders: plan.tasks.filter { !$0.covert }.map(\.holder.organisationID)),
                 covert: false,
                 payload: EventPayload(id: requestID, version: 1, fields: ["reference": reference, "status": plan.initialStatus.rawValue])
             ),
@@ -401,7 +403,7 @@ public struct EvidenceStore: Sendable {
             RegistryEvent(
                 type: derived == .cancelled ? "evidence_request.cancelled" : "evidence_request.completed",
                 subject: "evidence_request/" + requestID.uuidString.lowercased(), sequence: version,
-                audience: EvidenceAudience.request(requester: try row.decode(2), holders: try row.decode(3)), covert: false,
+                audience: EventAudience.evidenceRequest(requester: try row.decode(2), holders: try row.decode(3)), covert: false,
                 payloadJSON: EventPayload(id: requestID, version: version, fields: ["reference": try row.decode(1), "status": derived.rawValue]).json
             )
         )
@@ -419,7 +421,7 @@ public struct EvidenceStore: Sendable {
         try await connection.appendEvent(
             RegistryEvent(
                 type: type, subject: "evidence_task/" + task.id.uuidString.lowercased(), sequence: task.version,
-                audience: EvidenceAudience.task(requester: task.requesterOrganisationID, holder: task.holder.organisationID), covert: task.covert,
+                audience: EventAudience.evidenceTask(requester: task.requesterOrganisationID, holder: task.holder.organisationID), covert: task.covert,
                 payloadJSON: payload.json
             )
         )
@@ -446,7 +448,6 @@ public struct EvidenceStore: Sendable {
                 now, limit
             )
             var raisedCount = 0
-            let scheduler = AuditActor(clientAddress: "scheduler")
             for row in rows {
                 let id: UUID = try row.decode(0)
                 let status = EvidenceTaskStatus(rawValue: try row.decode(1, as: String.self)) ?? .pending
@@ -469,7 +470,7 @@ public struct EvidenceStore: Sendable {
                     let task = try await Self.tasks(where: "t.id = $1", [id], on: connection)[0]
                     try await Self.emit(alert.eventType, task, fields: alert.eventFields, on: connection)
                     try await connection.recordAudit(
-                        scheduler.event(alert.eventType, .success, entityType: "evidence_task", entityID: id.uuidString.lowercased(),
+                        AuditActor.scheduler.event(alert.eventType, .success, entityType: "evidence_task", entityID: id.uuidString.lowercased(),
                                         detail: alert.eventFields)
                     )
                     raisedCount += 1
@@ -520,12 +521,6 @@ public struct EvidenceStore: Sendable {
         for index in tasks.indices { tasks[index].cameras = cameras[tasks[index].id] ?? [] }
         return tasks
     }
-}
-
-/// Who hears of evidence: the requester and the holders.
-enum EvidenceAudience {
-    static func task(requester: UUID, holder: UUID) -> [UUID] { Array(Set([requester, holder])).sorted { $0.uuidString < $1.uuidString } }
-    static func request(requester: UUID, holders: [UUID]) -> [UUID] { Array(Set([requester] + holders)).sorted { $0.uuidString < $1.uuidString } }
 }
 
 extension EvidenceStore.RequestDetail {

@@ -21,10 +21,11 @@ func withApp(
     rateLimit: RateLimitPolicy = RateLimitPolicy(perSecond: 10_000, burst: 10_000),
     evidence: EvidenceSettings = EvidenceSettings(directory: FileManager.default.temporaryDirectory.path + "/sightline-evidence-" + UUID().uuidString),
     testing: TestingSetup = .router,
+    acquireTimeout: Duration = .seconds(5),
     _ body: @Sendable (any TestClientProtocol, TestKeys) async throws -> Void
 ) async throws {
     let keys = seedKeys ? try await TestKeys(pool: pool) : TestKeys()
-    let serverPool = try url.map { try TestDatabase.makePool(url: TestDatabase.serverURL($0)) } ?? pool
+    let serverPool = try url.map { try TestDatabase.makePool(url: TestDatabase.serverURL($0), acquireTimeout: acquireTimeout) } ?? pool
     let router = try SightlineServer.makeRouter(
         pool: serverPool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes,
         rateLimit: rateLimit, evidence: evidence

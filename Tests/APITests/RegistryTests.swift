@@ -59,10 +59,6 @@ enum Places {
 
 @Suite("API: control rooms and cameras")
 struct RegistryTests {
-    private func count(_ table: String, _ pool: PostgresPool) async throws -> Int {
-        try await pool.withConnection { try await $0.query("SELECT count(*) FROM " + table)[0].decode(0) }
-    }
-
     @Test func controlRoomsAreCreatedListedAndChangedWithIfMatch() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in

@@ -18,10 +18,6 @@ struct AuditStoreTests {
         #expect(try await store.chainPending() == count)
     }
 
-    private func count(_ table: String, _ pool: PostgresPool) async throws -> Int {
-        try await pool.withConnection { try await $0.query("SELECT count(*) FROM " + table)[0].decode(0) }
-    }
-
     @Test func recordedRowsWaitUntilChainedAndReadersChainFirst() async throws {
         try await TestDatabase.withFresh { pool, _ in
             let store = AuditStore(pool: pool)

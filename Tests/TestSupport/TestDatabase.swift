@@ -116,3 +116,8 @@ public enum TestDatabase {
         }
     }
 }
+
+/// How many rows `from` holds: a table, optionally followed by a `WHERE` clause (test SQL, never user input).
+public func count(_ from: String, _ pool: PostgresPool) async throws -> Int {
+    try await pool.withConnection { try await $0.query("SELECT count(*) FROM " + from)[0].decode(0) }
+}
