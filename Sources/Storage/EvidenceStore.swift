@@ -44,7 +44,8 @@ public struct EvidenceStore: Sendable {
         actor: AuditActor
     ) async throws -> RequestDetail {
         try await pool.withTransaction { connection in
-            let now = Date()
+            // Whole microseconds, as PostgreSQL keeps them, so the deadlines returned are the deadlines stored.
+            let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000)
             let covert = CameraStore.covertParameters(visibility)
             let rows = try await connection.query(
                 """
@@ -80,39 +81,46 @@ public struct EvidenceStore: Sendable {
             }
             let plan = EvidencePlan.make(candidates: candidates, priority: draft.priority, now: now, sla: sla)
 
-            let request = try await connection.query(
+            let row = try await connection.query(
                 """
                 INSERT INTO evidence_requests (reference, requester_org_id, requester_key_id, crime_reference, incident_reference, offence, priority,
                                                legal_basis, authorised_by, location, radius_m, window_from, window_to, required_dori, camera_ids,
                                                notes, status, status_reason)
                 VALUES (evidence_reference(now()), $1, $2, $3, $4, $5, $6, $7, $8, ST_SetSRID(ST_MakePoint($10, $9), 4326)::geography, $11, $12, $13,
                         $14, $15, $16, $17, $18)
-                RETURNING id, reference
+                RETURNING id, reference, created_at
                 """,
                 requesterOrganisationID, requesterKeyID, draft.crimeReference, draft.incidentReference, draft.offence, draft.priority.rawValue,
                 draft.legalBasis, draft.authorisedBy, draft.location.lat, draft.location.lon, draft.radiusMetres, draft.windowFrom, draft.windowTo,
                 draft.requiredDORI?.rawValue, draft.cameraIDs, draft.notes, plan.initialStatus.rawValue, plan.emptyReason
             )[0]
-            let requestID: UUID = try request.decode(0)
-            let reference: String = try request.decode(1)
-            try await Self.insert(plan, requestID: requestID, reference: reference, requester: requesterOrganisationID, priority: draft.priority, on: connection)
+            let createdAt: Date = try row.decode(2)
+            let request = EvidenceRequest(
+                id: try row.decode(0), reference: try row.decode(1), requesterOrganisationID: requesterOrganisationID, draft: draft,
+                status: plan.initialStatus, statusReason: plan.emptyReason, createdAt: createdAt, updatedAt: createdAt, version: 1
+            )
+            let detail = try await Self.insert(plan, of: request, on: connection)
             try await connection.recordAudit(
                 actor.event(
-                    "evidence_request.create", .success, entityType: "evidence_request", entityID: requestID.uuidString.lowercased(),
+                    "evidence_request.create", .success, entityType: "evidence_request", entityID: request.id.uuidString.lowercased(),
                     detail: [
-                        "reference": reference, "tasks": String(plan.tasks.count), "cameras": String(plan.tasks.reduce(0) { $0 + $1.cameras.count }),
-                        "excluded": String(plan.exclusions.count),
+                        "reference": request.reference, "tasks": String(plan.tasks.count),
+                        "cameras": String(plan.tasks.reduce(0) { $0 + $1.cameras.count }), "excluded": String(plan.exclusions.count),
                     ]
                 )
             )
-            return try await Self.detail(requestID, on: connection)
+            return detail
         }
     }
 
-    /// Writes a plan's tasks, their cameras, the exclusions and the creation events in one statement.
-    private static func insert(
-        _ plan: EvidencePlan, requestID: UUID, reference: String, requester: UUID, priority: EvidencePriority, on connection: PostgresConnection
-    ) async throws {
+    /// Writes a plan's tasks, their cameras, the exclusions and the creation events in one statement, and returns
+    /// the request's detail as it now stands: what was written, so the caller need not read it back.
+    private static func insert(_ plan: EvidencePlan, of request: EvidenceRequest, on connection: PostgresConnection) async throws -> RequestDetail {
+        let requestID = request.id
+        let reference = request.reference
+        let requester = request.requesterOrganisationID
+        let priority = request.draft.priority
+        var written: [EvidenceTask] = []
         var tasks: [TaskRecord] = []
         var cameras: [TaskCameraRecord] = []
         var events: [EventRecord] = []
@@ -125,6 +133,15 @@ public struct EvidenceStore: Sendable {
                 )
             )
             cameras += task.cameras.map { TaskCameraRecord(task_id: id, camera_id: $0.cameraID, overwrite_at: $0.overwriteAt, covert: $0.covert) }
+            written.append(
+                EvidenceTask(
+                    id: id, requestID: requestID, reference: reference, requesterOrganisationID: requester, holder: task.holder, status: .pending,
+                    priority: priority, ackDueAt: task.ackDueAt, exportDueAt: task.exportDueAt, overwriteAt: task.overwriteAt, atRisk: task.atRisk,
+                    holdUntil: nil, acknowledgedAt: nil, outcomeReason: nil, outcomeNotes: nil, covert: task.covert,
+                    cameras: task.cameras.map { EvidenceTask.Camera(cameraID: $0.cameraID, overwriteAt: $0.overwriteAt, covert: $0.covert, outcome: .pending) },
+                    createdAt: request.createdAt, updatedAt: request.createdAt, version: 1
+                )
+            )
             events.append(
                 EventRecord(
                     type: "evidence_task.created", subject: "evidence_task/" + id.uuidString.lowercased(), sequence: 1,
@@ -177,6 +194,14 @@ public struct EvidenceStore: Sendable {
             requestID, requester, priority.rawValue, String(decoding: try encoder.encode(tasks), as: UTF8.self),
             String(decoding: try encoder.encode(cameras), as: UTF8.self), String(decoding: try encoder.encode(exclusions), as: UTF8.self),
             String(decoding: try encoder.encode(events), as: UTF8.self)
+        )
+        // The order `detail(_:on:)` reads them in: tasks by overwrite and id, cameras and exclusions by camera id.
+        return RequestDetail(
+            request: request,
+            tasks: written.sorted { ($0.overwriteAt, $0.id.uuidString) < ($1.overwriteAt, $1.id.uuidString) },
+            exclusions: plan.exclusions.map {
+                ExcludedCamera(cameraID: $0.camera.cameraID, reason: $0.reason, overwriteAt: $0.camera.overwriteAt, covert: $0.camera.covert)
+            }
         )
     }
 

@@ -129,6 +129,9 @@ struct EvidenceTests {
                 #expect(request.excluded_cameras?.first?.reason == "already_overwritten")
                 #expect(try await count("events WHERE type = 'evidence_task.created'", pool) == 3)
                 #expect(try await count("events WHERE type = 'evidence_request.created'", pool) == 1)
+                // The 201 is built from what was written, not read back: it must be exactly what a read returns.
+                let read = try await client.send(.get, "/v1/evidence-requests/" + request.id, keys(.requester, of: TestKeys.mps))
+                #expect(read.text == created.text)
 
                 // A DORI level leaves out the TfL camera (it can only observe); the window's last hour only.
                 let strict = try await client.send(
