@@ -70,11 +70,25 @@ let package = Package(
             plugins: ["EmbedFilesPlugin"]
         ),
         .target(
+            name: "Webhooks",
+            dependencies: [
+                "Domain",
+                "LibCurl",
+                "LibPQ",
+                "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "API",
             dependencies: [
                 "Domain",
                 "Storage",
                 "LibPQ",
+                "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -134,11 +148,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Domain", "Webhooks"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "LibPQ", "TestSupport"]),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Domain", "LibPQ", "LibCurl", "Storage", "TestSupport",
+                "API", "Domain", "LibPQ", "LibCurl", "Storage", "TestSupport", "Webhooks",
                 // Built so that the end-to-end test can run the real binary and send it SIGTERM.
                 "sightline",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -16,6 +16,9 @@
 #   6. POST /v1/evidence-requests (about ten cameras, three holders) through HTTP beside pgbench running the same
 #      transaction: throughput, and p99 at half that rate. Targets: at least 500/s; p99 at most 50 ms.
 #   7. A 2 GiB exhibit uploaded and downloaded (curl): throughput, and the server's peak memory (target: constant).
+#   8. Webhooks to a local receiver: deliveries per second sustained through four endpoints (target ≥ 1,000),
+#      beside what the receiver takes from wrk; idle event-to-delivery latency of evidence requests made one at a
+#      time (target p50 ≤ 100 ms).
 #
 # Settings: BENCH_SECONDS (default 15), BENCH_DB_CONNECTIONS (default 16), BENCH_HTTP_CONNECTIONS (default 64),
 # BENCH_CAMERAS (default 1000000).
@@ -57,7 +60,7 @@ have=$(psql -X -tA "$url" -c "SELECT count(*) FROM cameras")
 key=$(SIGHTLINE_DATABASE_URL="$url" "$bin" keys create --org "Metropolitan Police Service" --role requester --name "bench" 2>/dev/null)
 
 # The rate limiter runs but is set wide open: this measures its cost, not its refusals.
-SIGHTLINE_DATABASE_URL="$server_url" SIGHTLINE_HTTP_PORT=$http_port SIGHTLINE_LOG_LEVEL=warning \
+SIGHTLINE_DATABASE_URL="$server_url" SIGHTLINE_HTTP_PORT=$http_port SIGHTLINE_LOG_LEVEL=warning SIGHTLINE_WEBHOOK_ALLOW_CIDRS=127.0.0.0/8 \
     SIGHTLINE_RATE_LIMIT_PER_SECOND=1000000 SIGHTLINE_RATE_LIMIT_BURST=1000000 \
     SIGHTLINE_DB_POOL_SIZE=$db_connections "$bin" serve >"$root/.data/bench/server.log" 2>&1 &
 server=$!
@@ -263,6 +266,86 @@ down_hwm_after=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 read -r up_code up_time <<<"$up_out"
 read -r down_code down_time down_bytes <<<"$down_out"
 disk_out=$( { TIMEFORMAT=%R; time cat "$big" >/dev/null; } 2>&1 )
+
+# 8. Webhooks. A receiver in Python (asyncio, keep-alive, 204 to everything) logs each webhook-id with its arrival.
+receiver_py="$root/.data/bench/receiver.py"
+cat >"$receiver_py" <<'PY'
+import asyncio, sys, time
+log = open(sys.argv[2], "w", buffering=1)
+async def handle(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length, hook = 0, b"-"
+            for line in head.split(b"\r\n"):
+                name = line.lower()
+                if name.startswith(b"content-length:"): length = int(line.split(b":")[1])
+                elif name.startswith(b"webhook-id:"): hook = line.split(b":", 1)[1].strip()
+            if length: await reader.readexactly(length)
+            log.write("%s %.6f\n" % (hook.decode(), time.time()))
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    writer.close()
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]), backlog=1024)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+PY
+receiver_port=$((http_port + 10))
+receiver_log="$root/.data/bench/receiver.log"
+python3 "$receiver_py" "$receiver_port" "$receiver_log" &
+receiver=$!
+sleep 0.5
+# The receiver's own ceiling, from wrk posting a webhook-sized body with 8 connections.
+receiver_rps=$(round "$(wrk -t2 -c8 -d3s -s <(echo 'wrk.method = "POST"; wrk.body = string.rep("x", 200)') "http://127.0.0.1:$receiver_port/" | awk '/Requests\/sec/ {print $2}')")
+: >"$receiver_log"
+mopac=$(psql -X -tA "$url" -c "SELECT sightline_reference_id('MOPAC')")
+psql -X -q "$url" -c "DELETE FROM webhook_endpoints WHERE url LIKE 'http://127.0.0.1:$receiver_port/%'" \
+    -c "INSERT INTO webhook_endpoints (organisation_id, url, secret)
+        SELECT '$mopac', 'http://127.0.0.1:$receiver_port/throughput/' || n, 'whsec_' || encode(sha256(random()::text::bytea), 'base64')
+        FROM generate_series(1, 4) n"
+hooks_events=${BENCH_WEBHOOK_EVENTS:-5000}
+hooks_total=$((hooks_events * 4))
+run_id=$(date +%s%N)
+hooks_start=$(date +%s.%N)
+psql -X -q "$url" -c "INSERT INTO events (type, subject, sequence, audience, payload)
+    SELECT 'camera.updated', 'camera/bench-$run_id-' || g, 1, ARRAY['$mopac'::uuid], jsonb_build_object('id', 'bench-' || g, 'version', 1)
+    FROM generate_series(1, $hooks_events) g" -c "NOTIFY sightline_webhooks"
+for _ in $(seq 1 1200); do
+    [ "$(wc -l <"$receiver_log")" -ge "$hooks_total" ] && break
+    sleep 0.1
+done
+hooks_received=$(wc -l <"$receiver_log")
+hooks_seconds=$(awk -v a="$hooks_start" -v b="$(tail -1 "$receiver_log" | cut -d' ' -f2)" 'BEGIN { printf "%.2f", b - a }')
+hooks_rate=$(awk -v n="$hooks_received" -v t="$hooks_seconds" 'BEGIN { printf "%.0f", n / t }')
+
+# Idle latency: evidence requests made one at a time, 200 ms apart; each event's arrival minus its commit time.
+psql -X -q "$url" -c "INSERT INTO webhook_endpoints (organisation_id, url, secret)
+    VALUES ('$mps', 'http://127.0.0.1:$receiver_port/latency', 'whsec_' || encode(sha256(random()::text::bytea), 'base64'))"
+sleep 1.5
+: >"$receiver_log"
+latency_start=$(psql -X -tA "$url" -c "SELECT now()")
+for _ in $(seq 1 ${BENCH_LATENCY_REQUESTS:-40}); do
+    curl -s -o /dev/null -H "Authorization: Bearer $key" -H "Content-Type: application/json" "http://127.0.0.1:$http_port/v1/evidence-requests" \
+        -d "{\"crime_reference\": \"CRIS bench\", \"offence\": \"robbery\", \"authorised_by\": \"DS Bench\", \"location\": {\"lat\": 51.5, \"lon\": -0.1},
+             \"radius_m\": 50, \"window_from\": \"$window_from\", \"window_to\": \"$window_to\", \"camera_ids\": [$named]}"
+    sleep 0.2
+done
+sleep 1
+psql -X -tA -F' ' "$url" -c "SELECT id, extract(epoch FROM created_at) FROM events WHERE created_at >= '$latency_start'" >"$root/.data/bench/latency-events.txt"
+read -r latency_n latency_p50 latency_p99 <<<"$(python3 - "$root/.data/bench/latency-events.txt" "$receiver_log" <<'PY'
+import sys
+created = dict(line.split() for line in open(sys.argv[1]) if line.strip())
+waits = sorted((float(t) - float(created[i])) * 1000 for i, t in (l.split() for l in open(sys.argv[2]) if l.strip()) if i in created)
+pick = lambda q: waits[min(len(waits) - 1, int(q * len(waits)))] if waits else float("nan")
+print(len(waits), "%.1f" % pick(0.5), "%.1f" % pick(0.99))
+PY
+)"
+kill $receiver 2>/dev/null || true
+psql -X -q "$url" -c "DELETE FROM webhook_endpoints WHERE url LIKE 'http://127.0.0.1:$receiver_port/%'"
 stop_servers
 
 http_rps=$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')
@@ -325,6 +408,9 @@ printf '%-62s %12s %12s %7s %s\n' "  p99 ms at half that rate ($ev_half req/s of
 printf '%-62s %12s %12s %7s %s\n' "2 GiB upload: MiB/s (HTTP $up_code; baseline: reading the file)" "$(mib_s "$big_size" "$up_time")" "$(mib_s "$big_size" "$disk_out")" "-" "-"
 printf '%-62s %12s %12s %7s %s\n' "2 GiB download: MiB/s (HTTP $down_code, $((down_bytes / 1048576)) MiB)" "$(mib_s "$down_bytes" "$down_time")" "-" "-" "-"
 printf '%-62s %12s %12s %7s %s\n' "  server peak memory after upload / download (baseline: before) (MiB)" "$((up_hwm_after / 1024)) / $((down_hwm_after / 1024))" "$((up_hwm_before / 1024))" "-" "constant ($(awk -v a="$down_hwm_after" -v b="$up_hwm_before" 'BEGIN { print (a - b < 32768) ? "meets" : "MISSES" }'): under 32 MiB more)"
+echo "webhooks (a Python asyncio receiver on loopback; the dispatcher in the server above):"
+printf '%-62s %12s %12s %7s %s\n' "  deliveries/s, $hooks_received of $hooks_total to 4 endpoints (baseline: receiver under wrk)" "$hooks_rate" "$receiver_rps" "$(ratio "$hooks_rate" "$receiver_rps")" "≥ 1000 ($(verdict "$hooks_rate" 1000))"
+printf '%-62s %12s %12s %7s %s\n' "  idle event-to-delivery ms, p50 ($latency_n events; p99 $latency_p99)" "$latency_p50" "-" "-" "≤ 100 ($(verdict 100 "$latency_p50"))"
 echo
 echo "baselines: pgbench -M extended -c $db_connections -j 2 running: $sql"
 echo "           wrk -t2 -c$http_connections against Benchmarks/BenchServer (the same router without authentication)"

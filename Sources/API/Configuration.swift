@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Logging
+import Webhooks
 
 /// The server's settings, each from a command-line flag, else the environment (`SIGHTLINE_…`, or for secrets a
 /// file named by `SIGHTLINE_…_FILE`), else its default, validated at start-up.
@@ -25,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var rateLimit: RateLimitPolicy
     /// Where evidence content is kept, the deadlines of tasks and when collected content is purged.
     public var evidence: EvidenceSettings
+    /// How webhooks are sent: the address policy, timeouts, concurrency, retries and retention.
+    public var webhooks: WebhookSettings
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -69,6 +72,21 @@ public struct ServerConfiguration: Sendable {
         Setting(name: "SLA_URGENT_EXPORT_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes an urgent task has to be exported"),
         Setting(name: "SLA_STANDARD_ACK_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes a standard task has to be acknowledged"),
         Setting(name: "SLA_STANDARD_EXPORT_MINUTES", defaultValue: "10080", isSecret: false, summary: "minutes a standard task has to be exported"),
+        Setting(
+            name: "WEBHOOK_ALLOW_CIDRS", defaultValue: "", isSecret: false,
+            summary: "comma-separated address blocks webhooks may reach although not public, over HTTP too (e.g. 127.0.0.0/8)"
+        ),
+        Setting(name: "WEBHOOK_CONNECT_TIMEOUT", defaultValue: "5", isSecret: false, summary: "seconds a webhook may take to connect"),
+        Setting(name: "WEBHOOK_TIMEOUT", defaultValue: "15", isSecret: false, summary: "seconds a webhook attempt may take in all"),
+        Setting(name: "WEBHOOK_CONCURRENCY", defaultValue: "64", isSecret: false, summary: "webhook deliveries in flight at once per instance"),
+        Setting(name: "WEBHOOK_PER_ENDPOINT", defaultValue: "8", isSecret: false, summary: "webhook deliveries in flight at once to one endpoint"),
+        Setting(
+            name: "WEBHOOK_RETRY_SECONDS", defaultValue: "5,300,1800,7200,18000,36000,50400,72000,86400", isSecret: false,
+            summary: "waits after each failed webhook attempt, in seconds (each ±10 %)"
+        ),
+        Setting(name: "WEBHOOK_DISABLE_AFTER_HOURS", defaultValue: "120", isSecret: false, summary: "hours of failure after which an endpoint is disabled"),
+        Setting(name: "WEBHOOK_ROTATION_HOURS", defaultValue: "24", isSecret: false, summary: "hours a rotated-out webhook secret goes on signing"),
+        Setting(name: "EVENT_RETENTION_DAYS", defaultValue: "90", isSecret: false, summary: "days events and their deliveries are kept"),
     ]
 
     /// Resolves and validates every setting.
@@ -137,6 +155,29 @@ public struct ServerConfiguration: Sendable {
                 export: [.urgent: minutes("SLA_URGENT_EXPORT_MINUTES"), .standard: minutes("SLA_STANDARD_EXPORT_MINUTES")]
             ),
             purgeAfter: .seconds(86_400 * integer("EVIDENCE_PURGE_DAYS", in: 1...3650, "a number of days"))
+        )
+        var allowed: [AddressBlock] = []
+        for block in (value("WEBHOOK_ALLOW_CIDRS") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !block.isEmpty {
+            if let parsed = AddressBlock(block) { allowed.append(parsed) } else { problems.append("SIGHTLINE_WEBHOOK_ALLOW_CIDRS: \"\(block.prefix(50))\" is not an address block") }
+        }
+        let retryText = value("WEBHOOK_RETRY_SECONDS") ?? ""
+        let retries = retryText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { (1...604_800).contains($0) }
+        if retries.isEmpty || retries.count != retryText.split(separator: ",").count || retries.count > 20 {
+            problems.append("SIGHTLINE_WEBHOOK_RETRY_SECONDS must be 1 to 20 comma-separated waits of 1 to 604800 seconds, not \"\(retryText.prefix(80))\"")
+        }
+        var schedule = WebhookRetrySchedule.standard
+        schedule.delays = retries.map { .seconds($0) }
+        var breaker = WebhookCircuitBreaker.standard
+        breaker.disableAfter = .seconds(3600 * integer("WEBHOOK_DISABLE_AFTER_HOURS", in: 1...8760, "a number of hours"))
+        webhooks = WebhookSettings(
+            policy: WebhookAddressPolicy(allowed: allowed),
+            connectTimeout: .seconds(integer("WEBHOOK_CONNECT_TIMEOUT", in: 1...60, "a number of seconds")),
+            timeout: .seconds(integer("WEBHOOK_TIMEOUT", in: 1...300, "a number of seconds")),
+            concurrency: integer("WEBHOOK_CONCURRENCY", in: 1...1024, "a whole number"),
+            perEndpoint: integer("WEBHOOK_PER_ENDPOINT", in: 1...256, "a whole number"),
+            schedule: schedule, breaker: breaker,
+            retention: .seconds(86_400 * integer("EVENT_RETENTION_DAYS", in: 1...3650, "a number of days")),
+            rotationOverlap: .seconds(3600 * integer("WEBHOOK_ROTATION_HOURS", in: 1...720, "a number of hours"))
         )
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Storage
 import LibPQ
+import Webhooks
 
 /// Background work that runs every `interval` while the server runs, and once more at shutdown so that nothing
 /// queued before shutdown waits for the next start. A failure is logged once (and its recovery), and retried
@@ -45,16 +46,23 @@ public struct PeriodicTask: Service {
 
 extension SightlineServer {
     /// The background work every server instance runs; several instances may run it at once.
-    public static func makeWorkers(pool: PostgresPool, evidence: EvidenceSettings, logger: Logger) -> [PeriodicTask] {
+    public static func makeWorkers(
+        pool: PostgresPool, evidence: EvidenceSettings, webhooks: WebhookSettings, metrics: APIMetrics, logger: Logger
+    ) -> [any Service] {
         let audit = AuditStore(pool: pool)
         let idempotency = IdempotencyStore(pool: pool)
         let scheduler = EvidenceScheduler(pool: pool, settings: evidence)
+        let nudge = WebhookNudge(pool: pool)
         return [
             // Audit rows join the hash chain within a quarter of a second of their commit.
             PeriodicTask(name: "audit-chain", every: .milliseconds(250), logger: logger) { try await audit.chainPending() },
             PeriodicTask(name: "idempotency-purge", every: .seconds(300), logger: logger) { try await idempotency.purgeExpired() },
             // Alerts are raised within half a minute of falling due; the shortest is two hours' notice.
-            PeriodicTask(name: "evidence-scheduler", every: .seconds(30), logger: logger) { _ = try await scheduler.runOnce(now: Date()) },
+            PeriodicTask(name: "evidence-scheduler", every: .seconds(30), logger: logger) {
+                let pass = try await scheduler.runOnce(now: Date())
+                if pass.alerts > 0 { nudge.eventsWritten() }
+            },
+            WebhookDispatcher(pool: pool, settings: webhooks, metrics: WebhookMetrics(registry: metrics.registry), logger: logger),
         ]
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
+import Webhooks
 
 /// Undoes the OpenAPI runtime's URI encoding of `ETag` and `Content-Range`: it writes header values as URI
 /// components, which turns the entity tag `"3"` into `%223%22` and `bytes 0-9/10` into `bytes%200-9%2F10`. Both
@@ -46,6 +47,25 @@ struct GeoJSONExportMiddleware: ServerMiddleware {
         forwarded.headerFields[.accept] = nil
         var (response, responseBody) = try await next(forwarded, body, metadata)
         if response.status == .ok { response.headerFields[.contentType] = "application/geo+json" }
+        return (response, responseBody)
+    }
+}
+
+/// Tells the webhook dispatchers, once a change has committed, that there may be events to send: after every
+/// successful request other than a read. The NOTIFY goes out after the response is made, never from inside the
+/// change's transaction; a dispatcher that misses it finds the events within its polling interval anyway.
+struct WebhookNudgeMiddleware: ServerMiddleware {
+    let nudge: WebhookNudge
+
+    func intercept(
+        _ request: HTTPRequest,
+        body: HTTPBody?,
+        metadata: ServerRequestMetadata,
+        operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        let (response, responseBody) = try await next(request, body, metadata)
+        if request.method != .get && request.method != .head && response.status.code < 400 { nudge.eventsWritten() }
         return (response, responseBody)
     }
 }

@@ -1,6 +1,7 @@
 import Domain
 import LibPQ
 import Storage
+import Webhooks
 
 /// The handlers of every operation in `openapi.yaml`, one extension per resource.
 struct SightlineAPI: APIProtocol {
@@ -17,6 +18,8 @@ struct SightlineAPI: APIProtocol {
     let evidenceItems: EvidenceItemStore
     let content: EvidenceContentStore
     let sla: EvidenceSLA
+    let webhooks: WebhookStore
+    let webhookSettings: WebhookSettings
     let authenticator: Authenticator
     let auditor: Auditor
 }

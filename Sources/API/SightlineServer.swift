@@ -6,6 +6,7 @@ import OpenAPIHummingbird
 import OpenAPIRuntime
 import ServiceLifecycle
 import Storage
+import Webhooks
 
 /// Builds the HTTP application: the router, its middleware and the generated handlers.
 public enum SightlineServer {
@@ -18,10 +19,12 @@ public enum SightlineServer {
         metrics: APIMetrics,
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy,
-        evidence: EvidenceSettings
+        evidence: EvidenceSettings,
+        webhooks: WebhookSettings = WebhookSettings()
     ) throws -> Router<SightlineRequestContext> {
         try makeRouter(
-            pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, evidence: evidence, authorise: true
+            pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, evidence: evidence,
+            webhooks: webhooks, authorise: true
         )
     }
 
@@ -34,6 +37,7 @@ public enum SightlineServer {
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy,
         evidence: EvidenceSettings,
+        webhooks: WebhookSettings = WebhookSettings(),
         authorise: Bool
     ) throws -> Router<SightlineRequestContext> {
         let router = Router(context: SightlineRequestContext.self)
@@ -59,6 +63,8 @@ public enum SightlineServer {
             evidenceItems: EvidenceItemStore(pool: pool),
             content: EvidenceContentStore(directory: evidence.directory),
             sla: evidence.sla,
+            webhooks: WebhookStore(pool: pool),
+            webhookSettings: webhooks,
             authenticator: authenticator,
             auditor: auditor
         )
@@ -68,7 +74,10 @@ public enum SightlineServer {
             configuration: Configuration(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: (authorise
                 ? [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)]
-                : []) + [IdempotencyMiddleware(store: IdempotencyStore(pool: pool)), EntityTagMiddleware(), GeoJSONExportMiddleware()]
+                : []) + [
+                    IdempotencyMiddleware(store: IdempotencyStore(pool: pool)), WebhookNudgeMiddleware(nudge: WebhookNudge(pool: pool)),
+                    EntityTagMiddleware(), GeoJSONExportMiddleware(),
+                ]
         )
         return router
     }

@@ -37,6 +37,12 @@ static inline CURLcode sl_easy_setopt_slist(CURL *handle, CURLoption option, str
     return curl_easy_setopt(handle, option, value);
 }
 
+// A blob option (a PEM certificate, key or CA bundle held in memory); libcurl copies the bytes.
+static inline CURLcode sl_easy_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length) {
+    struct curl_blob blob = { (void *)data, length, CURL_BLOB_COPY };
+    return curl_easy_setopt(handle, option, &blob);
+}
+
 typedef size_t (*sl_data_callback)(char *data, size_t size, size_t count, void *context);
 
 static inline CURLcode sl_easy_setopt_data_callback(CURL *handle, CURLoption option, sl_data_callback callback) {

@@ -78,6 +78,9 @@ public struct AuditActor: Sendable, Hashable {
     /// The evidence scheduler: alerts it raises and content it purges (client address `scheduler`).
     public static let scheduler = AuditActor(clientAddress: "scheduler")
 
+    /// The webhook dispatcher: endpoints it disables (client address `dispatcher`), on behalf of their organisation.
+    public static func dispatcher(for organisationID: UUID) -> AuditActor { AuditActor(organisationID: organisationID, clientAddress: "dispatcher") }
+
     /// The event of this actor doing `action`.
     public func event(
         _ action: String, _ outcome: AuditEvent.Outcome, entityType: String? = nil, entityID: String? = nil,

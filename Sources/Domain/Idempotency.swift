@@ -12,6 +12,7 @@ public enum Idempotency {
         "createEvidenceRequest",
         "registerEvidenceItem",
         "handOverEvidenceItem",
+        "createWebhookEndpoint",
     ]
 
     /// How long a key is remembered after its first use.

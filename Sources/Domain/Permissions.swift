@@ -70,6 +70,18 @@ public enum Permissions {
         "listCustodyEvents": .roles(evidenceParties),
         // Each organisation's own events.
         "listEvents": .roles(everyone),
+        // Webhook endpoints: each organisation's partner admins manage its own (DESIGN §6).
+        "createWebhookEndpoint": .roles([.partnerAdmin]),
+        "listWebhookEndpoints": .roles([.partnerAdmin]),
+        "getWebhookEndpoint": .roles([.partnerAdmin]),
+        "updateWebhookEndpoint": .roles([.partnerAdmin]),
+        "deleteWebhookEndpoint": .roles([.partnerAdmin]),
+        "rotateWebhookSecret": .roles([.partnerAdmin]),
+        "testWebhookEndpoint": .roles([.partnerAdmin]),
+        "enableWebhookEndpoint": .roles([.partnerAdmin]),
+        "recoverWebhookEndpoint": .roles([.partnerAdmin]),
+        "listWebhookDeliveries": .roles([.partnerAdmin]),
+        "redeliverWebhook": .roles([.partnerAdmin]),
         // The audit log: auditors read their own organisation's rows, admins every row.
         "listAuditLog": .roles([.auditor, .admin]),
         "verifyAuditLog": .roles([.auditor, .admin]),

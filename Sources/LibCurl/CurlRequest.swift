@@ -70,8 +70,16 @@ public enum CurlProtocol: String, Sendable, Hashable {
     case http, https
 }
 
-/// TLS settings: a CA bundle to trust instead of the system's, and a client certificate for mutual TLS.
+/// TLS settings: a CA bundle to trust instead of the system's, and a client certificate for mutual TLS, each
+/// as a file or as PEM text held in memory.
 public struct CurlTLSOptions: Sendable, Hashable {
+    /// PEM CA certificates to trust instead of the system's.
+    public var caBundlePEM: String?
+    /// A PEM client certificate, for mutual TLS.
+    public var clientCertificatePEM: String?
+    /// Its PEM private key.
+    public var clientKeyPEM: String?
+
     /// A PEM file of CA certificates to trust; `nil` trusts the system's.
     public var caBundlePath: String?
     /// A PEM client certificate, for mutual TLS.
@@ -80,10 +88,16 @@ public struct CurlTLSOptions: Sendable, Hashable {
     public var clientKeyPath: String?
 
     /// TLS settings; every part is optional.
-    public init(caBundlePath: String? = nil, clientCertificatePath: String? = nil, clientKeyPath: String? = nil) {
+    public init(
+        caBundlePath: String? = nil, clientCertificatePath: String? = nil, clientKeyPath: String? = nil, caBundlePEM: String? = nil,
+        clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil
+    ) {
         self.caBundlePath = caBundlePath
         self.clientCertificatePath = clientCertificatePath
         self.clientKeyPath = clientKeyPath
+        self.caBundlePEM = caBundlePEM
+        self.clientCertificatePEM = clientCertificatePEM
+        self.clientKeyPEM = clientKeyPEM
     }
 }
 

@@ -55,6 +55,14 @@ final class CurlTransfer: @unchecked Sendable {
         if let path = request.tls.caBundlePath { try set(CURLOPT_CAINFO, path) }
         if let path = request.tls.clientCertificatePath { try set(CURLOPT_SSLCERT, path) }
         if let path = request.tls.clientKeyPath { try set(CURLOPT_SSLKEY, path) }
+        for (option, pem) in [(CURLOPT_CAINFO_BLOB, request.tls.caBundlePEM), (CURLOPT_SSLCERT_BLOB, request.tls.clientCertificatePEM),
+                              (CURLOPT_SSLKEY_BLOB, request.tls.clientKeyPEM)] {
+            guard let pem else { continue }
+            if option == CURLOPT_SSLCERT_BLOB { try set(CURLOPT_SSLCERTTYPE, "PEM") }
+            if option == CURLOPT_SSLKEY_BLOB { try set(CURLOPT_SSLKEYTYPE, "PEM") }
+            let bytes = Array(pem.utf8)
+            try bytes.withUnsafeBytes { try check(sl_easy_setopt_blob(handle, option, $0.baseAddress, $0.count)) }
+        }
 
         switch request.method.uppercased() {
         case "GET": try set(CURLOPT_HTTPGET, 1)

@@ -83,6 +83,9 @@ public final class PostgresPool: Service, Sendable {
         threadPool.start()
     }
 
+    /// Where the pool connects to, for a connection of its own beside the pool (a `PostgresListener`).
+    public var settings: PostgresConnectionSettings { configuration.settings }
+
     /// The pool's current figures.
     public var statistics: Statistics {
         state.withLock { Statistics(open: $0.open, idle: $0.idle.count, waiting: $0.waiters.count, max: configuration.maxConnections) }

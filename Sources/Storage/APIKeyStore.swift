@@ -98,14 +98,7 @@ public struct APIKeyStore: Sendable {
 
     /// One page of keys, newest first: one organisation's, or every organisation's when `organisationID` is nil.
     public func list(organisationID: UUID?, page: PageRequest) async throws -> Page<APIKey> {
-        // The cursor is the last key's creation time in whole microseconds (exact, unlike a float) and its id.
-        var after: (microseconds: Int, id: UUID)?
-        if let key = page.cursor?.key {
-            guard key.count == 2, let microseconds = Int(key[0]), let id = UUID(uuidString: key[1]) else {
-                throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
-            }
-            after = (microseconds, id)
-        }
+        let after = try TimeCursor.after(page)
         let rows = try await pool.withConnection { connection in
             try await connection.query(
                 """
@@ -119,9 +112,7 @@ public struct APIKeyStore: Sendable {
                 organisationID, after?.microseconds, after?.id, page.limit + 1
             )
         }
-        return Page(fetched: try rows.map(APIKey.init(row:)), limit: page.limit) {
-            [String(Int(($0.createdAt.timeIntervalSince1970 * 1_000_000).rounded())), $0.id.uuidString]
-        }
+        return Page(fetched: try rows.map(APIKey.init(row:)), limit: page.limit) { TimeCursor.key($0.createdAt, $0.id) }
     }
 
     /// The key with `id`, or `nil`.

@@ -126,9 +126,10 @@ struct Serve: AsyncParsableCommand {
         if try await !gate.checkOnce() {
             logger.warning("database unreachable at start-up; serving and waiting for it (/readyz answers 503 meanwhile)")
         }
+        let metrics = APIMetrics()
         let router = try SightlineServer.makeRouter(
-            pool: pool, migrator: migrator, metrics: APIMetrics(), maxBodyBytes: configuration.maxBodyBytes,
-            rateLimit: configuration.rateLimit, evidence: configuration.evidence
+            pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes,
+            rateLimit: configuration.rateLimit, evidence: configuration.evidence, webhooks: configuration.webhooks
         )
         do {
             try await EvidenceContentStore(directory: configuration.evidence.directory).prepare()
@@ -144,7 +145,9 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 // Shut down in reverse: the server drains its requests, the workers finish, then the pool closes.
                 services: [.init(service: pool), .init(service: gate)]
-                    + SightlineServer.makeWorkers(pool: pool, evidence: configuration.evidence, logger: logger).map { .init(service: $0) }
+                    + SightlineServer.makeWorkers(
+                        pool: pool, evidence: configuration.evidence, webhooks: configuration.webhooks, metrics: metrics, logger: logger
+                    ).map { .init(service: $0) }
                     + [.init(service: application)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

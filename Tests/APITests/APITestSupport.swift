@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
+import Webhooks
 import TestSupport
 
 /// Runs `body` against the real router, in process, with keys for every role of Westminster City Council and of
@@ -22,13 +23,14 @@ func withApp(
     evidence: EvidenceSettings = EvidenceSettings(directory: FileManager.default.temporaryDirectory.path + "/sightline-evidence-" + UUID().uuidString),
     testing: TestingSetup = .router,
     acquireTimeout: Duration = .seconds(5),
+    webhooks: WebhookSettings = WebhookSettings(),
     _ body: @Sendable (any TestClientProtocol, TestKeys) async throws -> Void
 ) async throws {
     let keys = seedKeys ? try await TestKeys(pool: pool) : TestKeys()
     let serverPool = try url.map { try TestDatabase.makePool(url: TestDatabase.serverURL($0), acquireTimeout: acquireTimeout) } ?? pool
     let router = try SightlineServer.makeRouter(
         pool: serverPool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes,
-        rateLimit: rateLimit, evidence: evidence
+        rateLimit: rateLimit, evidence: evidence, webhooks: webhooks
     )
     let app = SightlineServer.makeApplication(router: router, host: "127.0.0.1", port: 0, logger: TestDatabase.logger)
     do {

@@ -1,0 +1,228 @@
+import Domain
+import Foundation
+import LibCurl
+import LibPQ
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// The channel dispatchers listen on: a NOTIFY there means "there may be work". It is sent after commit, by
+/// the API once a change has committed and by a dispatcher once it has fanned events out, never from inside a
+/// business transaction.
+public let webhookChannel = "sightline_webhooks"
+
+/// Sends webhooks (DESIGN §7): fans new events out into deliveries, claims due deliveries under a lease, sends
+/// each through libcurl with its Standard Webhooks signature, and records the outcome. Any number of
+/// dispatchers may run against one database. It wakes on a NOTIFY on `webhookChannel`, when a delivery
+/// finishes, and at least every `pollInterval`; at graceful shutdown it stops claiming and finishes what is in
+/// flight. It owns its libcurl client, whose thread ends with `run()`.
+public final class WebhookDispatcher: Service, Sendable {
+    private let queue: WebhookQueue
+    private let pool: PostgresPool
+    private let settings: WebhookSettings
+    private let client: CurlClient
+    private let metrics: WebhookMetrics?
+    private let logger: Logger
+    private let inFlight = Mutex(0)
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    /// A dispatcher; `metrics` are optional.
+    public init(pool: PostgresPool, settings: WebhookSettings, metrics: WebhookMetrics?, logger: Logger) {
+        self.pool = pool
+        self.queue = WebhookQueue(pool: pool)
+        self.settings = settings
+        self.client = CurlClient()
+        self.metrics = metrics
+        self.logger = logger
+        (wakeups, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func run() async throws {
+        defer { client.shutdown() }
+        let listener = try PostgresListener(settings: pool.settings, channels: [webhookChannel], logger: logger)
+        await withDiscardingTaskGroup { group in
+            group.addTask { try? await listener.run() }
+            group.addTask { [wake] in
+                for await _ in listener.events { wake.yield() }
+            }
+            group.addTask { [wake, settings] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: settings.pollInterval)
+                    wake.yield()
+                }
+            }
+            await withGracefulShutdownHandler {
+                await self.dispatch()
+            } onGracefulShutdown: { [wake] in
+                wake.finish()
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Passes until the wake-ups end (at shutdown), then waits for the deliveries in flight.
+    private func dispatch() async {
+        await withDiscardingTaskGroup { deliveries in
+            var failing = false
+            var lastUpkeep = ContinuousClock.now - .seconds(60)
+            for await _ in wakeups {
+                do {
+                    if ContinuousClock.now - lastUpkeep >= .seconds(5) {
+                        lastUpkeep = ContinuousClock.now
+                        try await upkeep()
+                    }
+                    try await pass(&deliveries)
+                    if failing { logger.info("webhook dispatcher recovered") }
+                    failing = false
+                } catch {
+                    if !failing { logger.warning("webhook dispatcher pass failed; retrying", metadata: ["error": "\(error)"]) }
+                    failing = true
+                }
+            }
+        }
+    }
+
+    /// Fans out what is new, then claims as many due deliveries as there is room for and starts sending them.
+    private func pass(_ deliveries: inout DiscardingTaskGroup) async throws {
+        var created = 0
+        while true {
+            let fanned = try await queue.fanOut()
+            created += fanned.deliveries
+            if fanned.events < 1000 { break }
+        }
+        if created > 0 {
+            // Other dispatchers may claim some of these.
+            try await pool.withConnection { try await $0.query("SELECT pg_notify($1, '')", webhookChannel) }
+        }
+        let room = settings.concurrency - inFlight.withLock { $0 }
+        let claims = try await queue.claim(limit: room, perEndpoint: settings.perEndpoint, lease: settings.lease)
+        inFlight.withLock { $0 += claims.count }
+        for claim in claims {
+            deliveries.addTask {
+                await self.deliver(claim)
+                self.inFlight.withLock { $0 -= 1 }
+                self.wake.yield()
+            }
+        }
+    }
+
+    /// Reaps expired leases, purges events past retention and refreshes the queue gauges.
+    private func upkeep() async throws {
+        let reaped = try await queue.reapExpiredLeases()
+        if reaped > 0 { logger.warning("webhook deliveries whose dispatcher stopped were queued again", metadata: ["count": "\(reaped)"]) }
+        _ = try await queue.purge(olderThan: settings.retention)
+        if let metrics { metrics.record(depth: try await queue.depth()) }
+    }
+
+    /// Sends one attempt and records what came of it. A failure to record leaves the lease to run out, after
+    /// which the delivery is sent again: at least once.
+    func deliver(_ claim: WebhookQueue.Claim) async {
+        let started = Date()
+        let outcome = await send(claim, at: started)
+        do {
+            let recorded = try await queue.record(outcome, of: claim, schedule: settings.schedule, breaker: settings.breaker)
+            metrics?.record(recorded, duration: outcome.timings.map { .milliseconds($0.total) })
+            if recorded == .endpointDisabled {
+                logger.warning("webhook endpoint disabled", metadata: ["endpoint": "\(claim.endpointID)", "status": "\(outcome.statusCode ?? 0)"])
+            }
+        } catch {
+            logger.warning("could not record a webhook attempt", metadata: ["delivery": "\(claim.deliveryID)", "error": "\(error)"])
+        }
+    }
+
+    private func send(_ claim: WebhookQueue.Claim, at started: Date) async -> WebhookQueue.Outcome {
+        let body = Array(claim.body.utf8)
+        let id = claim.eventID.uuidString.lowercased()
+        let timestamp = Int(started.timeIntervalSince1970)
+        guard case .success(let url) = WebhookURL.parse(claim.url, at: "/url") else {
+            return failure(.other, "the endpoint's URL is not valid", started)
+        }
+        let policy = settings.policy
+        let plainHTTP = url.scheme == "http"
+        let request = CurlRequest(
+            method: "POST", url: claim.url,
+            headers: [
+                CurlHeader("Content-Type", "application/json"), CurlHeader("User-Agent", "Sightline-Webhooks/1"), CurlHeader("webhook-id", id),
+                CurlHeader("webhook-timestamp", String(timestamp)),
+                CurlHeader("webhook-signature", WebhookSigner.signature(id: id, timestamp: timestamp, body: body, secrets: claim.secrets)),
+                CurlHeader("webhook-attempt", String(claim.attempt)),
+            ],
+            body: body, connectTimeout: settings.connectTimeout, timeout: settings.timeout, maxResponseBodyBytes: 4096, followRedirects: false,
+            allowedProtocols: [.http, .https],
+            tls: CurlTLSOptions(caBundlePEM: claim.tlsCACertificate, clientCertificatePEM: claim.tlsClientCertificate, clientKeyPEM: claim.tlsClientKey),
+            // Checked again at connect time, whatever the name resolves to now (DNS rebinding): plain HTTP only
+            // to addresses the operator allows, HTTPS to those or any public address.
+            addressFilter: { address in
+                guard let address = NetworkAddress(bytes: address.bytes) else { return false }
+                return plainHTTP ? policy.isAllowed(address) : policy.permits(address)
+            }
+        )
+        do {
+            let response = try await client.execute(request)
+            return WebhookQueue.Outcome(
+                statusCode: response.status, retryAfter: response.header("Retry-After"), errorClass: nil, errorMessage: nil,
+                timings: WebhookDelivery.Timings(response.timings), startedAt: started
+            )
+        } catch let error as CurlError {
+            let errorClass: WebhookErrorClass =
+                switch error.code {
+                case .couldNotResolve: .dns
+                case .couldNotConnect: .connect
+                case .addressRefused: .refusedAddress
+                case .connectTimeout, .timeout: .timeout
+                case .tls: .tls
+                default: .other
+                }
+            return failure(errorClass, error.description, started)
+        } catch {
+            return failure(.other, "\(error)", started)
+        }
+    }
+
+    private func failure(_ errorClass: WebhookErrorClass, _ message: String, _ started: Date) -> WebhookQueue.Outcome {
+        WebhookQueue.Outcome(statusCode: nil, retryAfter: nil, errorClass: errorClass, errorMessage: message, timings: nil, startedAt: started)
+    }
+}
+
+extension WebhookDelivery.Timings {
+    init(_ timings: CurlTimings) {
+        func ms(_ duration: Duration) -> Double { duration.seconds * 1000 }
+        self.init(dns: ms(timings.dns), connect: ms(timings.connect), tls: ms(timings.tls), firstByte: ms(timings.firstByte), total: ms(timings.total))
+    }
+}
+
+/// Tells dispatchers, after a change has committed, that there may be events to send: one NOTIFY at a time,
+/// however many changes ask for one meanwhile.
+public final class WebhookNudge: Sendable {
+    private let pool: PostgresPool
+    private let state = Mutex((requested: false, sending: false))
+
+    /// A nudge sending through `pool`.
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// Asks for a NOTIFY soon; returns at once.
+    public func eventsWritten() {
+        let start = state.withLock { state -> Bool in
+            state.requested = true
+            guard !state.sending else { return false }
+            state.sending = true
+            return true
+        }
+        guard start else { return }
+        Task {
+            while state.withLock({ state -> Bool in
+                guard state.requested else {
+                    state.sending = false
+                    return false
+                }
+                state.requested = false
+                return true
+            }) {
+                _ = try? await pool.withConnection { try await $0.query("SELECT pg_notify($1, '')", webhookChannel) }
+            }
+        }
+    }
+}
