@@ -201,6 +201,11 @@ public struct WebhookQueue: Sendable {
                 claim.deliveryID, claim.attempt, outcome.startedAt, outcome.statusCode, errorClass?.rawValue, outcome.errorMessage.map { String($0.prefix(500)) },
                 outcome.timings?.dns, outcome.timings?.connect, outcome.timings?.tls, outcome.timings?.firstByte, outcome.timings?.total
             )
+            // The endpoint first (a share lock, as a delivery's foreign key takes), then the delivery: the order a
+            // DELETE of the endpoint cascading to its deliveries takes them in, so the two cannot deadlock.
+            guard try await !connection.query("SELECT 1 FROM webhook_endpoints WHERE id = $1 FOR KEY SHARE", claim.endpointID).isEmpty else {
+                return .stale
+            }
             // Still ours only if no reaper and no other dispatcher has taken it since.
             let current = try await connection.query(
                 "SELECT 1 FROM webhook_deliveries WHERE id = $1 AND status = 'delivering' AND attempts = $2 FOR UPDATE", claim.deliveryID, claim.attempt
