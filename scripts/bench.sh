@@ -271,7 +271,7 @@ disk_out=$( { TIMEFORMAT=%R; time cat "$big" >/dev/null; } 2>&1 )
 receiver_py="$root/.data/bench/receiver.py"
 cat >"$receiver_py" <<'PY'
 import asyncio, sys, time
-log = open(sys.argv[2], "w", buffering=1)
+log = open(sys.argv[2], "a", buffering=1)  # appending: the script empties it between phases
 async def handle(reader, writer):
     try:
         while True:
