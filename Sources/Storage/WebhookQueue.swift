@@ -95,7 +95,7 @@ public struct WebhookQueue: Sendable {
                 """,
                 limit
             )[0]
-            return (Int(try row.decode(0, as: Int64.self)), Int(try row.decode(1, as: Int64.self)))
+            return (try row.decode(0), try row.decode(1))
         }
     }
 
@@ -171,8 +171,8 @@ public struct WebhookQueue: Sendable {
                 )
                 SELECT count(*) FROM reaped
                 """
-            )[0].decode(0, as: Int64.self)
-        }.asInt
+            )[0].decode(0)
+        }
     }
 
     // MARK: Recording
@@ -318,8 +318,8 @@ public struct WebhookQueue: Sendable {
                 SELECT count(*) FROM deleted
                 """,
                 Double(retention.components.seconds), limit
-            )[0].decode(0, as: Int64.self)
-        }.asInt
+            )[0].decode(0)
+        }
     }
 
     /// The queue's shape for the metrics: deliveries pending and the age of the oldest, by the state of their
@@ -335,11 +335,7 @@ public struct WebhookQueue: Sendable {
                 WHERE d.status IN ('pending', 'delivering')
                 GROUP BY 1
                 """
-            ).map { (try $0.decode(0), Int(try $0.decode(1, as: Int64.self)), try $0.decode(2)) }
+            ).map { (try $0.decode(0), try $0.decode(1), try $0.decode(2)) }
         }
     }
-}
-
-extension Int64 {
-    fileprivate var asInt: Int { Int(self) }
 }

@@ -87,11 +87,13 @@ public final class WebhookDispatcher: Service, Sendable {
 
     /// Fans out what is new, then claims as many due deliveries as there is room for and starts sending them.
     private func pass(_ deliveries: inout DiscardingTaskGroup) async throws {
+        // Fan out until a batch comes back short: everything committed so far has its deliveries.
+        let batch = 1000
         var created = 0
         while true {
-            let fanned = try await queue.fanOut()
+            let fanned = try await queue.fanOut(limit: batch)
             created += fanned.deliveries
-            if fanned.events < 1000 { break }
+            if fanned.events < batch { break }
         }
         if created > 0 {
             // Other dispatchers may claim some of these.
