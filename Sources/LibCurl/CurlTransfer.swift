@@ -148,6 +148,9 @@ final class CurlTransfer: @unchecked Sendable {
             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CLIENTCERT:
             kind = .tls
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT: kind = .invalidURL
+        // With TLS 1.3 the server judges the client certificate after the handshake, so its refusal (an alert
+        // such as "certificate required" or "unknown ca") arrives as a failed read or write; OpenSSL names it.
+        case CURLE_RECV_ERROR where text.contains("SSL routines"), CURLE_SEND_ERROR where text.contains("SSL routines"): kind = .tls
         default: kind = refusedAddresses.isEmpty ? .other : .addressRefused
         }
         let detail = refusedAddresses.isEmpty ? text : "\(text) (refused by the address filter: \(refusedAddresses.map(\.text).joined(separator: ", ")))"

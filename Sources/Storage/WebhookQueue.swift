@@ -106,33 +106,47 @@ public struct WebhookQueue: Sendable {
     /// A delivery is due when its time has come, its endpoint is enabled with its circuit closed (or half open:
     /// then one probe at a time), no earlier event about its subject is still pending or in flight for that
     /// endpoint, and the endpoint has fewer than `perEndpoint` deliveries in flight.
+    ///
+    /// The bound per endpoint is exact across dispatchers: a claim first locks the endpoints it will claim for
+    /// (skipping those another dispatcher is claiming for), and only then counts what is in flight, in a
+    /// statement whose snapshot includes every claim committed before the lock was granted.
     public func claim(limit: Int, perEndpoint: Int, lease: Duration) async throws -> [Claim] {
         guard limit > 0 else { return [] }
-        return try await pool.withConnection { connection in
-            try await connection.query(
+        return try await pool.withTransaction { connection in
+            let endpoints: [UUID] = try await connection.query(
                 """
-                WITH due AS (
-                    SELECT d.id, d.endpoint_id, d.next_attempt_at,
-                           row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS place
-                    FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
-                    WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND w.enabled
-                      AND (w.circuit_open_until IS NULL OR w.circuit_open_until <= now())
-                      AND NOT EXISTS (
-                          SELECT 1 FROM webhook_deliveries p
-                          WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status IN ('pending', 'delivering')
-                            AND p.sequence < d.sequence
-                      )
-                ), room AS (
-                    SELECT w.id,
-                           CASE WHEN w.circuit_open_until IS NULL THEN $2 ELSE 1 END
-                           - (SELECT count(*) FROM webhook_deliveries f WHERE f.endpoint_id = w.id AND f.status = 'delivering') AS free
-                    FROM webhook_endpoints w WHERE w.id IN (SELECT endpoint_id FROM due)
+                SELECT w.id FROM webhook_endpoints w
+                WHERE w.enabled AND (w.circuit_open_until IS NULL OR w.circuit_open_until <= now())
+                  AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= now())
+                FOR NO KEY UPDATE SKIP LOCKED
+                """
+            ).map { try $0.decode(0) }
+            guard !endpoints.isEmpty else { return [] }
+            return try await connection.query(
+                """
+                WITH room AS (
+                    SELECT w.id, CASE WHEN w.circuit_open_until IS NULL THEN $2 ELSE 1 END
+                                 - (SELECT count(*) FROM webhook_deliveries f WHERE f.endpoint_id = w.id AND f.status = 'delivering') AS free
+                    FROM webhook_endpoints w WHERE w.id = ANY ($4)
+                ), candidates AS (
+                    -- Per endpoint, the oldest due heads of their subjects' lines: an index walk that stops after
+                    -- `perEndpoint` rows, however long the backlog.
+                    SELECT next.id, next.next_attempt_at FROM room CROSS JOIN LATERAL (
+                        SELECT d.id, d.next_attempt_at, row_number() OVER (ORDER BY d.next_attempt_at, d.id) AS place
+                        FROM webhook_deliveries d
+                        WHERE d.endpoint_id = room.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                          AND NOT EXISTS (
+                              SELECT 1 FROM webhook_deliveries p
+                              WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status IN ('pending', 'delivering')
+                                AND p.sequence < d.sequence
+                          )
+                        ORDER BY d.next_attempt_at, d.id
+                        LIMIT $2
+                    ) next
+                    WHERE next.place <= room.free
                 ), chosen AS (
                     SELECT d.id FROM webhook_deliveries d
-                    WHERE d.id IN (
-                        SELECT due.id FROM due JOIN room ON room.id = due.endpoint_id
-                        WHERE due.place <= room.free ORDER BY due.next_attempt_at LIMIT $1
-                    ) AND d.status = 'pending'
+                    WHERE d.id IN (SELECT id FROM candidates ORDER BY next_attempt_at LIMIT $1) AND d.status = 'pending'
                     FOR UPDATE OF d SKIP LOCKED
                 )
                 UPDATE webhook_deliveries d
@@ -145,7 +159,7 @@ public struct WebhookQueue: Sendable {
                           w.url, w.secret, CASE WHEN w.previous_secret_until > now() THEN w.previous_secret END,
                           w.tls_client_certificate, w.tls_client_key, w.tls_ca_certificate
                 """,
-                limit, perEndpoint, Double(lease.milliseconds)
+                limit, perEndpoint, Double(lease.milliseconds), endpoints
             ).map { row in
                 let secrets = [try row.decode(8, as: String.self), try row.decode(9, as: String?.self)].compactMap { $0.flatMap(WebhookSecret.init) }
                 return Claim(
@@ -166,7 +180,9 @@ public struct WebhookQueue: Sendable {
                     UPDATE webhook_deliveries
                     SET status = 'pending', lease_until = NULL, next_attempt_at = now(), updated_at = now(),
                         last_error = 'the dispatcher sending attempt ' || attempts || ' stopped before it finished'
-                    WHERE status = 'delivering' AND lease_until < now()
+                    WHERE id IN (
+                        SELECT id FROM webhook_deliveries WHERE status = 'delivering' AND lease_until < now() FOR UPDATE SKIP LOCKED
+                    ) AND status = 'delivering'
                     RETURNING 1
                 )
                 SELECT count(*) FROM reaped
@@ -177,101 +193,168 @@ public struct WebhookQueue: Sendable {
 
     // MARK: Recording
 
-    /// Records `outcome` of `claim`'s attempt: the attempt row, the delivery's new state (delivered, retried
-    /// on `schedule`, or failed) and the endpoint's circuit (closed by a success; opened by `breaker` after
-    /// failures; the endpoint disabled on 410 or after failing too long, with a `webhook_endpoint.disabled`
-    /// event to its organisation).
-    public func record(
-        _ outcome: Outcome, of claim: Claim, schedule: WebhookRetrySchedule, breaker: WebhookCircuitBreaker, now: Date = Date()
-    ) async throws -> Recorded {
-        let verdict: WebhookAttemptVerdict? = outcome.statusCode.map { WebhookAttemptVerdict.of(status: $0, retryAfter: outcome.retryAfter, now: now) }
-        let errorClass: WebhookErrorClass? = switch verdict {
-        case .delivered: nil
-        case .gone, .retry: outcome.errorClass ?? .httpStatus
-        case nil: outcome.errorClass ?? .other
+    /// One attempt's outcome, ready to record.
+    public struct Attempt: Sendable {
+        public var claim: Claim
+        public var outcome: Outcome
+
+        /// The outcome of `claim`'s attempt.
+        public init(_ claim: Claim, _ outcome: Outcome) {
+            self.claim = claim
+            self.outcome = outcome
         }
+    }
+
+    /// The attempt table's row for one attempt (encoded for `jsonb_to_recordset`).
+    private struct AttemptRow: Encodable {
+        var delivery_id: UUID
+        var attempt: Int
+        var started_at: Date
+        var status_code: Int?
+        var error_class: String?
+        var error_message: String?
+        var dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms: Double?
+    }
+
+    /// Records the outcomes of `attempts` in one transaction, and returns what recording each did, in order:
+    /// every attempt's row; each delivery's new state (delivered, retried on `schedule`, or failed); and each
+    /// endpoint's circuit (closed by a success; opened by `breaker` after failures; the endpoint disabled on 410
+    /// or after failing too long, with a `webhook_endpoint.disabled` event to its organisation).
+    ///
+    /// One transaction for many attempts is what lets one dispatcher record a thousand a second: successes, the
+    /// usual case, are one statement however many there are.
+    public func record(
+        _ attempts: [Attempt], schedule: WebhookRetrySchedule, breaker: WebhookCircuitBreaker, now: Date = Date()
+    ) async throws -> [Recorded] {
+        guard !attempts.isEmpty else { return [] }
+        let verdicts: [WebhookAttemptVerdict?] = attempts.map { attempt in
+            attempt.outcome.statusCode.map { WebhookAttemptVerdict.of(status: $0, retryAfter: attempt.outcome.retryAfter, now: now) }
+        }
+        let rows = zip(attempts, verdicts).map { attempt, verdict in
+            let (claim, outcome) = (attempt.claim, attempt.outcome)
+            let errorClass: WebhookErrorClass? = switch verdict {
+            case .delivered: nil
+            case .gone, .retry: outcome.errorClass ?? .httpStatus
+            case nil: outcome.errorClass ?? .other
+            }
+            return AttemptRow(
+                delivery_id: claim.deliveryID, attempt: claim.attempt, started_at: outcome.startedAt, status_code: outcome.statusCode,
+                error_class: errorClass?.rawValue, error_message: outcome.errorMessage.map { String($0.prefix(500)) }, dns_ms: outcome.timings?.dns,
+                connect_ms: outcome.timings?.connect, tls_ms: outcome.timings?.tls, first_byte_ms: outcome.timings?.firstByte, total_ms: outcome.timings?.total
+            )
+        }
+        let rowsJSON = String(decoding: try JSONEncoder.postgres.encode(rows), as: UTF8.self)
         return try await pool.withTransaction { connection in
+            // The endpoints first (a share lock, as a delivery's foreign key takes), in one order, then the
+            // deliveries: the order a DELETE of an endpoint cascading to its deliveries takes them in, so the two
+            // cannot deadlock, and an endpoint locked here cannot lose its deliveries before this commits.
+            let endpointIDs = Array(Set(attempts.map(\.claim.endpointID)))
+            let live = Set(
+                try await connection.query("SELECT id FROM webhook_endpoints WHERE id = ANY ($1) ORDER BY id FOR KEY SHARE", endpointIDs)
+                    .map { try $0.decode(0, as: UUID.self) }
+            )
             try await connection.query(
                 """
                 INSERT INTO webhook_attempts (delivery_id, attempt, started_at, status_code, error_class, error_message, dns_ms, connect_ms, tls_ms,
                                               first_byte_ms, total_ms)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                SELECT a.delivery_id, a.attempt, to_timestamp(a.started_at), a.status_code, a.error_class, a.error_message, a.dns_ms, a.connect_ms,
+                       a.tls_ms, a.first_byte_ms, a.total_ms
+                FROM jsonb_to_recordset($1::jsonb) AS a(delivery_id uuid, attempt int, started_at float8, status_code int, error_class text,
+                                                        error_message text, dns_ms float8, connect_ms float8, tls_ms float8, first_byte_ms float8,
+                                                        total_ms float8)
+                WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = a.delivery_id)
                 ON CONFLICT (delivery_id, attempt) DO NOTHING
                 """,
-                claim.deliveryID, claim.attempt, outcome.startedAt, outcome.statusCode, errorClass?.rawValue, outcome.errorMessage.map { String($0.prefix(500)) },
-                outcome.timings?.dns, outcome.timings?.connect, outcome.timings?.tls, outcome.timings?.firstByte, outcome.timings?.total
+                rowsJSON
             )
-            // The endpoint first (a share lock, as a delivery's foreign key takes), then the delivery: the order a
-            // DELETE of the endpoint cascading to its deliveries takes them in, so the two cannot deadlock.
-            guard try await !connection.query("SELECT 1 FROM webhook_endpoints WHERE id = $1 FOR KEY SHARE", claim.endpointID).isEmpty else {
-                return .stale
-            }
-            // Still ours only if no reaper and no other dispatcher has taken it since.
-            let current = try await connection.query(
-                "SELECT 1 FROM webhook_deliveries WHERE id = $1 AND status = 'delivering' AND attempts = $2 FOR UPDATE", claim.deliveryID, claim.attempt
-            )
-            guard !current.isEmpty else { return .stale }
+            var recorded = [Recorded](repeating: .stale, count: attempts.count)
 
-            if case .delivered = verdict {
-                try await connection.query(
-                    """
-                    UPDATE webhook_deliveries
-                    SET status = 'succeeded', lease_until = NULL, last_status_code = $2, last_error = NULL, delivered_at = now(), updated_at = now()
-                    WHERE id = $1
-                    """,
-                    claim.deliveryID, outcome.statusCode
+            // Successes, in one statement; a delivery is still ours only if no reaper and no other dispatcher has
+            // taken it since. Only an endpoint that was failing is written to, so successes do not queue on its row.
+            let successes = attempts.indices.filter { verdicts[$0] == .delivered && live.contains(attempts[$0].claim.endpointID) }
+            if !successes.isEmpty {
+                let delivered = Set(
+                    try await connection.query(
+                        """
+                        WITH delivered AS (
+                            UPDATE webhook_deliveries d
+                            SET status = 'succeeded', lease_until = NULL, last_status_code = a.status_code, last_error = NULL, delivered_at = now(),
+                                updated_at = now()
+                            FROM jsonb_to_recordset($1::jsonb) AS a(delivery_id uuid, attempt int, status_code int)
+                            WHERE d.id = a.delivery_id AND d.status = 'delivering' AND d.attempts = a.attempt
+                            RETURNING d.id, d.endpoint_id
+                        ), healed AS (
+                            UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL, circuit_open_until = NULL
+                            WHERE id IN (SELECT endpoint_id FROM delivered) AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)
+                        )
+                        SELECT id FROM delivered
+                        """,
+                        String(decoding: try JSONEncoder.postgres.encode(successes.map { rows[$0] }), as: UTF8.self)
+                    ).map { try $0.decode(0, as: UUID.self) }
                 )
-                // Only an endpoint that was failing is written to, so successes do not queue on its row.
-                try await connection.query(
-                    """
-                    UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL, circuit_open_until = NULL
-                    WHERE id = $1 AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)
-                    """,
-                    claim.endpointID
-                )
-                return .delivered
+                for index in successes where delivered.contains(attempts[index].claim.deliveryID) { recorded[index] = .delivered }
             }
 
-            var retryAfter: Duration?
-            if case .retry(let after) = verdict { retryAfter = after }
-            let wait = schedule.delay(afterAttempt: claim.attempt, retryAfter: retryAfter)
-            let message = outcome.errorMessage ?? outcome.statusCode.map { "HTTP " + String($0) }
-            try await connection.query(
-                """
-                UPDATE webhook_deliveries
-                SET status = CASE WHEN $3::float8 IS NULL THEN 'failed' ELSE 'pending' END,
-                    next_attempt_at = CASE WHEN $3::float8 IS NULL THEN next_attempt_at ELSE now() + $3 * interval '1 millisecond' END,
-                    lease_until = NULL, last_status_code = $2, last_error = $4, updated_at = now()
-                WHERE id = $1
-                """,
-                claim.deliveryID, outcome.statusCode, wait.map { Double($0.milliseconds) }, message
-            )
-            let endpoint = try await connection.query(
-                """
-                UPDATE webhook_endpoints
-                SET consecutive_failures = consecutive_failures + 1, failing_since = coalesce(failing_since, now())
-                WHERE id = $1
-                RETURNING consecutive_failures, failing_since, enabled
-                """,
-                claim.endpointID
-            )[0]
-            let failures = Int(try endpoint.decode(0, as: Int32.self))
-            let failingSince: Date = try endpoint.decode(1)
-            let enabled: Bool = try endpoint.decode(2)
-            let gone = verdict == .gone
-            let failedTooLong = now.timeIntervalSince(failingSince) >= Double(breaker.disableAfter.components.seconds)
-            if enabled && (gone || failedTooLong) {
-                try await Self.disable(claim.endpointID, reason: gone ? .gone : .failing, on: connection)
-                return .endpointDisabled
-            }
-            if let open = breaker.openFor(consecutiveFailures: failures) {
-                try await connection.query(
-                    "UPDATE webhook_endpoints SET circuit_open_until = now() + $2 * interval '1 millisecond' WHERE id = $1",
-                    claim.endpointID, Double(open.milliseconds)
+            // Failures one at a time, in endpoint order (so two dispatchers update endpoints in the same order).
+            let failures = attempts.indices
+                .filter { verdicts[$0] != .delivered && live.contains(attempts[$0].claim.endpointID) }
+                .sorted { attempts[$0].claim.endpointID.uuidString < attempts[$1].claim.endpointID.uuidString }
+            for index in failures {
+                recorded[index] = try await Self.recordFailure(
+                    attempts[index], verdict: verdicts[index], schedule: schedule, breaker: breaker, on: connection
                 )
             }
-            return wait == nil ? .failed : .retrying
+            return recorded
         }
+    }
+
+    /// Records a failed attempt: the delivery retried on `schedule` or failed, the endpoint's failure count and
+    /// circuit, and its disabling on 410 or after failing for `breaker.disableAfter`.
+    private static func recordFailure(
+        _ attempt: Attempt, verdict: WebhookAttemptVerdict?, schedule: WebhookRetrySchedule, breaker: WebhookCircuitBreaker,
+        on connection: PostgresConnection
+    ) async throws -> Recorded {
+        let (claim, outcome) = (attempt.claim, attempt.outcome)
+        var retryAfter: Duration?
+        if case .retry(let after) = verdict { retryAfter = after }
+        let wait = schedule.delay(afterAttempt: claim.attempt, retryAfter: retryAfter)
+        let message = outcome.errorMessage ?? outcome.statusCode.map { "HTTP " + String($0) }
+        let updated = try await connection.query(
+            """
+            UPDATE webhook_deliveries
+            SET status = CASE WHEN $3::float8 IS NULL THEN 'failed' ELSE 'pending' END,
+                next_attempt_at = CASE WHEN $3::float8 IS NULL THEN next_attempt_at ELSE now() + $3 * interval '1 millisecond' END,
+                lease_until = NULL, last_status_code = $2, last_error = $4, updated_at = now()
+            WHERE id = $1 AND status = 'delivering' AND attempts = $5
+            RETURNING 1
+            """,
+            claim.deliveryID, outcome.statusCode, wait.map { Double($0.milliseconds) }, message, claim.attempt
+        )
+        guard !updated.isEmpty else { return .stale }
+        let endpoint = try await connection.query(
+            """
+            UPDATE webhook_endpoints
+            SET consecutive_failures = consecutive_failures + 1, failing_since = coalesce(failing_since, now())
+            WHERE id = $1
+            RETURNING consecutive_failures, now() - failing_since >= $2 * interval '1 millisecond', enabled
+            """,
+            claim.endpointID, Double(breaker.disableAfter.milliseconds)
+        )[0]
+        let failures = Int(try endpoint.decode(0, as: Int32.self))
+        let failedTooLong: Bool = try endpoint.decode(1)
+        let enabled: Bool = try endpoint.decode(2)
+        let gone = verdict == .gone
+        if enabled && (gone || failedTooLong) {
+            try await disable(claim.endpointID, reason: gone ? .gone : .failing, on: connection)
+            return .endpointDisabled
+        }
+        if let open = breaker.openFor(consecutiveFailures: failures) {
+            try await connection.query(
+                "UPDATE webhook_endpoints SET circuit_open_until = now() + $2 * interval '1 millisecond' WHERE id = $1",
+                claim.endpointID, Double(open.milliseconds)
+            )
+        }
+        return wait == nil ? .failed : .retrying
     }
 
     /// Disables an endpoint and tells its organisation, through its other endpoints, with `webhook_endpoint.disabled`.

@@ -26,6 +26,10 @@ public final class WebhookDispatcher: Service, Sendable {
     private let metrics: WebhookMetrics?
     private let logger: Logger
     private let inFlight = Mutex(0)
+    /// Whether a NOTIFY or the poll has come since the last fan-out (a finished delivery wakes only a claim).
+    private let eventsMayBeNew = Mutex(true)
+    /// Attempts waiting to be recorded, and whether a task is recording.
+    private let recording = Mutex<(waiting: [WebhookQueue.Attempt], busy: Bool)>(([], false))
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -45,13 +49,13 @@ public final class WebhookDispatcher: Service, Sendable {
         let listener = try PostgresListener(settings: pool.settings, channels: [webhookChannel], logger: logger)
         await withDiscardingTaskGroup { group in
             group.addTask { try? await listener.run() }
-            group.addTask { [wake] in
-                for await _ in listener.events { wake.yield() }
+            group.addTask {
+                for await _ in listener.events { self.lookForEvents() }
             }
-            group.addTask { [wake, settings] in
+            group.addTask { [settings] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: settings.pollInterval)
-                    wake.yield()
+                    self.lookForEvents()
                 }
             }
             await withGracefulShutdownHandler {
@@ -61,6 +65,12 @@ public final class WebhookDispatcher: Service, Sendable {
             }
             group.cancelAll()
         }
+    }
+
+    /// Wakes the dispatcher for a pass that fans out first.
+    private func lookForEvents() {
+        eventsMayBeNew.withLock { $0 = true }
+        wake.yield()
     }
 
     /// Passes until the wake-ups end (at shutdown), then waits for the deliveries in flight.
@@ -85,29 +95,28 @@ public final class WebhookDispatcher: Service, Sendable {
         }
     }
 
-    /// Fans out what is new, then claims as many due deliveries as there is room for and starts sending them.
+    /// Fans out what is new (when a NOTIFY or the poll says there may be some), then claims as many due
+    /// deliveries as there is room for and starts sending them.
     private func pass(_ deliveries: inout DiscardingTaskGroup) async throws {
-        // Fan out until a batch comes back short: everything committed so far has its deliveries.
-        let batch = 1000
-        var created = 0
-        while true {
-            let fanned = try await queue.fanOut(limit: batch)
-            created += fanned.deliveries
-            if fanned.events < batch { break }
-        }
-        if created > 0 {
-            // Other dispatchers may claim some of these.
-            try await pool.withConnection { try await $0.query("SELECT pg_notify($1, '')", webhookChannel) }
+        if eventsMayBeNew.withLock({ may in defer { may = false }; return may }) {
+            // Fan out until a batch comes back short: everything committed so far has its deliveries.
+            let batch = 1000
+            var created = 0
+            while true {
+                let fanned = try await queue.fanOut(limit: batch)
+                created += fanned.deliveries
+                if fanned.events < batch { break }
+            }
+            if created > 0 {
+                // Other dispatchers may claim some of these.
+                try await pool.withConnection { try await $0.query("SELECT pg_notify($1, '')", webhookChannel) }
+            }
         }
         let room = settings.concurrency - inFlight.withLock { $0 }
         let claims = try await queue.claim(limit: room, perEndpoint: settings.perEndpoint, lease: settings.lease)
         inFlight.withLock { $0 += claims.count }
         for claim in claims {
-            deliveries.addTask {
-                await self.deliver(claim)
-                self.inFlight.withLock { $0 -= 1 }
-                self.wake.yield()
-            }
+            deliveries.addTask { await self.deliver(claim) }
         }
     }
 
@@ -119,19 +128,48 @@ public final class WebhookDispatcher: Service, Sendable {
         if let metrics { metrics.record(depth: try await queue.depth()) }
     }
 
-    /// Sends one attempt and records what came of it. A failure to record leaves the lease to run out, after
-    /// which the delivery is sent again: at least once.
+    /// Sends one attempt and hands its outcome to be recorded. A failure to record leaves the lease to run out,
+    /// after which the delivery is sent again: at least once.
     func deliver(_ claim: WebhookQueue.Claim) async {
         let started = Date()
         let outcome = await send(claim, at: started)
-        do {
-            let recorded = try await queue.record(outcome, of: claim, schedule: settings.schedule, breaker: settings.breaker)
-            metrics?.record(recorded, duration: outcome.timings.map { .milliseconds($0.total) })
-            if recorded == .endpointDisabled {
-                logger.warning("webhook endpoint disabled", metadata: ["endpoint": "\(claim.endpointID)", "status": "\(outcome.statusCode ?? 0)"])
+        await record(WebhookQueue.Attempt(claim, outcome))
+    }
+
+    /// Records `attempt` with whatever else has finished meanwhile (group commit): the first task to find no
+    /// recording under way records, batch after batch, everything handed in until nothing waits; the others
+    /// return at once. Recorded attempts leave room for more, so each batch wakes the dispatcher.
+    private func record(_ attempt: WebhookQueue.Attempt) async {
+        let leads = recording.withLock { state -> Bool in
+            state.waiting.append(attempt)
+            guard !state.busy else { return false }
+            state.busy = true
+            return true
+        }
+        guard leads else { return }
+        while let batch = recording.withLock({ state -> [WebhookQueue.Attempt]? in
+            guard !state.waiting.isEmpty else {
+                state.busy = false
+                return nil
             }
-        } catch {
-            logger.warning("could not record a webhook attempt", metadata: ["delivery": "\(claim.deliveryID)", "error": "\(error)"])
+            defer { state.waiting.removeAll(keepingCapacity: true) }
+            return state.waiting
+        }) {
+            do {
+                let recorded = try await queue.record(batch, schedule: settings.schedule, breaker: settings.breaker)
+                for (attempt, result) in zip(batch, recorded) {
+                    metrics?.record(result, duration: attempt.outcome.timings.map { .milliseconds($0.total) })
+                    if result == .endpointDisabled {
+                        logger.warning(
+                            "webhook endpoint disabled", metadata: ["endpoint": "\(attempt.claim.endpointID)", "status": "\(attempt.outcome.statusCode ?? 0)"]
+                        )
+                    }
+                }
+            } catch {
+                logger.warning("could not record webhook attempts", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            }
+            inFlight.withLock { $0 -= batch.count }
+            wake.yield()
         }
     }
 

@@ -4,6 +4,7 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import HummingbirdTesting
 import LibPQ
 import Logging
@@ -38,13 +39,17 @@ struct ReceivedWebhook: Sendable {
 }
 
 /// A real HTTP receiver on a local port. `/ok/<name>` answers 204; `/flaky/<name>` answers 500 to the first
-/// attempt of each webhook id and 204 after; `/hang/<name>` never answers in time, `/hang-once/<name>` not to
-/// a first attempt; `/gone/<name>` answers 410.
+/// attempt of each webhook id and 204 after; `/fail/<name>` always 500; `/hang/<name>` never answers in time,
+/// `/hang-once/<name>` not to a first attempt; `/slow/<name>` takes 300 ms, counting how many it holds at once;
+/// `/gone/<name>` answers 410.
 final class WebhookReceiver: Sendable {
     private let received = Mutex<[ReceivedWebhook]>([])
+    private let slow = Mutex<(now: Int, most: Int)>((0, 0))
 
     var all: [ReceivedWebhook] { received.withLock { $0 } }
     func on(_ path: String) -> [ReceivedWebhook] { all.filter { $0.path == path } }
+    /// The most requests `/slow/…` held at one time.
+    var mostSlowAtOnce: Int { slow.withLock { $0.most } }
 
     private func record(_ request: Request) async throws -> ReceivedWebhook {
         let body = try await request.body.collect(upTo: 1 << 20)
@@ -57,7 +62,8 @@ final class WebhookReceiver: Sendable {
         return hook
     }
 
-    func run(_ body: @Sendable (_ base: String) async throws -> Void) async throws {
+    /// Serves plain HTTP, or HTTPS with `tls`, on a free port of 127.0.0.1 while `body` runs with the base URL.
+    func run(tls: TLSConfiguration? = nil, _ body: @Sendable (_ base: String) async throws -> Void) async throws {
         let router = Router()
         router.post("/ok/:name") { request, _ in
             _ = try await self.record(request)
@@ -77,13 +83,27 @@ final class WebhookReceiver: Sendable {
             if hook.attempt == 1 { try await Task.sleep(for: .seconds(4)) }
             return Response(status: .noContent)
         }
+        router.post("/fail/:name") { request, _ in
+            _ = try await self.record(request)
+            return Response(status: .internalServerError)
+        }
+        router.post("/slow/:name") { request, _ in
+            _ = try await self.record(request)
+            self.slow.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            try await Task.sleep(for: .milliseconds(300))
+            self.slow.withLock { $0.now -= 1 }
+            return Response(status: .noContent)
+        }
         router.post("/gone/:name") { request, _ in
             _ = try await self.record(request)
             return Response(status: .gone)
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = Application(
+            router: router, server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0))
+        )
         try await app.test(.live) { server in
-            try await body("http://127.0.0.1:" + String(try #require(server.port)))
+            try await body((tls == nil ? "http" : "https") + "://127.0.0.1:" + String(try #require(server.port)))
         }
     }
 }
@@ -94,6 +114,13 @@ let testWebhookSettings = WebhookSettings(
     concurrency: 32, perEndpoint: 8, pollInterval: .milliseconds(200),
     schedule: WebhookRetrySchedule(delays: [.milliseconds(200), .milliseconds(200), .milliseconds(200)], jitter: 0, longestRetryAfter: .seconds(1))
 )
+
+/// `value` changed by `change`.
+func with<Value>(_ value: Value, _ change: (inout Value) -> Void) -> Value {
+    var value = value
+    change(&value)
+    return value
+}
 
 /// Runs `count` dispatchers (through the server's own database role) while `body` runs.
 func withDispatchers(
@@ -139,6 +166,7 @@ struct DeliveryBody: Decodable {
     let attempts: Int
     let last_status_code: Int?
     let last_error_class: String?
+    let last_error: String?
 }
 
 struct DeliveryListBody: Decodable {
@@ -336,6 +364,141 @@ struct WebhookTests {
         }
     }
 
+    @Test func aFailingEndpointIsParkedByItsCircuitAndDisabledWhenItHasFailedTooLong() async throws {
+        let settings = with(testWebhookSettings) {
+            $0.schedule = WebhookRetrySchedule(delays: Array(repeating: .milliseconds(100), count: 100), jitter: 0, longestRetryAfter: .seconds(1))
+            $0.breaker = WebhookCircuitBreaker(threshold: 3, firstOpen: .milliseconds(700), longestOpen: .milliseconds(700), disableAfter: .seconds(3))
+        }
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url, webhooks: settings) { client, keys in
+                let receiver = WebhookReceiver()
+                try await receiver.run { base in
+                    let failing = try await client.register(base + "/fail/westminster", keys(.partnerAdmin), types: ["camera.created"])
+                    _ = try await client.register(base + "/ok/westminster", keys(.partnerAdmin), types: ["camera.created", "webhook_endpoint.disabled"])
+                    try await withDispatchers(1, url: url, settings: settings) {
+                        for _ in 0..<4 {
+                            #expect(try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
+                        }
+                        // The healthy endpoint does not wait for the failing one.
+                        let healthy = try await eventually(.seconds(2)) { receiver.on("/ok/westminster").count == 4 }
+                        #expect(healthy)
+                        let told = try await eventually(.seconds(20)) { receiver.on("/ok/westminster").count == 5 }
+                        #expect(told)
+                    }
+                    let disabled = try #require(receiver.on("/ok/westminster").last)
+                    #expect(disabled.type == "webhook_endpoint.disabled")
+                    #expect(disabled.data["id"] as? String == failing.id && disabled.data["reason"] as? String == "failing")
+                    let endpoint = try await client.send(.get, "/v1/webhook-endpoints/" + failing.id, keys(.partnerAdmin)).decode(EndpointBody.self)
+                    #expect(!endpoint.enabled && endpoint.disabled_reason == "failing")
+                    // Retried every 100 ms for 3 s, four deliveries would have made over 100 attempts; the open circuit
+                    // let through one probe at a time, 700 ms apart.
+                    let attempts = receiver.on("/fail/westminster")
+                    #expect(attempts.count >= 4 && attempts.count < 25, "\(attempts.count) attempts")
+                    let lastTwo = attempts.suffix(2).map(\.at)
+                    #expect(lastTwo.count == 2 && lastTwo[1] - lastTwo[0] >= .milliseconds(650))
+                    // Nothing is lost: the four wait, pending, for the endpoint to be enabled.
+                    #expect(try await count("webhook_deliveries WHERE endpoint_id = '\(failing.id)' AND status = 'pending'", pool) == 4)
+                    let audited = try await count("(SELECT action, entity_id FROM audit_log UNION ALL SELECT action, entity_id FROM audit_pending) a WHERE action = 'webhook_endpoint.disable' AND entity_id = '\(failing.id)'", pool)
+                    #expect(audited == 1)
+                }
+            }
+        }
+    }
+
+    @Test func twoDispatchersTogetherKeepTheLimitOfDeliveriesInFlightToOneEndpoint() async throws {
+        let settings = with(testWebhookSettings) { $0.perEndpoint = 2 }
+        try await TestDatabase.withFresh { pool, url in
+            let receiver = WebhookReceiver()
+            try await receiver.run { base in
+                try await pool.withConnection { connection in
+                    try await connection.query(
+                        "INSERT INTO webhook_endpoints (organisation_id, url, secret) VALUES ($1, $2, $3)",
+                        TestKeys.westminster, base + "/slow/westminster", WebhookSecret.generate().text
+                    )
+                    // Twelve subjects, so that nothing but the limit keeps them from all going at once.
+                    try await connection.query(
+                        """
+                        INSERT INTO events (type, subject, sequence, audience, payload)
+                        SELECT 'camera.created', 'camera/limit-' || n, 1, ARRAY[$1::uuid], jsonb_build_object('id', n, 'version', 1)
+                        FROM generate_series(1, 12) n
+                        """,
+                        TestKeys.westminster
+                    )
+                }
+                try await withDispatchers(2, url: url, settings: settings) {
+                    let delivered = try await eventually(.seconds(20)) { receiver.all.count == 12 }
+                    #expect(delivered)
+                }
+                #expect(receiver.mostSlowAtOnce == 2)
+            }
+        }
+    }
+
+    @Test func mutualTLSWithThePartnersOwnCertificateAuthority() async throws {
+        let pki = try TestPKI()
+        let other = try TestPKI(name: "Another CA")
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url, webhooks: testWebhookSettings) { client, keys in
+                let receiver = WebhookReceiver()
+                try await receiver.run(tls: try pki.serverConfiguration()) { base in
+                    func register(_ name: String, ca: TestPKI?, identity: TestPKI.Identity?) async throws -> EndpointBody {
+                        var body: [String: Any] = ["url": base + "/ok/" + name, "event_types": ["camera.created"]]
+                        body["tls_ca_certificate"] = ca?.authority.certificatePEM
+                        body["tls_client_certificate"] = identity?.certificatePEM
+                        body["tls_client_key"] = identity?.keyPEM
+                        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+                        let created = try await client.send(.post, "/v1/webhook-endpoints", keys(.partnerAdmin), json)
+                        #expect(created.status == .created, "\(created.text)")
+                        return try created.decode(EndpointBody.self)
+                    }
+                    let mutual = try await register("mutual", ca: pki, identity: pki.client)
+                    let noClientCertificate = try await register("no-client-certificate", ca: pki, identity: nil)
+                    let wrongClientCertificate = try await register("wrong-client-certificate", ca: pki, identity: other.client)
+                    let systemTrust = try await register("system-trust", ca: nil, identity: pki.client)
+                    let read = try await client.send(.get, "/v1/webhook-endpoints/" + mutual.id, keys(.partnerAdmin))
+                    #expect(!read.text.contains("PRIVATE KEY") && read.text.contains(#""tls_client_key_set":true"#))
+                    try await withDispatchers(1, url: url) {
+                        #expect(try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
+                        let delivered = try await eventually { receiver.on("/ok/mutual").count == 1 }
+                        #expect(delivered)
+                        for refused in [noClientCertificate, wrongClientCertificate, systemTrust] {
+                            func last() async throws -> DeliveryBody? {
+                                try await client.send(.get, "/v1/webhook-endpoints/" + refused.id + "/deliveries", keys(.partnerAdmin))
+                                    .decode(DeliveryListBody.self).items.first
+                            }
+                            let failed = try await eventually { try await last()?.last_error_class == "tls" }
+                            let found = try await last()
+                            #expect(failed, "\(String(describing: found))")
+                        }
+                    }
+                    #expect(receiver.all.map(\.path) == ["/ok/mutual"])
+                    #expect(try #require(receiver.on("/ok/mutual").first).type == "camera.created")
+                }
+            }
+        }
+    }
+
+    @Test func anEventTooLargeForAWebhookCannotBeWritten() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            try await pool.withConnection { connection in
+                let insert = "INSERT INTO events (type, subject, sequence, audience, payload) VALUES ($1, $2, 1, '{}', jsonb_build_object('note', $3::text))"
+                try await connection.query(insert, "camera.updated", "camera/fits", String(repeating: "x", count: 16_000))
+                for (type, subject, note) in [
+                    ("camera.updated", "camera/too-large", String(repeating: "x", count: 16_400)),
+                    ("camera." + String(repeating: "a", count: 60), "camera/long-type", "x"),
+                ] {
+                    do {
+                        try await connection.query(insert, type, subject, note)
+                        Issue.record("an event of \(note.utf8.count) bytes with a type of \(type.utf8.count) was written")
+                    } catch let error as PostgresError {
+                        #expect(error.sqlState == "23514", "\(error)")
+                    }
+                }
+            }
+            #expect(try await count("events WHERE subject LIKE 'camera/%'", pool) == 1)
+        }
+    }
+
     @Test func redeliverAndRecoverSendAgainWithTheSameID() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url, webhooks: testWebhookSettings) { client, keys in
@@ -348,13 +511,20 @@ struct WebhookTests {
                             #expect(try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
                         }
                         #expect(try await eventually { receiver.on("/ok/westminster").count == 3 })
-                        let deliveries = try await client.send(.get, "/v1/webhook-endpoints/" + endpoint.id + "/deliveries", keys(.partnerAdmin))
-                            .decode(DeliveryListBody.self).items
-                        let first = try #require(deliveries.first)
+                        // Received is not yet recorded: until it is, the delivery is in flight and cannot be sent again.
+                        func deliveries() async throws -> [DeliveryBody] {
+                            try await client.send(.get, "/v1/webhook-endpoints/" + endpoint.id + "/deliveries", keys(.partnerAdmin))
+                                .decode(DeliveryListBody.self).items
+                        }
+                        let recorded = try await eventually { try await deliveries().filter { $0.status == "succeeded" }.count == 3 }
+                        #expect(recorded)
+                        let first = try #require(try await deliveries().first)
                         #expect(try await client.send(.post, "/v1/webhook-deliveries/" + first.id + "/redeliver", keys(.partnerAdmin)).status == .accepted)
                         #expect(try await eventually { receiver.on("/ok/westminster").count == 4 })
                         #expect(receiver.on("/ok/westminster").last?.id == first.event_id)
                         #expect(receiver.on("/ok/westminster").last?.attempt == 2)
+                        let redelivered = try await eventually { try await deliveries().filter { $0.status == "succeeded" }.count == 3 }
+                        #expect(redelivered)
                         // Another organisation cannot redeliver it.
                         #expect(
                             try await client.send(.post, "/v1/webhook-deliveries/" + first.id + "/redeliver", keys(.partnerAdmin, of: TestKeys.mps)).status
