@@ -141,6 +141,24 @@ func withDispatchers(
     await pool.close()
 }
 
+/// Registers an endpoint of Westminster at `url` directly in the database, and writes a `camera.created` event
+/// for Westminster about each of `subjects` cameras, as the registry would have.
+func westminsterEndpoint(_ url: String, withEventsAbout subjects: Int, _ pool: PostgresPool) async throws {
+    try await pool.withConnection { connection in
+        try await connection.query(
+            "INSERT INTO webhook_endpoints (organisation_id, url, secret) VALUES ($1, $2, $3)", TestKeys.westminster, url, WebhookSecret.generate().text
+        )
+        try await connection.query(
+            """
+            INSERT INTO events (type, subject, sequence, audience, payload)
+            SELECT 'camera.created', 'camera/test-' || n, 1, ARRAY[$1::uuid], jsonb_build_object('id', 'test-' || n, 'version', 1)
+            FROM generate_series(1, $2) n
+            """,
+            TestKeys.westminster, subjects
+        )
+    }
+}
+
 /// Waits up to `timeout` for `condition`.
 func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
@@ -410,21 +428,8 @@ struct WebhookTests {
         try await TestDatabase.withFresh { pool, url in
             let receiver = WebhookReceiver()
             try await receiver.run { base in
-                try await pool.withConnection { connection in
-                    try await connection.query(
-                        "INSERT INTO webhook_endpoints (organisation_id, url, secret) VALUES ($1, $2, $3)",
-                        TestKeys.westminster, base + "/slow/westminster", WebhookSecret.generate().text
-                    )
-                    // Twelve subjects, so that nothing but the limit keeps them from all going at once.
-                    try await connection.query(
-                        """
-                        INSERT INTO events (type, subject, sequence, audience, payload)
-                        SELECT 'camera.created', 'camera/limit-' || n, 1, ARRAY[$1::uuid], jsonb_build_object('id', n, 'version', 1)
-                        FROM generate_series(1, 12) n
-                        """,
-                        TestKeys.westminster
-                    )
-                }
+                // Twelve subjects, so that nothing but the limit keeps them from all going at once.
+                try await westminsterEndpoint(base + "/slow/westminster", withEventsAbout: 12, pool)
                 try await withDispatchers(2, url: url, settings: settings) {
                     let delivered = try await eventually(.seconds(20)) { receiver.all.count == 12 }
                     #expect(delivered)
@@ -593,19 +598,7 @@ struct WebhookTests {
         try await TestDatabase.withFresh { pool, url in
             let receiver = WebhookReceiver()
             try await receiver.run { base in
-                try await pool.withConnection { connection in
-                    try await connection.query(
-                        "INSERT INTO webhook_endpoints (organisation_id, url, secret) VALUES ($1, $2, $3)",
-                        TestKeys.westminster, base + "/hang-once/westminster", WebhookSecret.generate().text
-                    )
-                    try await connection.query(
-                        """
-                        INSERT INTO events (type, subject, sequence, audience, payload)
-                        VALUES ('camera.created', 'camera/kill-test', 1, ARRAY[$1::uuid], '{"id": "kill-test", "version": 1}')
-                        """,
-                        TestKeys.westminster
-                    )
-                }
+                try await westminsterEndpoint(base + "/hang-once/westminster", withEventsAbout: 1, pool)
                 // The real binary, dispatching with a 2 s timeout (a 5 s lease), killed while its attempt hangs.
                 let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
                 let server = try ChildProcess(
