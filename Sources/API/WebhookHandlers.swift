@@ -121,10 +121,13 @@ extension SightlineAPI {
         return endpoint
     }
 
-    /// Every rule a new or changed endpoint must keep: the draft's own, covert access only from a key that has
-    /// it, and a host that resolves only to addresses the policy permits (checked again at every connection).
+    /// Every rule a new or changed endpoint must keep: the draft's own, TLS material libcurl can use, covert
+    /// access only from a key that has it, and a host that resolves only to addresses the policy permits
+    /// (checked again at every connection).
     private func check(_ draft: WebhookEndpointDraft, by caller: Principal) async throws {
         let url = try draft.validate()
+        let tlsProblems = WebhookTLSMaterial.problems(in: draft)
+        if !tlsProblems.isEmpty { throw ValidationError(tlsProblems) }
         if draft.covertAccess && !caller.covertAccess {
             throw Forbidden("Only a key with covert access may register an endpoint for events about covert cameras.")
         }

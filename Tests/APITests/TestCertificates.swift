@@ -21,6 +21,8 @@ struct TestPKI: Sendable {
     let authority: Identity
     let server: Identity
     let client: Identity
+    /// A client certificate of this CA that expired an hour ago.
+    let expiredClient: Identity
 
     /// A new CA (named `name`) and the two certificates it issues.
     init(name: String = "Sightline test CA") throws {
@@ -55,15 +57,23 @@ struct TestPKI: Sendable {
             ),
             key: clientKey
         )
+        let expiredKey = P256.Signing.PrivateKey()
+        expiredClient = try Identity(
+            certificate: try Self.issue(
+                subject: try DistinguishedName { CommonName("sightline-dispatcher") }, key: expiredKey, issuer: caName, issuerKey: key,
+                extensions: try Certificate.Extensions { try ExtendedKeyUsage([.clientAuth]) }, valid: (Date() - 7200)...(Date() - 3600)
+            ),
+            key: expiredKey
+        )
     }
 
     private static func issue(
         subject: DistinguishedName, key: P256.Signing.PrivateKey, issuer: DistinguishedName, issuerKey: P256.Signing.PrivateKey,
-        extensions: Certificate.Extensions
+        extensions: Certificate.Extensions, valid: ClosedRange<Date> = (Date() - 3600)...(Date() + 3600)
     ) throws -> Certificate {
         try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: Certificate.PublicKey(key.publicKey),
-            notValidBefore: Date() - 3600, notValidAfter: Date() + 3600, issuer: issuer, subject: subject,
+            notValidBefore: valid.lowerBound, notValidAfter: valid.upperBound, issuer: issuer, subject: subject,
             signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions, issuerPrivateKey: Certificate.PrivateKey(issuerKey)
         )
     }

@@ -483,6 +483,49 @@ struct WebhookTests {
         }
     }
 
+    @Test func tlsMaterialThatCannotWorkIsRefusedAtRegistration() async throws {
+        let pki = try TestPKI()
+        let other = try TestPKI(name: "Another CA")
+        let garbage = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+        let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nbm90IGEga2V5\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        let cases: [(what: String, fields: [String: String], pointer: String, detail: String)] = [
+            ("a certificate that is not one", ["tls_client_certificate": garbage, "tls_client_key": pki.client.keyPEM],
+             "/tls_client_certificate", "is not a PEM certificate"),
+            ("another certificate's key", ["tls_client_certificate": pki.client.certificatePEM, "tls_client_key": other.client.keyPEM],
+             "/tls_client_key", "is not the private key of tls_client_certificate"),
+            ("an expired certificate", ["tls_client_certificate": pki.expiredClient.certificatePEM, "tls_client_key": pki.expiredClient.keyPEM],
+             "/tls_client_certificate", "expired on "),
+            ("an encrypted key", ["tls_client_certificate": pki.client.certificatePEM, "tls_client_key": encrypted],
+             "/tls_client_key", "is encrypted"),
+            ("a CA bundle with a broken second certificate", ["tls_ca_certificate": pki.authority.certificatePEM + garbage],
+             "/tls_ca_certificate", "is not a PEM certificate (certificate 2)"),
+        ]
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url, webhooks: testWebhookSettings) { client, keys in
+                for (what, fields, pointer, detail) in cases {
+                    var body: [String: Any] = ["url": "http://127.0.0.1:9/tls"]
+                    for (name, value) in fields { body[name] = value }
+                    let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+                    let refused = try await client.send(.post, "/v1/webhook-endpoints", keys(.partnerAdmin), json)
+                    #expect(refused.status == .badRequest, "\(what): \(refused.text)")
+                    let problem = try refused.decode(ProblemBody.self).errors?.first
+                    #expect(problem?.pointer == pointer && problem?.detail.hasPrefix(detail) == true, "\(what): \(refused.text)")
+                }
+                #expect(try await count("webhook_endpoints", pool) == 0)
+                // The same checks on a change: a valid endpoint cannot be given another certificate's key.
+                let valid = try await client.register("http://127.0.0.1:9/tls", keys(.partnerAdmin))
+                let patch = String(decoding: try JSONSerialization.data(withJSONObject: [
+                    "tls_client_certificate": pki.client.certificatePEM, "tls_client_key": other.client.keyPEM,
+                ]), as: UTF8.self)
+                let changed = try await client.send(
+                    .patch, "/v1/webhook-endpoints/" + valid.id, keys(.partnerAdmin), patch, ifMatch: "\"\(valid.version)\""
+                )
+                #expect(changed.status == .badRequest, "\(changed.text)")
+                #expect(try changed.decode(ProblemBody.self).errors?.first?.pointer == "/tls_client_key")
+            }
+        }
+    }
+
     @Test func anEventTooLargeForAWebhookCannotBeWritten() async throws {
         try await TestDatabase.withFresh { pool, _ in
             try await pool.withConnection { connection in

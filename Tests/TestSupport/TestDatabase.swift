@@ -33,7 +33,10 @@ public enum TestDatabase {
     ) async throws -> T {
         let name = try await registry.create(migrated: migrated)
         let url = databaseURL(adminURL, database: name)
-        let pool = try makePool(url: url, maxConnections: maxConnections)
+        // Tests check what happens, not how long waiting for a connection takes (PoolTests time that out on
+        // purpose): with every suite running at once on two cores, a test that queues 200 tasks on 12
+        // connections has been seen to wait more than 5 s.
+        let pool = try makePool(url: url, maxConnections: maxConnections, acquireTimeout: .seconds(30))
         do {
             let value = try await body(pool, url)
             await pool.close()
