@@ -249,10 +249,21 @@ public struct WebhookQueue: Sendable {
             // deliveries: the order a DELETE of an endpoint cascading to its deliveries takes them in, so the two
             // cannot deadlock, and an endpoint locked here cannot lose its deliveries before this commits.
             let endpointIDs = Array(Set(attempts.map(\.claim.endpointID)))
-            let live = Set(
-                try await connection.query("SELECT id FROM webhook_endpoints WHERE id = ANY ($1) ORDER BY id FOR KEY SHARE", endpointIDs)
-                    .map { try $0.decode(0, as: UUID.self) }
-            )
+            let endpoints = try await connection.query(
+                "SELECT id, consecutive_failures > 0 OR circuit_open_until IS NOT NULL FROM webhook_endpoints WHERE id = ANY ($1) ORDER BY id FOR KEY SHARE",
+                endpointIDs
+            ).map { (id: try $0.decode(0, as: UUID.self), failing: try $0.decode(1, as: Bool.self)) }
+            let live = Set(endpoints.map(\.id))
+            // Those this will write to (a failure's, and a failing one a success heals), locked for writing now and
+            // in id order: two dispatchers recording for the same endpoints cannot then deadlock.
+            let written = endpoints.filter { endpoint in
+                zip(attempts, verdicts).contains { $0.claim.endpointID == endpoint.id && (endpoint.failing || $1 != .delivered) }
+            }
+            if !written.isEmpty {
+                try await connection.query(
+                    "SELECT 1 FROM webhook_endpoints WHERE id = ANY ($1) ORDER BY id FOR NO KEY UPDATE", written.map(\.id)
+                )
+            }
             try await connection.query(
                 """
                 INSERT INTO webhook_attempts (delivery_id, attempt, started_at, status_code, error_class, error_message, dns_ms, connect_ms, tls_ms,
@@ -295,10 +306,8 @@ public struct WebhookQueue: Sendable {
                 for index in successes where delivered.contains(attempts[index].claim.deliveryID) { recorded[index] = .delivered }
             }
 
-            // Failures one at a time, in endpoint order (so two dispatchers update endpoints in the same order).
-            let failures = attempts.indices
-                .filter { verdicts[$0] != .delivered && live.contains(attempts[$0].claim.endpointID) }
-                .sorted { attempts[$0].claim.endpointID.uuidString < attempts[$1].claim.endpointID.uuidString }
+            // Failures one at a time.
+            let failures = attempts.indices.filter { verdicts[$0] != .delivered && live.contains(attempts[$0].claim.endpointID) }
             for index in failures {
                 recorded[index] = try await Self.recordFailure(
                     attempts[index], verdict: verdicts[index], schedule: schedule, breaker: breaker, on: connection

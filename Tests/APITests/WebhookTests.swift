@@ -251,9 +251,13 @@ struct WebhookTests {
                         // Camden hears of neither: not in the camera's audience, and the test was not its own.
                         try await Task.sleep(for: .milliseconds(500))
                         #expect(receiver.on("/ok/camden").isEmpty)
-                        let log = try await client.send(.get, "/v1/webhook-endpoints/" + endpoint.id + "/deliveries", keys(.partnerAdmin))
-                            .decode(DeliveryListBody.self)
-                        #expect(log.items.count == 2 && log.items.allSatisfy { $0.status == "succeeded" && $0.last_status_code == 204 })
+                        // Recorded a little after the receiver has them.
+                        let recorded = try await eventually {
+                            let log = try await client.send(.get, "/v1/webhook-endpoints/" + endpoint.id + "/deliveries", keys(.partnerAdmin))
+                                .decode(DeliveryListBody.self)
+                            return log.items.count == 2 && log.items.allSatisfy { $0.status == "succeeded" && $0.last_status_code == 204 }
+                        }
+                        #expect(recorded)
                     }
                 }
             }
