@@ -11,6 +11,16 @@ public struct WebhookQueue: Sendable {
     /// A queue over `pool`.
     public init(pool: PostgresPool) { self.pool = pool }
 
+    /// The channel dispatchers listen on: a NOTIFY there means "there may be work". It is sent after commit, by
+    /// the API once a change has committed and by a dispatcher once it has fanned events out, never from inside a
+    /// business transaction.
+    public static let channel = "sightline_webhooks"
+
+    /// Tells every dispatcher there may be work (a NOTIFY on `channel`, in a transaction of its own).
+    public func wakeDispatchers() async throws {
+        try await pool.withConnection { try await $0.query("SELECT pg_notify($1, '')", Self.channel) }
+    }
+
     /// A delivery claimed for one attempt: everything needed to send it.
     public struct Claim: Sendable {
         public var deliveryID: UUID
@@ -70,7 +80,7 @@ public struct WebhookQueue: Sendable {
     /// Turns up to `limit` events not yet fanned out into one delivery per enabled endpoint that should hear of
     /// each, oldest first; returns how many deliveries it created. One dispatcher fans out at a time (the others
     /// return 0 at once), so deliveries about one subject are always created in its order.
-    public func fanOut(limit: Int = 1000) async throws -> (events: Int, deliveries: Int) {
+    public func fanOut(limit: Int) async throws -> (events: Int, deliveries: Int) {
         try await pool.withTransaction { connection in
             let locked: Bool = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext('sightline.webhook_fan_out'))")[0].decode(0)
             guard locked else { return (0, 0) }

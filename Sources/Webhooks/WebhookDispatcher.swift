@@ -8,14 +8,9 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// The channel dispatchers listen on: a NOTIFY there means "there may be work". It is sent after commit, by
-/// the API once a change has committed and by a dispatcher once it has fanned events out, never from inside a
-/// business transaction.
-public let webhookChannel = "sightline_webhooks"
-
 /// Sends webhooks (DESIGN §7): fans new events out into deliveries, claims due deliveries under a lease, sends
 /// each through libcurl with its Standard Webhooks signature, and records the outcome. Any number of
-/// dispatchers may run against one database. It wakes on a NOTIFY on `webhookChannel`, when a delivery
+/// dispatchers may run against one database. It wakes on a NOTIFY on `WebhookQueue.channel`, when a delivery
 /// finishes, and at least every `pollInterval`; at graceful shutdown it stops claiming and finishes what is in
 /// flight. It owns its libcurl client, whose thread ends with `run()`.
 public final class WebhookDispatcher: Service, Sendable {
@@ -46,7 +41,7 @@ public final class WebhookDispatcher: Service, Sendable {
 
     public func run() async throws {
         defer { client.shutdown() }
-        let listener = try PostgresListener(settings: pool.settings, channels: [webhookChannel], logger: logger)
+        let listener = try PostgresListener(settings: pool.settings, channels: [WebhookQueue.channel], logger: logger)
         await withDiscardingTaskGroup { group in
             group.addTask { try? await listener.run() }
             group.addTask {
@@ -109,7 +104,7 @@ public final class WebhookDispatcher: Service, Sendable {
             }
             if created > 0 {
                 // Other dispatchers may claim some of these.
-                try await pool.withConnection { try await $0.query("SELECT pg_notify($1, '')", webhookChannel) }
+                try await queue.wakeDispatchers()
             }
         }
         let room = settings.concurrency - inFlight.withLock { $0 }
@@ -237,11 +232,11 @@ extension WebhookDelivery.Timings {
 /// Tells dispatchers, after a change has committed, that there may be events to send: one NOTIFY at a time,
 /// however many changes ask for one meanwhile.
 public final class WebhookNudge: Sendable {
-    private let pool: PostgresPool
+    private let queue: WebhookQueue
     private let state = Mutex((requested: false, sending: false))
 
     /// A nudge sending through `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    public init(pool: PostgresPool) { self.queue = WebhookQueue(pool: pool) }
 
     /// Asks for a NOTIFY soon; returns at once.
     public func eventsWritten() {
@@ -261,7 +256,7 @@ public final class WebhookNudge: Sendable {
                 state.requested = false
                 return true
             }) {
-                _ = try? await pool.withConnection { try await $0.query("SELECT pg_notify($1, '')", webhookChannel) }
+                try? await queue.wakeDispatchers()
             }
         }
     }

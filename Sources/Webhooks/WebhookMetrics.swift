@@ -1,14 +1,29 @@
 import Prometheus
 import Storage
-import Synchronization
 
 /// The dispatcher's Prometheus metrics: deliveries by outcome, attempt latency, and the queue's depth and
 /// oldest pending age by the state of the endpoints' circuits.
 public final class WebhookMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let attemptDuration: DurationHistogram
-    private let outcomes = Mutex<[String: Counter]>([:])
-    private let gauges = Mutex<[String: (depth: Gauge, oldest: Gauge)]>([:])
+
+    private static var deliveries: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "sightline", subsystem: "webhook", metricName: "deliveries", unitName: "total", helpText: "Webhook attempts recorded, by outcome."
+        )
+    }
+    private static var queueDepth: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "sightline", subsystem: "webhook", metricName: "queue_depth", unitName: "",
+            helpText: "Webhook deliveries pending or in flight, by the state of their endpoint's circuit."
+        )
+    }
+    private static var oldestPendingAge: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "sightline", subsystem: "webhook", metricName: "oldest_pending_age", unitName: "seconds",
+            helpText: "Age of the oldest webhook delivery pending or in flight, by the state of its endpoint's circuit."
+        )
+    }
 
     /// Metrics registered in `registry` (the one `/metrics` renders).
     public init(registry: PrometheusCollectorRegistry) {
@@ -32,19 +47,8 @@ public final class WebhookMetrics: Sendable {
         case .endpointDisabled: "endpoint_disabled"
         case .stale: "stale"
         }
-        let counter = outcomes.withLock { counters in
-            if let counter = counters[name] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: MetricNameDescriptor(
-                    namespace: "sightline", subsystem: "webhook", metricName: "deliveries", unitName: "total",
-                    helpText: "Webhook attempts recorded, by outcome."
-                ),
-                labels: [("outcome", name)]
-            )
-            counters[name] = counter
-            return counter
-        }
-        counter.increment()
+        // The registry returns the counter it already has for these labels.
+        registry.makeCounter(descriptor: Self.deliveries, labels: [("outcome", name)]).increment()
         if let duration { attemptDuration.record(duration) }
     }
 
@@ -52,29 +56,8 @@ public final class WebhookMetrics: Sendable {
     func record(depth: [(state: String, pending: Int, oldestSeconds: Double)]) {
         for state in ["closed", "open", "half_open", "disabled"] {
             let figures = depth.first { $0.state == state }
-            let pair = gauges.withLock { gauges in
-                if let pair = gauges[state] { return pair }
-                let pair = (
-                    depth: registry.makeGauge(
-                        descriptor: MetricNameDescriptor(
-                            namespace: "sightline", subsystem: "webhook", metricName: "queue_depth", unitName: "",
-                            helpText: "Webhook deliveries pending or in flight, by the state of their endpoint's circuit."
-                        ),
-                        labels: [("endpoint_state", state)]
-                    ),
-                    oldest: registry.makeGauge(
-                        descriptor: MetricNameDescriptor(
-                            namespace: "sightline", subsystem: "webhook", metricName: "oldest_pending_age", unitName: "seconds",
-                            helpText: "Age of the oldest webhook delivery pending or in flight, by the state of its endpoint's circuit."
-                        ),
-                        labels: [("endpoint_state", state)]
-                    )
-                )
-                gauges[state] = pair
-                return pair
-            }
-            pair.depth.set(Double(figures?.pending ?? 0))
-            pair.oldest.set(figures?.oldestSeconds ?? 0)
+            registry.makeGauge(descriptor: Self.queueDepth, labels: [("endpoint_state", state)]).set(Double(figures?.pending ?? 0))
+            registry.makeGauge(descriptor: Self.oldestPendingAge, labels: [("endpoint_state", state)]).set(figures?.oldestSeconds ?? 0)
         }
     }
 }

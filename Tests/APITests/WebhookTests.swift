@@ -8,6 +8,7 @@ import HummingbirdTLS
 import HummingbirdTesting
 import LibPQ
 import Logging
+import Prometheus
 import Storage
 import Synchronization
 import TestSupport
@@ -124,10 +125,11 @@ func with<Value>(_ value: Value, _ change: (inout Value) -> Void) -> Value {
 
 /// Runs `count` dispatchers (through the server's own database role) while `body` runs.
 func withDispatchers(
-    _ count: Int, url: String, settings: WebhookSettings = testWebhookSettings, _ body: @Sendable () async throws -> Void
+    _ count: Int, url: String, settings: WebhookSettings = testWebhookSettings, metrics: WebhookMetrics? = nil,
+    _ body: @Sendable () async throws -> Void
 ) async throws {
     let pool = try TestDatabase.makePool(url: TestDatabase.serverURL(url), acquireTimeout: .seconds(30))
-    let dispatchers = (0..<count).map { _ in WebhookDispatcher(pool: pool, settings: settings, metrics: nil, logger: TestDatabase.logger) }
+    let dispatchers = (0..<count).map { _ in WebhookDispatcher(pool: pool, settings: settings, metrics: metrics, logger: TestDatabase.logger) }
     do {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for dispatcher in dispatchers { group.addTask { try await dispatcher.run() } }
@@ -275,7 +277,8 @@ struct WebhookTests {
                         .decode(EndpointBody.self)
                     let new = try #require(rotated.secret)
                     #expect(new != old)
-                    try await withDispatchers(1, url: url) {
+                    let registry = PrometheusCollectorRegistry()
+                    try await withDispatchers(1, url: url, metrics: WebhookMetrics(registry: registry)) {
                         #expect(try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
                         #expect(try await eventually { receiver.on("/flaky/westminster").count == 2 })
                         let hooks = receiver.on("/flaky/westminster")
@@ -292,6 +295,16 @@ struct WebhookTests {
                         #expect(succeeded)
                         #expect(deliveries.items.count == 1)
                         #expect(try await count("webhook_attempts", pool) == 2)
+                        // Both outcomes are counted (just after they are recorded), both attempts timed, and the queue's
+                        // gauges are there.
+                        let counted = try await eventually {
+                            registry.emitToString().contains(#"sightline_webhook_deliveries_total{outcome="delivered"} 1"#)
+                        }
+                        #expect(counted)
+                        let exposition = registry.emitToString()
+                        #expect(exposition.contains(#"sightline_webhook_deliveries_total{outcome="retrying"} 1"#), "\(exposition)")
+                        #expect(exposition.contains("sightline_webhook_attempt_duration_seconds_count 2"))
+                        #expect(exposition.contains(#"sightline_webhook_queue_depth{endpoint_state="closed"}"#))
                     }
                 }
             }
