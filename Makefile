@@ -24,12 +24,9 @@ run: deps
 	echo "Database (server role): $$server_url" && \
 	SIGHTLINE_DATABASE_URL="$$server_url" SIGHTLINE_LOG_FORMAT=$${SIGHTLINE_LOG_FORMAT:-text} exec $$bin serve
 
-# The test cluster is stopped afterwards, pass or fail, so no server outlives the run (a server left behind in a
-# deleted checkout removes the socket of the next one at the same path when it notices and exits).
+# The test cluster is stopped afterwards, pass or fail; a failing run ends by repeating what failed.
 test: deps
-	@url=$$(scripts/pg.sh start test $(TEST_PORT)) || exit 1; \
-	SIGHTLINE_TEST_DATABASE_URL="$$url" swift test $(SWIFT_BUILD_FLAGS); status=$$?; \
-	scripts/pg.sh stop test >/dev/null; exit $$status
+	@scripts/test.sh $(TEST_PORT) $(SWIFT_BUILD_FLAGS)
 
 bench: deps
 	@scripts/bench.sh $(BENCH_PORT)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make test`: every test against a private PostgreSQL cluster, which is stopped afterwards, pass or fail, so no
+# server outlives the run (a server left behind in a deleted checkout removes the socket of the next one at the
+# same path when it notices and exits).
+#
+#   scripts/test.sh PORT [swift test options]
+#
+# A failing run ends by repeating the lines that say what failed: in a log of several hundred lines, CI keeps only
+# the end, and the failure itself is printed when it happens, far above.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+port=${1:?usage: test.sh PORT [swift test options]}
+shift
+
+url=$(scripts/pg.sh start test "$port") || exit 1
+log=$(mktemp)
+SIGHTLINE_TEST_DATABASE_URL="$url" swift test "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+scripts/pg.sh stop test >/dev/null
+if [ "$status" -ne 0 ]; then
+    echo
+    echo "What failed (swift test exited with $status):"
+    grep -E "✘|error:|recorded an issue|Fatal error|Caught signal|Exited with" "$log" | tail -n 60
+fi
+rm -f "$log"
+exit "$status"
