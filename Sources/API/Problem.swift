@@ -28,11 +28,14 @@ struct Problem: Error, Sendable {
     /// The prefix of every problem `type`.
     static let typePrefix = "urn:sightline:problem:"
 
+    /// 400 listing every field at fault in `errors`; the detail names the first few, so that one line (a log,
+    /// a client's error message) says what to fix: "/event_types/1 is not an event type."
     static func validation(_ problems: [FieldProblem]) -> Problem {
-        let fields = problems.map { $0.pointer.replacingOccurrences(of: "#/parameters/", with: "") }
+        let shown = problems.prefix(3).map { $0.pointer.replacingOccurrences(of: "#/parameters/", with: "") + " " + $0.detail }
+        let more = problems.count > shown.count ? "; and \(problems.count - shown.count) more" : ""
         return Problem(
             status: .badRequest, slug: "validation", title: "The request is not valid",
-            detail: "Invalid: \(fields.joined(separator: ", ")).", errors: problems
+            detail: shown.joined(separator: "; ") + more + ".", errors: problems
         )
     }
 

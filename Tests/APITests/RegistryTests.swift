@@ -639,6 +639,20 @@ struct CameraImportTests {
         }
     }
 
+    @Test func theProblemListsEveryBadRowAndItsDetailNamesTheFirstFew() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let response = try await post(client, keys, csv: "kind,lat,lon\n" + String(repeating: "fixed,91,-0.1\n", count: 5))
+                #expect(response.status == .badRequest)
+                let problem = try response.decode(ProblemBody.self)
+                #expect(problem.errors?.map(\.pointer) == (2...6).map { "/rows/\($0)/lat" })
+                let latitude = "must be a latitude from -90 to 90"
+                #expect(problem.detail == "/rows/2/lat \(latitude); /rows/3/lat \(latitude); /rows/4/lat \(latitude); and 2 more.")
+                #expect(try await counts(pool).cameras == 0)
+            }
+        }
+    }
+
     @Test func tenThousandRowsGoInOneCallAndTenThousandAndOneDoNot() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
