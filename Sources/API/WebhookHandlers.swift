@@ -102,6 +102,13 @@ extension SightlineAPI {
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor?.encoded))))
     }
 
+    func getWebhookDelivery(_ input: Operations.GetWebhookDelivery.Input) async throws -> Operations.GetWebhookDelivery.Output {
+        let caller = try Caller.required()
+        guard let id = UUID(uuidString: input.path.id), let delivery = try await webhooks.delivery(id: id, organisationID: caller.organisationID)
+        else { throw Problem.notFound() }
+        return .ok(.init(body: .json(.init(delivery))))
+    }
+
     func redeliverWebhook(_ input: Operations.RedeliverWebhook.Input) async throws -> Operations.RedeliverWebhook.Output {
         let caller = try Caller.required()
         guard let id = UUID(uuidString: input.path.id),
@@ -171,10 +178,21 @@ extension Components.Schemas.WebhookDelivery {
             status: .init(rawValue: delivery.status.rawValue) ?? .pending, attempts: delivery.attempts, nextAttemptAt: delivery.nextAttemptAt,
             lastStatusCode: delivery.lastStatusCode, lastErrorClass: delivery.lastErrorClass.flatMap { .init(rawValue: $0.rawValue) },
             lastError: delivery.lastError,
-            lastTimingsMs: delivery.lastTimings.map {
-                .init(dns: $0.dns, connect: $0.connect, tls: $0.tls, firstByte: $0.firstByte, total: $0.total)
-            },
-            createdAt: delivery.createdAt, deliveredAt: delivery.deliveredAt
+            lastTimingsMs: delivery.lastTimings.map(Components.Schemas.WebhookTimings.init),
+            createdAt: delivery.createdAt, deliveredAt: delivery.deliveredAt,
+            attemptLog: delivery.attemptLog?.map { attempt in
+                .init(
+                    attempt: attempt.attempt, startedAt: attempt.startedAt, statusCode: attempt.statusCode,
+                    errorClass: attempt.errorClass.flatMap { .init(rawValue: $0.rawValue) }, error: attempt.error,
+                    timingsMs: attempt.timings.map(Components.Schemas.WebhookTimings.init)
+                )
+            }
         )
+    }
+}
+
+extension Components.Schemas.WebhookTimings {
+    init(_ timings: WebhookDelivery.Timings) {
+        self.init(dns: timings.dns, connect: timings.connect, tls: timings.tls, firstByte: timings.firstByte, total: timings.total)
     }
 }

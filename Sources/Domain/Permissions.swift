@@ -81,6 +81,7 @@ public enum Permissions {
         "enableWebhookEndpoint": .roles([.partnerAdmin]),
         "recoverWebhookEndpoint": .roles([.partnerAdmin]),
         "listWebhookDeliveries": .roles([.partnerAdmin]),
+        "getWebhookDelivery": .roles([.partnerAdmin]),
         "redeliverWebhook": .roles([.partnerAdmin]),
         // The audit log: auditors read their own organisation's rows, admins every row.
         "listAuditLog": .roles([.auditor, .admin]),

@@ -486,6 +486,8 @@ public struct WebhookDelivery: Sendable, Hashable, Identifiable {
     public var lastTimings: Timings?
     public var createdAt: Date
     public var deliveredAt: Date?
+    /// Its latest attempts, newest first, when one delivery is read; `nil` in lists.
+    public var attemptLog: [WebhookAttempt]?
 
     /// A delivery from its parts.
     public init(
@@ -508,5 +510,28 @@ public struct WebhookDelivery: Sendable, Hashable, Identifiable {
         self.lastTimings = lastTimings
         self.createdAt = createdAt
         self.deliveredAt = deliveredAt
+    }
+}
+
+/// One attempt at a delivery, as it was recorded.
+public struct WebhookAttempt: Sendable, Hashable {
+    /// The `webhook-attempt` header it was sent with.
+    public var attempt: Int
+    public var startedAt: Date
+    /// The endpoint's answer, if one came.
+    public var statusCode: Int?
+    /// Why it failed; `nil` if it succeeded.
+    public var errorClass: WebhookErrorClass?
+    public var error: String?
+    public var timings: WebhookDelivery.Timings?
+
+    /// An attempt from its parts.
+    public init(attempt: Int, startedAt: Date, statusCode: Int?, errorClass: WebhookErrorClass?, error: String?, timings: WebhookDelivery.Timings?) {
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.statusCode = statusCode
+        self.errorClass = errorClass
+        self.error = error
+        self.timings = timings
     }
 }

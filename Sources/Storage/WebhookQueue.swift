@@ -61,6 +61,9 @@ public struct WebhookQueue: Sendable {
             self.timings = timings
             self.startedAt = startedAt
         }
+
+        /// What went wrong, if the attempt failed: libcurl's message, else the status ("HTTP 500").
+        var failure: String? { (errorMessage ?? statusCode.map { "HTTP " + String($0) }).map { String($0.prefix(500)) } }
     }
 
     /// What recording an outcome did.
@@ -181,19 +184,28 @@ public struct WebhookQueue: Sendable {
         }
     }
 
-    /// Returns deliveries whose lease ran out (their dispatcher stopped mid-attempt) to the queue; how many.
+    /// Returns deliveries whose lease ran out (their dispatcher stopped mid-attempt) to the queue, logging the attempt
+    /// as `lease_expired`; how many.
     public func reapExpiredLeases() async throws -> Int {
         try await pool.withConnection { connection in
             try await connection.query(
                 """
-                WITH reaped AS (
-                    UPDATE webhook_deliveries
+                WITH expired AS (
+                    -- A claim sets updated_at, and nothing else changes a delivery in flight: when the attempt began.
+                    SELECT id, updated_at AS claimed_at FROM webhook_deliveries
+                    WHERE status = 'delivering' AND lease_until < now() FOR UPDATE SKIP LOCKED
+                ), reaped AS (
+                    UPDATE webhook_deliveries d
                     SET status = 'pending', lease_until = NULL, next_attempt_at = now(), updated_at = now(),
-                        last_error = 'the dispatcher sending attempt ' || attempts || ' stopped before it finished'
-                    WHERE id IN (
-                        SELECT id FROM webhook_deliveries WHERE status = 'delivering' AND lease_until < now() FOR UPDATE SKIP LOCKED
-                    ) AND status = 'delivering'
-                    RETURNING 1
+                        last_error = 'the dispatcher sending attempt ' || d.attempts || ' stopped before it finished'
+                    FROM expired e WHERE d.id = e.id AND d.status = 'delivering'
+                    RETURNING d.id, d.attempts, e.claimed_at, d.last_error
+                ), logged AS (
+                    -- The attempt is logged as lease_expired; a dispatcher that was only slow and records its outcome
+                    -- after this finds its attempt logged already, and the delivery no longer its own (stale).
+                    INSERT INTO webhook_attempts (delivery_id, attempt, started_at, error_class, error_message)
+                    SELECT id, attempts, claimed_at, 'lease_expired', last_error FROM reaped
+                    ON CONFLICT (delivery_id, attempt) DO NOTHING
                 )
                 SELECT count(*) FROM reaped
                 """
@@ -249,7 +261,7 @@ public struct WebhookQueue: Sendable {
             }
             return AttemptRow(
                 delivery_id: claim.deliveryID, attempt: claim.attempt, started_at: outcome.startedAt, status_code: outcome.statusCode,
-                error_class: errorClass?.rawValue, error_message: outcome.errorMessage.map { String($0.prefix(500)) }, dns_ms: outcome.timings?.dns,
+                error_class: errorClass?.rawValue, error_message: errorClass == nil ? nil : outcome.failure, dns_ms: outcome.timings?.dns,
                 connect_ms: outcome.timings?.connect, tls_ms: outcome.timings?.tls, first_byte_ms: outcome.timings?.firstByte, total_ms: outcome.timings?.total
             )
         }
@@ -337,7 +349,6 @@ public struct WebhookQueue: Sendable {
         var retryAfter: Duration?
         if case .retry(let after) = verdict { retryAfter = after }
         let wait = schedule.delay(afterAttempt: claim.attempt, retryAfter: retryAfter)
-        let message = outcome.errorMessage ?? outcome.statusCode.map { "HTTP " + String($0) }
         let updated = try await connection.query(
             """
             UPDATE webhook_deliveries
@@ -347,7 +358,7 @@ public struct WebhookQueue: Sendable {
             WHERE id = $1 AND status = 'delivering' AND attempts = $5
             RETURNING 1
             """,
-            claim.deliveryID, outcome.statusCode, wait.map { Double($0.milliseconds) }, message, claim.attempt
+            claim.deliveryID, outcome.statusCode, wait.map { Double($0.milliseconds) }, outcome.failure, claim.attempt
         )
         guard !updated.isEmpty else { return .stale }
         let endpoint = try await connection.query(

@@ -199,6 +199,29 @@ public struct WebhookStore: Sendable {
         }
     }
 
+    /// Attempts listed when one delivery is read: the retry schedule makes ten, so a hundred means redeliveries.
+    public static let attemptLogLength = 100
+
+    /// One delivery of `organisationID`'s, with its latest attempts (newest first), or `nil`.
+    public func delivery(id: UUID, organisationID: UUID) async throws -> WebhookDelivery? {
+        try await pool.withConnection { connection in
+            guard
+                var delivery = try await Self.deliveries(
+                    where: "d.id = $1 AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE organisation_id = $2)", [id, organisationID], limit: 1,
+                    on: connection
+                ).first
+            else { return nil }
+            delivery.attemptLog = try await connection.query(
+                """
+                SELECT attempt, started_at, status_code, error_class, error_message, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms
+                FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt DESC LIMIT $2
+                """,
+                id, Self.attemptLogLength
+            ).map(WebhookAttempt.init(row:))
+            return delivery
+        }
+    }
+
     /// Queues the delivery again now, whatever became of it, unless it is being sent this moment; `nil` if it
     /// is not a delivery of `organisationID`'s.
     public func redeliver(id: UUID, organisationID: UUID, actor: AuditActor) async throws -> WebhookDelivery? {
@@ -306,16 +329,35 @@ extension WebhookDelivery {
     init(row: PostgresRow) throws {
         guard let status = WebhookDeliveryStatus(rawValue: try row.decode(6)) else { throw StoredValueError(column: "webhook_deliveries.status") }
         let errorClass: String? = try row.decode(10)
-        let total: Double? = try row.decode(16)
-        let timings = try total.map { total in
-            Timings(dns: try row.decode(12) ?? 0, connect: try row.decode(13) ?? 0, tls: try row.decode(14) ?? 0, firstByte: try row.decode(15) ?? 0, total: total)
-        }
+        let timings = try Timings(row: row, from: 12)
         self.init(
             id: try row.decode(0), endpointID: try row.decode(1), eventID: try row.decode(2), eventType: try row.decode(3), subject: try row.decode(4),
             sequence: Int(try row.decode(5, as: Int32.self)), status: status, attempts: Int(try row.decode(7, as: Int32.self)),
             nextAttemptAt: status == .pending ? try row.decode(8) : nil, lastStatusCode: try row.decode(9, as: Int32?.self).map(Int.init),
             lastErrorClass: errorClass.flatMap(WebhookErrorClass.init(rawValue:)), lastError: try row.decode(11), lastTimings: timings,
             createdAt: try row.decode(17), deliveredAt: try row.decode(18)
+        )
+    }
+}
+
+extension WebhookDelivery.Timings {
+    /// The timings in five columns of `row` from `column` on (dns, connect, tls, first byte, total); `nil` if the
+    /// attempt has none (its total is null).
+    init?(row: PostgresRow, from column: Int) throws {
+        guard let total: Double = try row.decode(column + 4) else { return nil }
+        self.init(
+            dns: try row.decode(column) ?? 0, connect: try row.decode(column + 1) ?? 0, tls: try row.decode(column + 2) ?? 0,
+            firstByte: try row.decode(column + 3) ?? 0, total: total
+        )
+    }
+}
+
+extension WebhookAttempt {
+    init(row: PostgresRow) throws {
+        let errorClass: String? = try row.decode(3)
+        self.init(
+            attempt: Int(try row.decode(0, as: Int32.self)), startedAt: try row.decode(1), statusCode: try row.decode(2, as: Int32?.self).map(Int.init),
+            errorClass: errorClass.flatMap(WebhookErrorClass.init(rawValue:)), error: try row.decode(4), timings: try WebhookDelivery.Timings(row: row, from: 5)
         )
     }
 }

@@ -73,6 +73,7 @@ struct AuthorisationTests {
         "enableWebhookEndpoint": (.post, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/enable", nil),
         "recoverWebhookEndpoint": (.post, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/recover", #"{"since": "2026-01-01T00:00:00Z"}"#),
         "listWebhookDeliveries": (.get, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/deliveries", nil),
+        "getWebhookDelivery": (.get, "/v1/webhook-deliveries/00000000-0000-4000-8000-000000000000", nil),
         "redeliverWebhook": (.post, "/v1/webhook-deliveries/00000000-0000-4000-8000-000000000000/redeliver", nil),
         "listAuditLog": (.get, "/v1/audit", nil),
         "verifyAuditLog": (.get, "/v1/audit/verify", nil),

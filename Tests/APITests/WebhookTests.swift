@@ -191,6 +191,17 @@ struct DeliveryBody: Decodable {
     let last_status_code: Int?
     let last_error_class: String?
     let last_error: String?
+    let attempt_log: [AttemptBody]?
+}
+
+struct AttemptBody: Decodable {
+    struct Timings: Decodable { let connect: Double; let total: Double }
+    let attempt: Int
+    let started_at: String
+    let status_code: Int?
+    let error_class: String?
+    let error: String?
+    let timings_ms: Timings?
 }
 
 struct DeliveryListBody: Decodable {
@@ -298,7 +309,21 @@ struct WebhookTests {
                         }
                         #expect(succeeded)
                         #expect(deliveries.items.count == 1)
+                        #expect(deliveries.items.first?.attempt_log == nil)
                         #expect(try await count("webhook_attempts", pool) == 2)
+                        // Read alone, the delivery has its attempts, newest first: the 204, then the 500.
+                        let delivery = try await client.send(.get, "/v1/webhook-deliveries/" + deliveries.items[0].id, keys(.partnerAdmin))
+                        #expect(delivery.status == .ok, "\(delivery.text)")
+                        let log = try #require(try delivery.decode(DeliveryBody.self).attempt_log)
+                        #expect(log.map(\.attempt) == [2, 1])
+                        #expect(log.map(\.status_code) == [204, 500])
+                        #expect(log.map(\.error_class) == [nil, "http_status"] && log[1].error == "HTTP 500")
+                        #expect(log.allSatisfy { ($0.timings_ms?.total ?? 0) > 0 && ($0.timings_ms?.connect ?? -1) >= 0 })
+                        // Another organisation's key finds no such delivery.
+                        let elsewhere = try await client.send(
+                            .get, "/v1/webhook-deliveries/" + deliveries.items[0].id, keys(.partnerAdmin, of: TestKeys.mps)
+                        )
+                        #expect(elsewhere.status == .notFound)
                         // Both outcomes are counted (just after they are recorded), both attempts timed, and the queue's
                         // gauges are there.
                         let counted = try await eventually {
@@ -694,6 +719,16 @@ struct WebhookTests {
                 let hooks = receiver.all
                 #expect(hooks.map(\.attempt) == [1, 2])
                 #expect(Set(hooks.map(\.id)).count == 1)
+                // The dead dispatcher's attempt is logged as such, from when it was claimed.
+                let log: [(attempt: Int32, errorClass: String?, before: Bool)] = try await pool.withConnection { connection in
+                    try await connection.query(
+                        """
+                        SELECT attempt, error_class, started_at < (SELECT max(started_at) FROM webhook_attempts)
+                        FROM webhook_attempts ORDER BY attempt
+                        """
+                    ).map { (try $0.decode(0), try $0.decode(1), try $0.decode(2)) }
+                }
+                #expect(log.map(\.attempt) == [1, 2] && log.map(\.errorClass) == ["lease_expired", nil] && log[0].before, "\(log)")
             }
         }
     }
