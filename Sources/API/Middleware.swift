@@ -208,6 +208,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             )
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return .malformedBody("The body is not valid JSON.") }
+            if context.debugDescription.hasPrefix("Additional properties are disabled"), let unknown = context.codingPath.last {
+                // The runtime names the first unknown key (sorted): as the client spelled it.
+                let parent = Array(context.codingPath.dropLast())
+                let key = unknown.stringValue.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                let field = (parent.isEmpty ? "" : pointer(parent)) + "/" + key
+                return .malformedBody(
+                    "The field \(field) is not one this request takes.", errors: [.init(pointer: field, detail: "is not a field of this request")]
+                )
+            }
             let field = pointer(context.codingPath)
             return .malformedBody("The field \(field) has an invalid value.", errors: [.init(pointer: field, detail: "is not a valid value")])
         @unknown default:

@@ -292,6 +292,7 @@ public struct WebhookURL: Sendable, Hashable {
         guard var host = components.host, !host.isEmpty else { return problem("has no host") }
         guard components.user == nil, components.password == nil else { return problem("must not carry a user name or password") }
         guard components.fragment == nil else { return problem("must not have a fragment") }
+        if let port = components.port, !(1...65535).contains(port) { return problem("has a port outside 1 to 65535") }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.contains("%") else { return problem("must not name an interface zone") }
         return .success(WebhookURL(scheme: scheme, host: host.lowercased(), port: components.port ?? (scheme == "https" ? 443 : 80)))

@@ -169,6 +169,13 @@ struct HTTPBehaviourTests {
         let notJSON = try problem(for: "{not json")
         #expect(notJSON.status == .badRequest)
         #expect(notJSON.detail == "The body is not valid JSON.")
+        // A field the operation does not take, named as the client spelled it (a JSON Pointer, escaped).
+        let unknown = try #require(throws: DecodingError.self) {
+            try JSONDecoder().decode(Components.Schemas.WebhookEndpointCreate.self, from: Data(#"{"url": "https://x.org", "eventTypes/x": []}"#.utf8))
+        }
+        let extra = ProblemMiddleware<SightlineRequestContext>.problem(for: unknown, method: "POST", path: "/x", routes: routes)
+        #expect(extra.status == .badRequest)
+        #expect(extra.errors.map(\.pointer) == ["/eventTypes~1x"] && extra.errors.first?.detail == "is not a field of this request")
     }
 
     @Test func preconditionFailuresBecome428And412WithTheCurrentETag() {

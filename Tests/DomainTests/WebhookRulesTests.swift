@@ -56,6 +56,9 @@ struct WebhookRulesTests {
         ("https:///x", "has no host"),
         ("https://a:b@example.org/x", "must not carry a user name or password"),
         ("https://example.org/x#frag", "must not have a fragment"),
+        ("https://example.org:99999/x", "has a port outside 1 to 65535"),
+        ("https://example.org:0/x", "has a port outside 1 to 65535"),
+        ("https://example.org:65535/x", nil),
         ("example.org/x", "is not an absolute URL"),
     ])
     func urlsAreAbsoluteHTTPSWithoutCredentials(url: String, problem: String?) {
