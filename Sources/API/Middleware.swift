@@ -161,6 +161,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return .precondition(precondition)
         case let decoding as DecodingError:
             return problem(decoding)
+        case let time as InvalidDateTime:
+            let quoted = time.text.count > 40 ? String(time.text.prefix(40)) + "…" : time.text
+            return .malformedBody("\"\(quoted)\" is not an RFC 3339 date-time, such as 2026-11-21T09:30:00Z or 2026-11-21T09:30:00.250+01:00.")
         case let database as PostgresError where database.isUnavailable:
             return .serviceUnavailable()
         case let database as PostgresError where database.isUnstorableText:
@@ -170,7 +173,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case let decoding as DecodingError where serverError.request.method == .get || serverError.request.method == .head:
                 // Nothing but parameters is decoded for a GET: say which one.
                 return parameterProblem(decoding, path: serverError.request.path ?? path)
-            case is Problem, is ValidationError, is Forbidden, is StateConflict, is PreconditionFailure, is DecodingError, is PostgresError:
+            case is Problem, is ValidationError, is Forbidden, is StateConflict, is PreconditionFailure, is DecodingError, is PostgresError,
+                is InvalidDateTime:
                 return problem(for: serverError.underlyingError, method: method, path: path, routes: routes)
             default:
                 return problem(serverError)

@@ -191,6 +191,32 @@ struct EvidenceTests {
         }
     }
 
+    @Test func timesAreReadInEveryRFC3339FormAndOtherTextIsRefusedQuoted() async throws {
+        let day = Date().addingTimeInterval(-3 * 86_400).formatted(.iso8601.year().month().day())
+        try await TestDatabase.withFresh { pool, url in
+            _ = try await EvidenceWorld.make(pool)
+            try await withApp(pool: pool, url: url) { client, keys in
+                func request(from: String, to: String) async throws -> TestResponse {
+                    let body = #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "#
+                        + #""location": {"lat": 51.50095, "lon": -0.12655}, "window_from": "\#(from)", "window_to": "\#(to)"}"#
+                    return try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), body)
+                }
+                // Milliseconds as JavaScript writes them, an offset, lower case: 09:00:00.250 to 09:30 UTC.
+                let created = try await request(from: day + "T10:00:00.250+01:00", to: day + "t09:30:00z")
+                #expect(created.status == .created, "\(created.text)")
+                let json = try created.json()
+                #expect(json["window_from"] as? String == day + "T09:00:00Z" && json["window_to"] as? String == day + "T09:30:00Z", "\(json)")
+                // 30 February is no date: the problem quotes the text (the runtime does not say which field it was).
+                let refused = try await request(from: "2026-02-30T10:00:00Z", to: day + "T09:30:00Z")
+                #expect(refused.status == .badRequest)
+                let problem = try refused.decode(ProblemBody.self)
+                #expect(problem.type == "urn:sightline:problem:malformed-request")
+                #expect(problem.detail?.hasPrefix(#""2026-02-30T10:00:00Z" is not an RFC 3339 date-time"#) == true, "\(refused.text)")
+                #expect(try await count("evidence_requests", pool) == 1)
+            }
+        }
+    }
+
     @Test func covertCamerasAreTaskedOnlyForKeysThatMayKnowOfThem() async throws {
         try await TestDatabase.withFresh { pool, url in
             let world = try await EvidenceWorld.make(pool)
