@@ -40,7 +40,7 @@ struct ReceivedWebhook: Sendable {
 }
 
 /// A real HTTP receiver on a local port. `/ok/<name>` answers 204; `/flaky/<name>` answers 500 to the first
-/// attempt of each webhook id and 204 after; `/fail/<name>` always 500; `/hang/<name>` never answers in time,
+/// attempt of each webhook id and 204 after; `/fail/<name>` always 500; `/hang/<name>` takes 8 s,
 /// `/hang-once/<name>` not to a first attempt; `/slow/<name>` takes 300 ms, counting how many it holds at once;
 /// `/gone/<name>` answers 410.
 final class WebhookReceiver: Sendable {
@@ -77,7 +77,7 @@ final class WebhookReceiver: Sendable {
         }
         router.post("/hang/:name") { request, _ in
             _ = try await self.record(request)
-            try await Task.sleep(for: .seconds(4))
+            try await Task.sleep(for: .seconds(8))
             return Response(status: .noContent)
         }
         router.post("/hang-once/:name") { request, _ in
@@ -341,8 +341,8 @@ struct WebhookTests {
     }
 
     @Test func aHangingEndpointTimesOutWithoutDelayingAnother() async throws {
-        // `/hang` holds each request 4 s.
-        let settings = with(testWebhookSettings) { $0.timeout = .seconds(1) }
+        // `/hang` holds each request 8 s: twice the timeout.
+        let settings = with(testWebhookSettings) { $0.timeout = .seconds(4) }
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url, webhooks: settings) { client, keys in
                 let receiver = WebhookReceiver()
