@@ -88,6 +88,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Jobs",
+            dependencies: [
+                "Domain",
+                "LibPQ",
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "API",
             dependencies: [
                 "Domain",
@@ -127,6 +138,8 @@ let package = Package(
             dependencies: [
                 "API",
                 "Domain",
+                "Jobs",
+                "Webhooks",
                 "LibCurl",
                 "LibPQ",
                 "Storage",
@@ -158,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Domain", "LibPQ", "LibCurl", "Storage", "TestSupport", "Webhooks",
+                "API", "Domain", "Jobs", "LibPQ", "LibCurl", "Storage", "TestSupport", "Webhooks",
                 // Built so that the end-to-end test can run the real binary and send it SIGTERM.
                 "sightline",
                 .product(name: "Crypto", package: "swift-crypto"),

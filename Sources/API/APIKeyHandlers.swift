@@ -19,7 +19,7 @@ extension SightlineAPI {
         let covert = body.covertAccess ?? false
         try APIKeyRules.checkCreation(
             by: caller, organisationID: organisationID, name: body.name, role: role, covertAccess: covert, expiresAt: body.expiresAt,
-            now: Date()
+            now: clock.now()
         )
         guard try await organisations.get(id: organisationID) != nil else {
             throw ValidationError([.init(pointer: "/organisation_id", detail: "is not an organisation")])

@@ -21,11 +21,14 @@ final class Authenticator: Sendable {
     }
 
     private let store: APIKeyStore
+    private let clock: any WallClock
     private let cacheTTL: Duration
     private let cache = Mutex<[String: Entry]>([:])
 
-    init(store: APIKeyStore, cacheTTL: Duration = .seconds(5)) {
+    /// An authenticator over `store`, judging expiry by `clock`.
+    init(store: APIKeyStore, clock: any WallClock, cacheTTL: Duration = .seconds(5)) {
         self.store = store
+        self.clock = clock
         self.cacheTTL = cacheTTL
     }
 
@@ -47,7 +50,7 @@ final class Authenticator: Sendable {
             throw AuthenticationFailure(reason: "wrong secret", prefix: token.prefix)
         }
         guard entry.key.revokedAt == nil else { throw AuthenticationFailure(reason: "revoked key", prefix: token.prefix, key: entry.key) }
-        guard entry.key.isUsable(at: Date()) else { throw AuthenticationFailure(reason: "expired key", prefix: token.prefix, key: entry.key) }
+        guard entry.key.isUsable(at: clock.now()) else { throw AuthenticationFailure(reason: "expired key", prefix: token.prefix, key: entry.key) }
         try await recordUse(of: entry.key, prefix: token.prefix, now: now)
         return Principal(
             keyID: entry.key.id, keyPrefix: entry.key.prefix, organisationID: entry.key.organisationID,

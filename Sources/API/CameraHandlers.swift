@@ -65,7 +65,7 @@ extension SightlineAPI {
         var date: Day?
         if case .json(let body) = input.body { date = try Day.parse(body.decommissionedOn, at: "/decommissioned_on") }
         let camera = try await change(cameraID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller) { current in
-            try current.decommissioned(on: date ?? Day(Date()))
+            try current.decommissioned(on: date ?? Day(clock.now()))
         }
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: camera.version)), body: .json(.init(camera))))
     }

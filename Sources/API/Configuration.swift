@@ -183,23 +183,6 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// How evidence is kept and chased.
-public struct EvidenceSettings: Sendable {
-    /// The directory of uploaded content (`SIGHTLINE_EVIDENCE_DIR`).
-    public var directory: String
-    /// The deadlines of tasks, by priority.
-    public var sla: EvidenceSLA
-    /// How long after collection stored content is purged.
-    public var purgeAfter: Duration
-
-    /// Settings from their parts.
-    public init(directory: String, sla: EvidenceSLA = .standard, purgeAfter: Duration = .seconds(30 * 86_400)) {
-        self.directory = directory
-        self.sla = sla
-        self.purgeAfter = purgeAfter
-    }
-}
-
 /// Settings that are missing or invalid; each problem names its setting and never quotes a secret.
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     /// One sentence per problem.

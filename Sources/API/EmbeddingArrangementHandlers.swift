@@ -27,12 +27,12 @@ extension SightlineAPI {
         let arrangement = try await embeddings.create(
             controlRoomID: roomID, policeOrganisationID: policeID, draft: draft, actor: auditor.actor(caller)
         )
-        return .created(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement))))
+        return .created(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }
 
     func getEmbeddingArrangement(_ input: Operations.GetEmbeddingArrangement.Input) async throws -> Operations.GetEmbeddingArrangement.Output {
         guard let id = UUID(uuidString: input.path.id), let arrangement = try await embeddings.get(id: id) else { throw Problem.notFound() }
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement))))
+        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }
 
     func listEmbeddingArrangements(
@@ -50,7 +50,7 @@ extension SightlineAPI {
             controlRoomID: room, policeOrganisationID: police, activeOn: activeOn, model: query.model.flatMap { EmbeddingModel(rawValue: $0.rawValue) }
         )
         let result = try await embeddings.list(filter, page: page)
-        return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.EmbeddingArrangement.init), nextCursor: result.nextCursor?.encoded))))
+        return .ok(.init(body: .json(.init(items: result.items.map { Components.Schemas.EmbeddingArrangement($0, today: Day(clock.now())) }, nextCursor: result.nextCursor?.encoded))))
     }
 
     func updateEmbeddingArrangement(
@@ -64,18 +64,18 @@ extension SightlineAPI {
         let arrangement = try await change(arrangementID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller, ending: false) { current in
             try MergePatch.apply(try RequestParsing.patch(patch), to: current, allowed: EmbeddingDraft.patchableFields)
         }
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement))))
+        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }
 
     func endEmbeddingArrangement(_ input: Operations.EndEmbeddingArrangement.Input) async throws -> Operations.EndEmbeddingArrangement.Output {
         let caller = try Caller.required()
         var date: Day?
         if case .json(let body) = input.body { date = try Day.parse(body.endsOn, at: "/ends_on") }
-        let today = Day(Date())
+        let today = Day(clock.now())
         let arrangement = try await change(arrangementID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller, ending: true) { current in
             try current.ended(on: date ?? today, today: today)
         }
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement))))
+        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }
 
     /// The one path of every change to an arrangement, as for cameras.
@@ -117,14 +117,14 @@ extension EmbeddingDraft {
 }
 
 extension Components.Schemas.EmbeddingArrangement {
-    init(_ arrangement: EmbeddingArrangement) {
+    init(_ arrangement: EmbeddingArrangement, today: Day) {
         let draft = arrangement.draft
         self.init(
             id: arrangement.id.uuidString.lowercased(), controlRoomId: arrangement.controlRoomID.uuidString.lowercased(),
             policeOrgId: arrangement.policeOrganisationID.uuidString.lowercased(),
             model: Components.Schemas.EmbeddingModel(rawValue: draft.model.rawValue) ?? .visiting, staffCount: draft.staffCount,
             hoursPerWeek: draft.hoursPerWeek, startsOn: draft.startsOn.description, endsOn: draft.endsOn?.description,
-            agreementRef: draft.agreementRef, reviewDueOn: draft.reviewDueOn?.description, active: draft.isActive(on: Day(Date())),
+            agreementRef: draft.agreementRef, reviewDueOn: draft.reviewDueOn?.description, active: draft.isActive(on: today),
             createdAt: arrangement.createdAt, updatedAt: arrangement.updatedAt, version: arrangement.version
         )
     }

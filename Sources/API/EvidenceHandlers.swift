@@ -9,7 +9,7 @@ extension SightlineAPI {
         let caller = try Caller.required()
         guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
         let draft = try EvidenceRequestDraft(body)
-        try draft.validate(now: Date())
+        try draft.validate(now: clock.now())
         let detail = try await evidence.create(
             draft, requesterOrganisationID: caller.organisationID, requesterKeyID: caller.keyID, visibility: CovertVisibility(for: caller), sla: sla,
             actor: auditor.actor(caller)
@@ -98,7 +98,7 @@ extension SightlineAPI {
         let next = try EvidenceTaskMachine.next(
             from: task.status, by: action, allowedToCaller: view.allowedActions(task)
         )
-        let hold = try move.validate(now: Date())
+        let hold = try move.validate(now: clock.now())
         guard
             let moved = try await evidence.transition(
                 taskID: task.id, expectedVersion: task.version, to: next, move: move, holdUntil: hold, keyID: caller.keyID, actor: auditor.actor(caller)

@@ -6,6 +6,8 @@ import Webhooks
 /// The handlers of every operation in `openapi.yaml`, one extension per resource.
 struct SightlineAPI: APIProtocol {
     let pool: PostgresPool
+    /// Where every handler reads "now".
+    let clock: any WallClock
     let health: DatabaseHealth
     let metrics: APIMetrics
     let organisations: OrganisationStore

@@ -20,11 +20,12 @@ public enum SightlineServer {
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy,
         evidence: EvidenceSettings,
-        webhooks: WebhookSettings = WebhookSettings()
+        webhooks: WebhookSettings = WebhookSettings(),
+        clock: any WallClock = SystemClock()
     ) throws -> Router<SightlineRequestContext> {
         try makeRouter(
             pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, evidence: evidence,
-            webhooks: webhooks, authorise: true
+            webhooks: webhooks, clock: clock, authorise: true
         )
     }
 
@@ -38,6 +39,7 @@ public enum SightlineServer {
         rateLimit: RateLimitPolicy,
         evidence: EvidenceSettings,
         webhooks: WebhookSettings = WebhookSettings(),
+        clock: any WallClock = SystemClock(),
         authorise: Bool
     ) throws -> Router<SightlineRequestContext> {
         let router = Router(context: SightlineRequestContext.self)
@@ -46,24 +48,25 @@ public enum SightlineServer {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ProblemMiddleware(routes: routes))
         router.add(middleware: BodyLimitMiddleware(maxBytes: maxBodyBytes))
-        let apiKeys = APIKeyStore(pool: pool)
-        let authenticator = Authenticator(store: apiKeys)
+        let apiKeys = APIKeyStore(pool: pool, clock: clock)
+        let authenticator = Authenticator(store: apiKeys, clock: clock)
         let auditor = Auditor(store: AuditStore(pool: pool))
         let api = SightlineAPI(
             pool: pool,
+            clock: clock,
             health: DatabaseHealth(pool: pool, migrator: migrator),
             metrics: metrics,
             organisations: OrganisationStore(pool: pool),
             apiKeys: apiKeys,
-            controlRooms: ControlRoomStore(pool: pool),
-            cameras: CameraStore(pool: pool),
-            embeddings: EmbeddingArrangementStore(pool: pool),
+            controlRooms: ControlRoomStore(pool: pool, clock: clock),
+            cameras: CameraStore(pool: pool, clock: clock),
+            embeddings: EmbeddingArrangementStore(pool: pool, clock: clock),
             events: EventStore(pool: pool),
-            evidence: EvidenceStore(pool: pool),
-            evidenceItems: EvidenceItemStore(pool: pool),
+            evidence: EvidenceStore(pool: pool, clock: clock),
+            evidenceItems: EvidenceItemStore(pool: pool, clock: clock),
             content: EvidenceContentStore(directory: evidence.directory),
             sla: evidence.sla,
-            webhooks: WebhookStore(pool: pool),
+            webhooks: WebhookStore(pool: pool, clock: clock),
             webhookSettings: webhooks,
             authenticator: authenticator,
             auditor: auditor
@@ -75,7 +78,7 @@ public enum SightlineServer {
             middlewares: (authorise
                 ? [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)]
                 : []) + [
-                    IdempotencyMiddleware(store: IdempotencyStore(pool: pool)), WebhookNudgeMiddleware(nudge: WebhookNudge(pool: pool)),
+                    IdempotencyMiddleware(store: IdempotencyStore(pool: pool, clock: clock)), WebhookNudgeMiddleware(nudge: WebhookNudge(pool: pool)),
                     EntityTagMiddleware(), GeoJSONExportMiddleware(),
                 ]
         )

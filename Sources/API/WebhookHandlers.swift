@@ -13,19 +13,19 @@ extension SightlineAPI {
         let draft = WebhookEndpointDraft(body)
         try await check(draft, by: caller)
         let (endpoint, secret) = try await webhooks.create(draft, organisationID: caller.organisationID, actor: auditor.actor(caller))
-        return .created(.init(body: .json(.init(value1: .init(endpoint), value2: .init(secret: secret.text)))))
+        return .created(.init(body: .json(.init(value1: .init(endpoint, now: clock.now()), value2: .init(secret: secret.text)))))
     }
 
     func listWebhookEndpoints(_ input: Operations.ListWebhookEndpoints.Input) async throws -> Operations.ListWebhookEndpoints.Output {
         let caller = try Caller.required()
         let page = try PageRequest(limit: input.query.limit.map(Int.init), cursor: input.query.cursor)
         let result = try await webhooks.endpoints(organisationID: caller.organisationID, page: page)
-        return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor?.encoded))))
+        return .ok(.init(body: .json(.init(items: result.items.map { .init($0, now: clock.now()) }, nextCursor: result.nextCursor?.encoded))))
     }
 
     func getWebhookEndpoint(_ input: Operations.GetWebhookEndpoint.Input) async throws -> Operations.GetWebhookEndpoint.Output {
         let endpoint = try await ownEndpoint(input.path.id)
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: endpoint.version)), body: .json(.init(endpoint))))
+        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: endpoint.version)), body: .json(.init(endpoint, now: clock.now()))))
     }
 
     func updateWebhookEndpoint(_ input: Operations.UpdateWebhookEndpoint.Input) async throws -> Operations.UpdateWebhookEndpoint.Output {
@@ -43,7 +43,7 @@ extension SightlineAPI {
                 id: current.id, organisationID: caller.organisationID, draft: draft, expectedVersion: current.version, actor: auditor.actor(caller)
             )
         else { throw Problem.notFound() }
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: endpoint.version)), body: .json(.init(endpoint))))
+        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: endpoint.version)), body: .json(.init(endpoint, now: clock.now()))))
     }
 
     func deleteWebhookEndpoint(_ input: Operations.DeleteWebhookEndpoint.Input) async throws -> Operations.DeleteWebhookEndpoint.Output {
@@ -61,7 +61,7 @@ extension SightlineAPI {
                 id: id, organisationID: caller.organisationID, overlap: webhookSettings.rotationOverlap, actor: auditor.actor(caller)
             )
         else { throw Problem.notFound() }
-        return .ok(.init(body: .json(.init(value1: .init(endpoint), value2: .init(secret: secret.text)))))
+        return .ok(.init(body: .json(.init(value1: .init(endpoint, now: clock.now()), value2: .init(secret: secret.text)))))
     }
 
     func testWebhookEndpoint(_ input: Operations.TestWebhookEndpoint.Input) async throws -> Operations.TestWebhookEndpoint.Output {
@@ -77,13 +77,13 @@ extension SightlineAPI {
         guard let id = UUID(uuidString: input.path.id),
             let endpoint = try await webhooks.enable(id: id, organisationID: caller.organisationID, actor: auditor.actor(caller))
         else { throw Problem.notFound() }
-        return .ok(.init(body: .json(.init(endpoint))))
+        return .ok(.init(body: .json(.init(endpoint, now: clock.now()))))
     }
 
     func recoverWebhookEndpoint(_ input: Operations.RecoverWebhookEndpoint.Input) async throws -> Operations.RecoverWebhookEndpoint.Output {
         let caller = try Caller.required()
         guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
-        if body.since > Date() { throw ValidationError([.init(pointer: "/since", detail: "must not be in the future")]) }
+        if body.since > clock.now() { throw ValidationError([.init(pointer: "/since", detail: "must not be in the future")]) }
         guard let id = UUID(uuidString: input.path.id),
             let queued = try await webhooks.recover(endpointID: id, organisationID: caller.organisationID, since: body.since, actor: auditor.actor(caller))
         else { throw Problem.notFound() }
@@ -133,7 +133,7 @@ extension SightlineAPI {
     /// (checked again at every connection).
     private func check(_ draft: WebhookEndpointDraft, by caller: Principal) async throws {
         let url = try draft.validate()
-        let tlsProblems = WebhookTLSMaterial.problems(in: draft)
+        let tlsProblems = WebhookTLSMaterial.problems(in: draft, now: clock.now())
         if !tlsProblems.isEmpty { throw ValidationError(tlsProblems) }
         if draft.covertAccess && !caller.covertAccess {
             throw Forbidden("Only a key with covert access may register an endpoint for events about covert cameras.")
@@ -156,14 +156,14 @@ extension WebhookEndpointDraft {
 }
 
 extension Components.Schemas.WebhookEndpoint {
-    init(_ endpoint: WebhookEndpoint) {
+    init(_ endpoint: WebhookEndpoint, now: Date) {
         self.init(
             id: endpoint.id.uuidString.lowercased(), organisationId: endpoint.organisationID.uuidString.lowercased(), url: endpoint.draft.url,
             eventTypes: endpoint.draft.eventTypes, description: endpoint.draft.description, enabled: endpoint.draft.enabled,
             disabledReason: endpoint.disabledReason.flatMap { .init(rawValue: $0.rawValue) }, disabledAt: endpoint.disabledAt,
             covertAccess: endpoint.draft.covertAccess, tlsClientCertificate: endpoint.draft.tlsClientCertificate,
             tlsClientKeySet: endpoint.draft.tlsClientKey != nil, tlsCaCertificate: endpoint.draft.tlsCACertificate,
-            previousSecretExpiresAt: endpoint.previousSecretUntil.flatMap { $0 > Date() ? $0 : nil },
+            previousSecretExpiresAt: endpoint.previousSecretUntil.flatMap { $0 > now ? $0 : nil },
             consecutiveFailures: endpoint.consecutiveFailures, failingSince: endpoint.failingSince, circuitOpenUntil: endpoint.circuitOpenUntil,
             createdAt: endpoint.createdAt, updatedAt: endpoint.updatedAt, version: endpoint.version
         )

@@ -35,9 +35,13 @@ public struct APIKey: Sendable, Hashable {
 /// API keys: creation, lookup for authentication, listing and revocation.
 public struct APIKeyStore: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `pool`, reading the time from `clock`.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     private static let columns = "id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at"
 
@@ -59,9 +63,9 @@ public struct APIKeyStore: Sendable {
         let key = try await pool.withTransaction { connection in
             let key = try APIKey(
                 row: try await connection.query(
-                    "INSERT INTO api_keys (organisation_id, name, role, covert_access, prefix, secret_hash, expires_at, created_by) "
-                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING " + Self.columns,
-                    organisationID, name, role.rawValue, covertAccess, token.prefix, Data(Self.hash(token)), expiresAt, createdBy
+                    "INSERT INTO api_keys (organisation_id, name, role, covert_access, prefix, secret_hash, expires_at, created_by, created_at) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING " + Self.columns,
+                    organisationID, name, role.rawValue, covertAccess, token.prefix, Data(Self.hash(token)), expiresAt, createdBy, clock.now()
                 )[0]
             )
             try await connection.recordAudit(
@@ -136,7 +140,7 @@ public struct APIKeyStore: Sendable {
         try await pool.withTransaction { connection in
             guard
                 let row = try await connection.query(
-                    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE " + condition + " RETURNING " + Self.columns, value
+                    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE " + condition + " RETURNING " + Self.columns, value, clock.now()
                 ).first
             else { return nil }
             let key = try APIKey(row: row)
@@ -152,8 +156,8 @@ public struct APIKeyStore: Sendable {
     public func touch(id: UUID) async throws {
         try await pool.withConnection { connection in
             try await connection.query(
-                "UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-                id
+                "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - interval '1 minute')",
+                id, clock.now()
             )
         }
     }

@@ -6,9 +6,13 @@ import LibPQ
 /// query for callers who may not know of them (neither confirm nor deny).
 public struct CameraStore: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `pool`, reading the time from `clock`.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     static let columns = """
         c.id, c.owner_org_id, c.control_room_id, c.external_ref, c.kind, ST_Y(c.location::geometry), ST_X(c.location::geometry),
@@ -32,26 +36,27 @@ public struct CameraStore: Sendable {
     /// flagged. Throws `ValidationError` for a control room that does not exist, or that belongs to another
     /// organisation and does not serve the owner's borough (a shared room monitors its partner boroughs' cameras).
     public func create(ownerOrganisationID: UUID, draft: CameraDraft, actor: AuditActor) async throws -> Camera {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             try await Self.checkRoom(draft.controlRoomID, owner: ownerOrganisationID, on: connection)
             let (borough, mismatch) = try await Self.borough(for: draft, on: connection)
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO cameras (owner_org_id, control_room_id, external_ref, kind, location, borough_gss, borough_mismatch, heading_deg,
                                      field_of_view_deg, max_dori, retention_days, status, commissioned_on, decommissioned_on,
-                                     last_replaced_on, condition, public_space, covert)
+                                     last_replaced_on, condition, public_space, covert, created_at, updated_at)
                 VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                        $17, $18, $19)
+                        $17, $18, $19, $20, $20)
                 RETURNING id
                 """,
-                parameters: [ownerOrganisationID] + Self.parameters(draft, borough: borough, mismatch: mismatch)
+                parameters: [ownerOrganisationID] + Self.parameters(draft, borough: borough, mismatch: mismatch) + [now]
             )[0].decode(0)
             let camera = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event("camera.create", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
                             detail: draft.covert ? ["covert": "true"] : [:])
             )
-            try await Self.emit("camera.created", camera, previous: nil, on: connection)
+            try await Self.emit("camera.created", camera, previous: nil, at: now, on: connection)
             return camera
         }
     }
@@ -61,7 +66,8 @@ public struct CameraStore: Sendable {
     /// the registry, fails the whole import with every such problem listed. Each camera gets its
     /// `camera.created` event; the import is one audit row. Returns how many cameras were registered.
     public func importCameras(ownerOrganisationID: UUID, rows: [CameraImport.Row], actor: AuditActor) async throws -> Int {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             var problems: [FieldProblem] = []
             let usable = try await Self.usableRooms(Array(Set(rows.compactMap(\.draft.controlRoomID))), owner: ownerOrganisationID, on: connection)
             let refs = rows.compactMap(\.draft.externalRef)
@@ -98,14 +104,14 @@ public struct CameraStore: Sendable {
                 )
                 INSERT INTO cameras (owner_org_id, control_room_id, external_ref, kind, location, borough_gss, borough_mismatch, heading_deg,
                                      field_of_view_deg, max_dori, retention_days, status, commissioned_on, decommissioned_on,
-                                     last_replaced_on, condition, public_space, covert)
+                                     last_replaced_on, condition, public_space, covert, created_at, updated_at)
                 SELECT $1, control_room_id, external_ref, kind, point::geography, coalesce(borough_gss, found),
                        borough_gss IS NOT NULL AND borough_gss IS DISTINCT FROM found, heading_deg, field_of_view_deg, max_dori,
-                       retention_days, status, commissioned_on, decommissioned_on, last_replaced_on, condition, public_space, covert
+                       retention_days, status, commissioned_on, decommissioned_on, last_replaced_on, condition, public_space, covert, $3, $3
                 FROM located ORDER BY ord
                 RETURNING id, control_room_id, borough_gss, covert, status
                 """,
-                ownerOrganisationID, records
+                ownerOrganisationID, records, now
             )
             let police = try await connection.policeForces()
             var authorities: [String: UUID] = [:]
@@ -130,11 +136,11 @@ public struct CameraStore: Sendable {
             }
             try await connection.query(
                 """
-                INSERT INTO events (type, subject, sequence, audience, covert, payload)
-                SELECT type, subject, sequence, audience, covert, payload
+                INSERT INTO events (type, subject, sequence, audience, covert, payload, created_at)
+                SELECT type, subject, sequence, audience, covert, payload, $2
                 FROM jsonb_to_recordset($1::jsonb) AS e(type text, subject text, sequence int, audience uuid[], covert bool, payload jsonb)
                 """,
-                String(decoding: try encoder.encode(events), as: UTF8.self)
+                String(decoding: try encoder.encode(events), as: UTF8.self), now
             )
             try await connection.recordAudit(
                 actor.event("camera.import", .success, entityType: "camera", detail: ["cameras": String(inserted.count)])
@@ -258,6 +264,7 @@ public struct CameraStore: Sendable {
         id: UUID, draft: CameraDraft, expectedVersion: Int, visibility: CovertVisibility, actor: AuditActor
     ) async throws -> Camera? {
         let covert = Self.covertParameters(visibility)
+        let now = clock.now()
         return try await pool.withTransaction { connection in
             guard
                 let row = try await connection.query(
@@ -277,10 +284,10 @@ public struct CameraStore: Sendable {
                     control_room_id = $2, external_ref = $3, kind = $4, location = ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography,
                     borough_gss = $7, borough_mismatch = $8, heading_deg = $9, field_of_view_deg = $10, max_dori = $11,
                     retention_days = $12, status = $13, commissioned_on = $14, decommissioned_on = $15, last_replaced_on = $16,
-                    condition = $17, public_space = $18, covert = $19, updated_at = now(), version = version + 1
+                    condition = $17, public_space = $18, covert = $19, updated_at = $20, version = version + 1
                 WHERE id = $1
                 """,
-                parameters: [id] + Self.parameters(draft, borough: borough, mismatch: mismatch)
+                parameters: [id] + Self.parameters(draft, borough: borough, mismatch: mismatch) + [now]
             )
             let camera = try await Self.get(id, on: connection)
             try await connection.recordAudit(
@@ -288,7 +295,7 @@ public struct CameraStore: Sendable {
                             detail: ["version": String(camera.version)])
             )
             try await Self.emit(previous.draft.status == camera.draft.status ? "camera.updated" : "camera.status_changed", camera,
-                                previous: previous, on: connection)
+                                previous: previous, at: now, on: connection)
             return camera
         }
     }
@@ -347,7 +354,7 @@ public struct CameraStore: Sendable {
         )
     }
 
-    private static func emit(_ type: String, _ camera: Camera, previous: Camera?, on connection: PostgresConnection) async throws {
+    private static func emit(_ type: String, _ camera: Camera, previous: Camera?, at now: Date, on connection: PostgresConnection) async throws {
         let row = try await connection.query(
             """
             SELECT (SELECT operator_org_id FROM control_rooms WHERE id = $1), (SELECT organisation_id FROM boroughs WHERE gss_code = $2)
@@ -364,7 +371,8 @@ public struct CameraStore: Sendable {
                     policeForces: try await connection.policeForces(), covert: camera.draft.covert
                 ),
                 covert: camera.draft.covert, payloadJSON: payload.json
-            )
+            ),
+            at: now
         )
     }
 }

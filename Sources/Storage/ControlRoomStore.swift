@@ -5,9 +5,13 @@ import LibPQ
 /// Control rooms and the boroughs each serves.
 public struct ControlRoomStore: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `pool`, reading the time from `clock`.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     static let columns = """
         r.id, r.operator_org_id, r.name, ST_Y(r.location::geometry), ST_X(r.location::geometry), r.address, r.hours,
@@ -18,18 +22,19 @@ public struct ControlRoomStore: Sendable {
 
     /// Creates a room run by `operatorOrganisationID`; its audit row and `control_room.created` event commit with it.
     public func create(operatorOrganisationID: UUID, draft: ControlRoomDraft, actor: AuditActor) async throws -> ControlRoom {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO control_rooms (operator_org_id, name, location, address, hours, operator_positions, vms_platform, export_formats,
-                                           default_retention_days, annual_cost_pence, status)
+                                           default_retention_days, annual_cost_pence, status, created_at, updated_at)
                 VALUES ($1, $2, CASE WHEN $3::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($4, $3), 4326)::geography END,
-                        $5, $6, $7, $8, $9, $10, $11, $12)
+                        $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
                 RETURNING id
                 """,
                 operatorOrganisationID, draft.name, draft.location?.lat, draft.location?.lon, draft.address, draft.hours,
                 draft.operatorPositions, draft.vmsPlatform, draft.exportFormats, draft.defaultRetentionDays, draft.annualCostPence,
-                draft.status.rawValue
+                draft.status.rawValue, now
             )[0].decode(0)
             try await connection.query(
                 "INSERT INTO control_room_boroughs (control_room_id, gss_code) SELECT $1, unnest($2::text[])", id, draft.boroughsServed
@@ -38,7 +43,7 @@ public struct ControlRoomStore: Sendable {
             try await connection.recordAudit(
                 actor.event("control_room.create", .success, entityType: "control_room", entityID: id.uuidString.lowercased())
             )
-            try await Self.emit("control_room.created", room, on: connection)
+            try await Self.emit("control_room.created", room, at: now, on: connection)
             return room
         }
     }
@@ -76,7 +81,8 @@ public struct ControlRoomStore: Sendable {
     /// Replaces the room's fields with `draft` if it is still at `expectedVersion`; its audit row and
     /// `control_room.updated` event commit with it. `nil` if there is no such room; throws `.stale` if it changed.
     public func update(id: UUID, draft: ControlRoomDraft, expectedVersion: Int, actor: AuditActor) async throws -> ControlRoom? {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             guard let current = try await connection.query("SELECT version FROM control_rooms WHERE id = $1 FOR UPDATE", id).first else {
                 return nil
             }
@@ -87,11 +93,11 @@ public struct ControlRoomStore: Sendable {
                 UPDATE control_rooms SET
                     name = $2, location = CASE WHEN $3::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($4, $3), 4326)::geography END,
                     address = $5, hours = $6, operator_positions = $7, vms_platform = $8, export_formats = $9,
-                    default_retention_days = $10, annual_cost_pence = $11, status = $12, updated_at = now(), version = version + 1
+                    default_retention_days = $10, annual_cost_pence = $11, status = $12, updated_at = $13, version = version + 1
                 WHERE id = $1
                 """,
                 id, draft.name, draft.location?.lat, draft.location?.lon, draft.address, draft.hours, draft.operatorPositions,
-                draft.vmsPlatform, draft.exportFormats, draft.defaultRetentionDays, draft.annualCostPence, draft.status.rawValue
+                draft.vmsPlatform, draft.exportFormats, draft.defaultRetentionDays, draft.annualCostPence, draft.status.rawValue, now
             )
             try await connection.query(
                 "DELETE FROM control_room_boroughs WHERE control_room_id = $1 AND NOT gss_code = ANY ($2::text[])", id, draft.boroughsServed
@@ -105,7 +111,7 @@ public struct ControlRoomStore: Sendable {
                 actor.event("control_room.update", .success, entityType: "control_room", entityID: id.uuidString.lowercased(),
                             detail: ["version": String(room.version)])
             )
-            try await Self.emit("control_room.updated", room, on: connection)
+            try await Self.emit("control_room.updated", room, at: now, on: connection)
             return room
         }
     }
@@ -114,7 +120,7 @@ public struct ControlRoomStore: Sendable {
         try ControlRoom(row: try await connection.query("SELECT " + columns + " FROM control_rooms r WHERE r.id = $1", id)[0])
     }
 
-    private static func emit(_ type: String, _ room: ControlRoom, on connection: PostgresConnection) async throws {
+    private static func emit(_ type: String, _ room: ControlRoom, at now: Date, on connection: PostgresConnection) async throws {
         let authorities: [UUID] = try await connection.query(
             "SELECT organisation_id FROM boroughs WHERE gss_code = ANY ($1::text[])", room.draft.boroughsServed
         ).map { try $0.decode(0) }
@@ -126,7 +132,8 @@ public struct ControlRoomStore: Sendable {
                 ),
                 covert: false,
                 payloadJSON: EventPayload(id: room.id, version: room.version).json
-            )
+            ),
+            at: now
         )
     }
 }

@@ -5,9 +5,13 @@ import LibPQ
 /// Police embedding arrangements with control rooms.
 public struct EmbeddingArrangementStore: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `pool`, reading the time from `clock`.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     static let columns = """
         e.id, e.control_room_id, e.police_org_id, e.model, e.staff_count, e.hours_per_week::float8, e.starts_on, e.ends_on,
@@ -19,20 +23,21 @@ public struct EmbeddingArrangementStore: Sendable {
     public func create(
         controlRoomID: UUID, policeOrganisationID: UUID, draft: EmbeddingDraft, actor: AuditActor
     ) async throws -> EmbeddingArrangement {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO embedding_arrangements (control_room_id, police_org_id, model, staff_count, hours_per_week, starts_on, ends_on,
-                                                    agreement_ref, review_due_on)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+                                                    agreement_ref, review_due_on, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id
                 """,
-                parameters: [controlRoomID, policeOrganisationID] + Self.parameters(draft)
+                parameters: [controlRoomID, policeOrganisationID] + Self.parameters(draft) + [now]
             )[0].decode(0)
             let arrangement = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event("embedding_arrangement.create", .success, entityType: "embedding_arrangement", entityID: id.uuidString.lowercased())
             )
-            try await Self.emit("embedding_arrangement.created", arrangement, on: connection)
+            try await Self.emit("embedding_arrangement.created", arrangement, at: now, on: connection)
             return arrangement
         }
     }
@@ -78,7 +83,8 @@ public struct EmbeddingArrangementStore: Sendable {
     public func update(
         id: UUID, draft: EmbeddingDraft, expectedVersion: Int, ended: Bool, actor: AuditActor
     ) async throws -> EmbeddingArrangement? {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             guard let row = try await connection.query("SELECT version FROM embedding_arrangements WHERE id = $1 FOR UPDATE", id).first else {
                 return nil
             }
@@ -87,17 +93,17 @@ public struct EmbeddingArrangementStore: Sendable {
             try await connection.query(
                 """
                 UPDATE embedding_arrangements SET model = $2, staff_count = $3, hours_per_week = $4, starts_on = $5, ends_on = $6,
-                    agreement_ref = $7, review_due_on = $8, updated_at = now(), version = version + 1
+                    agreement_ref = $7, review_due_on = $8, updated_at = $9, version = version + 1
                 WHERE id = $1
                 """,
-                parameters: [id] + Self.parameters(draft)
+                parameters: [id] + Self.parameters(draft) + [now]
             )
             let arrangement = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event(ended ? "embedding_arrangement.end" : "embedding_arrangement.update", .success, entityType: "embedding_arrangement",
                             entityID: id.uuidString.lowercased(), detail: ["version": String(arrangement.version)])
             )
-            try await Self.emit(ended ? "embedding_arrangement.ended" : "embedding_arrangement.updated", arrangement, on: connection)
+            try await Self.emit(ended ? "embedding_arrangement.ended" : "embedding_arrangement.updated", arrangement, at: now, on: connection)
             return arrangement
         }
     }
@@ -113,7 +119,7 @@ public struct EmbeddingArrangementStore: Sendable {
         try EmbeddingArrangement(row: try await connection.query("SELECT " + columns + " FROM embedding_arrangements e WHERE e.id = $1", id)[0])
     }
 
-    private static func emit(_ type: String, _ arrangement: EmbeddingArrangement, on connection: PostgresConnection) async throws {
+    private static func emit(_ type: String, _ arrangement: EmbeddingArrangement, at now: Date, on connection: PostgresConnection) async throws {
         let row = try await connection.query(
             """
             SELECT r.operator_org_id,
@@ -135,7 +141,8 @@ public struct EmbeddingArrangementStore: Sendable {
                     roomOperator: try row.decode(0), boroughAuthorities: try row.decode(1), police: arrangement.policeOrganisationID
                 ),
                 covert: false, payloadJSON: payload.json
-            )
+            ),
+            at: now
         )
     }
 }

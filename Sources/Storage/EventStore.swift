@@ -48,11 +48,11 @@ public struct EventStore: Sendable {
 }
 
 extension PostgresConnection {
-    /// Writes `event` to the outbox as part of the transaction this connection is in.
-    func appendEvent(_ event: RegistryEvent) async throws {
+    /// Writes `event`, which happened at `time`, to the outbox as part of the transaction this connection is in.
+    func appendEvent(_ event: RegistryEvent, at time: Date) async throws {
         try await query(
-            "INSERT INTO events (type, subject, sequence, audience, covert, payload) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-            event.type, event.subject, event.sequence, event.audience, event.covert, event.payloadJSON
+            "INSERT INTO events (type, subject, sequence, audience, covert, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
+            event.type, event.subject, event.sequence, event.audience, event.covert, event.payloadJSON, time
         )
     }
 

@@ -5,9 +5,13 @@ import LibPQ
 /// Exported files and their chain of custody (DESIGN §4.1 step 8).
 public struct EvidenceItemStore: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `pool`, reading the time from `clock`.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     static let columns = """
         i.id, i.task_id, i.camera_id, i.exhibit_ref, i.file_name, i.format, i.size_bytes, i.sha256, i.recorded_from, i.recorded_to,
@@ -18,7 +22,8 @@ public struct EvidenceItemStore: Sendable {
     /// and the audit row commit with it. `nil` if there is no such task; `StateConflict` if the task is not
     /// acknowledged or the exhibit reference is taken within it.
     public func register(taskID: UUID, draft: EvidenceItemDraft, keyID: UUID?, actor: AuditActor) async throws -> EvidenceItem? {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             guard let row = try await connection.query("SELECT status FROM evidence_tasks WHERE id = $1 FOR UPDATE", taskID).first else { return nil }
             let status: String = try row.decode(0)
             guard status == EvidenceTaskStatus.acknowledged.rawValue else {
@@ -29,11 +34,11 @@ public struct EvidenceItemStore: Sendable {
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO evidence_items (task_id, camera_id, exhibit_ref, file_name, format, size_bytes, sha256, recorded_from, recorded_to,
-                                            clock_offset_s, exported_by)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
+                                            clock_offset_s, exported_by, exported_at, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12) RETURNING id
                 """,
                 taskID, draft.cameraID, draft.exhibitRef, draft.fileName, draft.format, draft.sizeBytes, draft.sha256, draft.recordedFrom,
-                draft.recordedTo, draft.clockOffsetSeconds, keyID
+                draft.recordedTo, draft.clockOffsetSeconds, keyID, now
             )[0].decode(0)
             if let camera = draft.cameraID {
                 try await connection.query("UPDATE evidence_task_cameras SET outcome = 'exported' WHERE task_id = $1 AND camera_id = $2", taskID, camera)
@@ -75,7 +80,8 @@ public struct EvidenceItemStore: Sendable {
     public func completeUpload(
         id: UUID, contentName: String, actor: AuditActor, place: @Sendable () async throws -> Void
     ) async throws -> EvidenceItem? {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             guard let row = try await connection.query("SELECT status, sha256, size_bytes FROM evidence_items WHERE id = $1 FOR UPDATE", id).first else {
                 return nil
             }
@@ -84,8 +90,8 @@ public struct EvidenceItemStore: Sendable {
                 throw StateConflict("The item's content was uploaded already; a master exhibit is written once.")
             }
             try await connection.query(
-                "UPDATE evidence_items SET status = 'available', content_path = $2, updated_at = now(), version = version + 1 WHERE id = $1",
-                id, contentName
+                "UPDATE evidence_items SET status = 'available', content_path = $2, updated_at = $3, version = version + 1 WHERE id = $1",
+                id, contentName, now
             )
             try await connection.appendCustody(
                 id, .uploaded, actor: actor, notes: nil, detail: ["sha256": try row.decode(1), "size_bytes": String(try row.decode(2, as: Int64.self))]
@@ -137,7 +143,8 @@ public struct EvidenceItemStore: Sendable {
     /// `remove` deletes each one's file before its row says `purged` (with a `purged` custody event). Rows
     /// another instance is purging are skipped. Returns how many were purged.
     public func purge(collectedBefore cutoff: Date, limit: Int, remove: @Sendable (String) async throws -> Void) async throws -> Int {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, content_path FROM evidence_items
@@ -150,7 +157,7 @@ public struct EvidenceItemStore: Sendable {
                 let id: UUID = try row.decode(0)
                 try await remove(try row.decode(1))
                 try await connection.query(
-                    "UPDATE evidence_items SET status = 'purged', content_path = NULL, updated_at = now(), version = version + 1 WHERE id = $1", id
+                    "UPDATE evidence_items SET status = 'purged', content_path = NULL, updated_at = $2, version = version + 1 WHERE id = $1", id, now
                 )
                 try await connection.appendCustody(id, .purged, actor: .scheduler, notes: nil)
             }

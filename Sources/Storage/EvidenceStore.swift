@@ -8,9 +8,13 @@ import LibPQ
 /// still derive the request's status from each other's outcome.
 public struct EvidenceStore: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `pool`, reading the time from `clock`: every deadline is computed from it, once per change.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     /// A request with its tasks and the cameras it left out.
     public struct RequestDetail: Sendable {
@@ -43,9 +47,8 @@ public struct EvidenceStore: Sendable {
         _ draft: EvidenceRequestDraft, requesterOrganisationID: UUID, requesterKeyID: UUID?, visibility: CovertVisibility, sla: EvidenceSLA,
         actor: AuditActor
     ) async throws -> RequestDetail {
-        try await pool.withTransaction { connection in
-            // Whole microseconds, as PostgreSQL keeps them, so the deadlines returned are the deadlines stored.
-            let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000)
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             let covert = CameraStore.covertParameters(visibility)
             let rows = try await connection.query(
                 """
@@ -85,19 +88,18 @@ public struct EvidenceStore: Sendable {
                 """
                 INSERT INTO evidence_requests (reference, requester_org_id, requester_key_id, crime_reference, incident_reference, offence, priority,
                                                legal_basis, authorised_by, location, radius_m, window_from, window_to, required_dori, camera_ids,
-                                               notes, status, status_reason)
-                VALUES (evidence_reference(now()), $1, $2, $3, $4, $5, $6, $7, $8, ST_SetSRID(ST_MakePoint($10, $9), 4326)::geography, $11, $12, $13,
-                        $14, $15, $16, $17, $18)
-                RETURNING id, reference, created_at
+                                               notes, status, status_reason, created_at, updated_at)
+                VALUES (evidence_reference($19), $1, $2, $3, $4, $5, $6, $7, $8, ST_SetSRID(ST_MakePoint($10, $9), 4326)::geography, $11, $12, $13,
+                        $14, $15, $16, $17, $18, $19, $19)
+                RETURNING id, reference
                 """,
                 requesterOrganisationID, requesterKeyID, draft.crimeReference, draft.incidentReference, draft.offence, draft.priority.rawValue,
                 draft.legalBasis, draft.authorisedBy, draft.location.lat, draft.location.lon, draft.radiusMetres, draft.windowFrom, draft.windowTo,
-                draft.requiredDORI?.rawValue, draft.cameraIDs, draft.notes, plan.initialStatus.rawValue, plan.emptyReason
+                draft.requiredDORI?.rawValue, draft.cameraIDs, draft.notes, plan.initialStatus.rawValue, plan.emptyReason, now
             )[0]
-            let createdAt: Date = try row.decode(2)
             let request = EvidenceRequest(
                 id: try row.decode(0), reference: try row.decode(1), requesterOrganisationID: requesterOrganisationID, draft: draft,
-                status: plan.initialStatus, statusReason: plan.emptyReason, createdAt: createdAt, updatedAt: createdAt, version: 1
+                status: plan.initialStatus, statusReason: plan.emptyReason, createdAt: now, updatedAt: now, version: 1
             )
             let detail = try await Self.insert(plan, of: request, on: connection)
             try await connection.recordAudit(
@@ -173,9 +175,9 @@ public struct EvidenceStore: Sendable {
             """
             WITH tasks AS (
                 INSERT INTO evidence_tasks (id, request_id, requester_org_id, holder_org_id, control_room_id, priority, ack_due_at, export_due_at,
-                                            overwrite_at, at_risk, covert)
+                                            overwrite_at, at_risk, covert, created_at, updated_at)
                 SELECT id, $1, $2, holder_org_id, control_room_id, $3, to_timestamp(ack_due_at), to_timestamp(export_due_at),
-                       to_timestamp(overwrite_at), at_risk, covert
+                       to_timestamp(overwrite_at), at_risk, covert, $8, $8
                 FROM jsonb_to_recordset($4::jsonb) AS x(id uuid, holder_org_id uuid, control_room_id uuid, ack_due_at float8,
                                                          export_due_at float8, overwrite_at float8, at_risk bool, covert bool)
             ), cameras AS (
@@ -187,13 +189,13 @@ public struct EvidenceStore: Sendable {
                 SELECT $1, camera_id, reason, to_timestamp(overwrite_at), covert
                 FROM jsonb_to_recordset($6::jsonb) AS x(camera_id uuid, reason text, overwrite_at float8, covert bool)
             )
-            INSERT INTO events (type, subject, sequence, audience, covert, payload)
-            SELECT type, subject, sequence, audience, covert, payload
+            INSERT INTO events (type, subject, sequence, audience, covert, payload, created_at)
+            SELECT type, subject, sequence, audience, covert, payload, $8
             FROM jsonb_to_recordset($7::jsonb) AS e(type text, subject text, sequence int, audience uuid[], covert bool, payload jsonb)
             """,
             requestID, requester, priority.rawValue, String(decoding: try encoder.encode(tasks), as: UTF8.self),
             String(decoding: try encoder.encode(cameras), as: UTF8.self), String(decoding: try encoder.encode(exclusions), as: UTF8.self),
-            String(decoding: try encoder.encode(events), as: UTF8.self)
+            String(decoding: try encoder.encode(events), as: UTF8.self), request.createdAt
         )
         // The order `detail(_:on:)` reads them in: tasks by overwrite and id, cameras and exclusions by camera id.
         return RequestDetail(
@@ -290,15 +292,16 @@ public struct EvidenceStore: Sendable {
     /// The rooms where `policeOrganisationID` has an `embedded` arrangement in force today: where its embedded
     /// officers may act for the holder (§4.1 step 6).
     public func embeddedRooms(policeOrganisationID: UUID) async throws -> Set<UUID> {
-        try await pool.withConnection { connection in
+        let today = Day(clock.now())
+        return try await pool.withConnection { connection in
             Set(
                 try await connection.query(
                     """
                     SELECT control_room_id FROM embedding_arrangements
                     WHERE police_org_id = $1 AND model = 'embedded'
-                      AND starts_on <= (now() AT TIME ZONE 'UTC')::date AND (ends_on IS NULL OR ends_on >= (now() AT TIME ZONE 'UTC')::date)
+                      AND starts_on <= $2 AND (ends_on IS NULL OR ends_on >= $2)
                     """,
-                    policeOrganisationID
+                    policeOrganisationID, PostgresDate(today)
                 ).map { try $0.decode(0, as: UUID.self) }
             )
         }
@@ -313,7 +316,8 @@ public struct EvidenceStore: Sendable {
     public func transition(
         taskID: UUID, expectedVersion: Int, to next: EvidenceTaskStatus, move: EvidenceTaskMove, holdUntil: Date?, keyID: UUID?, actor: AuditActor
     ) async throws -> EvidenceTask? {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             guard let requestRow = try await connection.query("SELECT request_id FROM evidence_tasks WHERE id = $1", taskID).first else { return nil }
             let requestID: UUID = try requestRow.decode(0)
             try await connection.query("SELECT 1 FROM evidence_requests WHERE id = $1 FOR UPDATE", requestID)
@@ -325,8 +329,8 @@ public struct EvidenceStore: Sendable {
                     throw StateConflict("Register at least one item before exporting.", allowedActions: ["reject", "record_no_footage", "cancel"])
                 }
             }
-            try await Self.move(taskID, to: next, move: move, holdUntil: holdUntil, keyID: keyID, actor: actor, on: connection)
-            try await Self.settle(requestID, on: connection)
+            try await Self.move(taskID, to: next, move: move, holdUntil: holdUntil, keyID: keyID, actor: actor, now: now, on: connection)
+            try await Self.settle(requestID, now: now, on: connection)
             return try await Self.tasks(where: "t.id = $1", [taskID], on: connection).first
         }
     }
@@ -336,7 +340,8 @@ public struct EvidenceStore: Sendable {
     public func cancel(
         requestID: UUID, organisationID: UUID, expectedVersion: Int, notes: String?, visibility: CovertVisibility, actor: AuditActor
     ) async throws -> RequestDetail? {
-        try await pool.withTransaction { connection in
+        let now = clock.now()
+        return try await pool.withTransaction { connection in
             guard
                 let row = try await connection.query(
                     "SELECT version FROM evidence_requests WHERE id = $1 AND requester_org_id = $2 FOR UPDATE", requestID, organisationID
@@ -350,9 +355,9 @@ public struct EvidenceStore: Sendable {
             guard !live.isEmpty else { throw StateConflict("The request has no task left to cancel.", allowedActions: []) }
             for task in live {
                 try await Self.move(task, to: .cancelled, move: EvidenceTaskMove(action: .cancel, notes: notes), holdUntil: nil, keyID: nil, actor: actor,
-                                    on: connection)
+                                    now: now, on: connection)
             }
-            try await Self.settle(requestID, forceVersionBump: true, on: connection)
+            try await Self.settle(requestID, forceVersionBump: true, now: now, on: connection)
             try await connection.recordAudit(
                 actor.event("evidence_request.cancel", .success, entityType: "evidence_request", entityID: requestID.uuidString.lowercased(),
                             detail: ["tasks_cancelled": String(live.count)])
@@ -363,20 +368,20 @@ public struct EvidenceStore: Sendable {
 
     /// One task's move, with its camera outcomes, items, audit row and event.
     private static func move(
-        _ taskID: UUID, to next: EvidenceTaskStatus, move: EvidenceTaskMove, holdUntil: Date?, keyID: UUID?, actor: AuditActor,
+        _ taskID: UUID, to next: EvidenceTaskStatus, move: EvidenceTaskMove, holdUntil: Date?, keyID: UUID?, actor: AuditActor, now: Date,
         on connection: PostgresConnection
     ) async throws {
         try await connection.query(
             """
             UPDATE evidence_tasks
             SET status = $2, hold_until = coalesce($3, hold_until),
-                acknowledged_at = CASE WHEN $2 = 'acknowledged' THEN now() ELSE acknowledged_at END,
+                acknowledged_at = CASE WHEN $2 = 'acknowledged' THEN $7 ELSE acknowledged_at END,
                 acknowledged_by = CASE WHEN $2 = 'acknowledged' THEN $4 ELSE acknowledged_by END,
                 outcome_reason = coalesce($5, outcome_reason), outcome_notes = coalesce($6, outcome_notes),
-                updated_at = now(), version = version + 1
+                updated_at = $7, version = version + 1
             WHERE id = $1
             """,
-            taskID, next.rawValue, holdUntil, keyID, move.reason, move.notes
+            taskID, next.rawValue, holdUntil, keyID, move.reason, move.notes, now
         )
         if let outcome = EvidenceTaskMachine.cameraOutcome(whenTaskBecomes: next) {
             try await connection.query(
@@ -386,12 +391,12 @@ public struct EvidenceStore: Sendable {
         if next == .collected {
             let items: [UUID] = try await connection.query(
                 """
-                UPDATE evidence_items SET status = CASE WHEN status = 'purged' THEN status ELSE 'collected' END, collected_at = now(),
-                                          updated_at = now(), version = version + 1
+                UPDATE evidence_items SET status = CASE WHEN status = 'purged' THEN status ELSE 'collected' END, collected_at = $2,
+                                          updated_at = $2, version = version + 1
                 WHERE task_id = $1 AND collected_at IS NULL
                 RETURNING id
                 """,
-                taskID
+                taskID, now
             ).map { try $0.decode(0) }
             for item in items { try await connection.appendCustody(item, .collected, actor: actor, notes: move.notes) }
         }
@@ -402,12 +407,12 @@ public struct EvidenceStore: Sendable {
             actor.event("evidence_task." + move.action.rawValue, .success, entityType: "evidence_task", entityID: taskID.uuidString.lowercased(),
                         detail: detail)
         )
-        try await emit("evidence_task." + next.rawValue, task, on: connection)
+        try await emit("evidence_task." + next.rawValue, task, at: now, on: connection)
     }
 
     /// Derives the request's status from its tasks and, when it changed (or `forceVersionBump`), records it
     /// with its event: `evidence_request.cancelled`, or `.completed` when it settled otherwise.
-    private static func settle(_ requestID: UUID, forceVersionBump: Bool = false, on connection: PostgresConnection) async throws {
+    private static func settle(_ requestID: UUID, forceVersionBump: Bool = false, now: Date, on connection: PostgresConnection) async throws {
         let statuses = try await connection.query("SELECT status FROM evidence_tasks WHERE request_id = $1", requestID).map {
             EvidenceTaskStatus(rawValue: try $0.decode(0, as: String.self)) ?? .pending
         }
@@ -416,11 +421,11 @@ public struct EvidenceStore: Sendable {
         guard forceVersionBump || current != derived.rawValue else { return }
         let row = try await connection.query(
             """
-            UPDATE evidence_requests SET status = $2, updated_at = now(), version = version + 1 WHERE id = $1
+            UPDATE evidence_requests SET status = $2, updated_at = $3, version = version + 1 WHERE id = $1
             RETURNING version, reference, requester_org_id,
                       ARRAY(SELECT DISTINCT holder_org_id FROM evidence_tasks WHERE request_id = $1 AND NOT covert)
             """,
-            requestID, derived.rawValue
+            requestID, derived.rawValue, now
         )[0]
         guard derived != .open else { return }
         let version: Int = try row.decode(0)
@@ -430,11 +435,12 @@ public struct EvidenceStore: Sendable {
                 subject: "evidence_request/" + requestID.uuidString.lowercased(), sequence: version,
                 audience: EventAudience.evidenceRequest(requester: try row.decode(2), holders: try row.decode(3)), covert: false,
                 payloadJSON: EventPayload(id: requestID, version: version, fields: ["reference": try row.decode(1), "status": derived.rawValue]).json
-            )
+            ),
+            at: now
         )
     }
 
-    static func emit(_ type: String, _ task: EvidenceTask, fields: [String: String] = [:], on connection: PostgresConnection) async throws {
+    static func emit(_ type: String, _ task: EvidenceTask, fields: [String: String] = [:], at now: Date, on connection: PostgresConnection) async throws {
         var payload = EventPayload(
             id: task.id, version: task.version,
             fields: [
@@ -448,7 +454,8 @@ public struct EvidenceStore: Sendable {
                 type: type, subject: "evidence_task/" + task.id.uuidString.lowercased(), sequence: task.version,
                 audience: EventAudience.evidenceTask(requester: task.requesterOrganisationID, holder: task.holder.organisationID), covert: task.covert,
                 payloadJSON: payload.json
-            )
+            ),
+            at: now
         )
     }
 
@@ -488,12 +495,12 @@ public struct EvidenceStore: Sendable {
                 for alert in due.raise {
                     try await connection.query(
                         """
-                        UPDATE evidence_tasks SET version = version + 1, updated_at = now(), at_risk = at_risk OR $2 WHERE id = $1
+                        UPDATE evidence_tasks SET version = version + 1, updated_at = $3, at_risk = at_risk OR $2 WHERE id = $1
                         """,
-                        id, alert == .atRisk24h || alert == .atRisk2h
+                        id, alert == .atRisk24h || alert == .atRisk2h, now
                     )
                     let task = try await Self.tasks(where: "t.id = $1", [id], on: connection)[0]
-                    try await Self.emit(alert.eventType, task, fields: alert.eventFields, on: connection)
+                    try await Self.emit(alert.eventType, task, fields: alert.eventFields, at: now, on: connection)
                     try await connection.recordAudit(
                         AuditActor.scheduler.event(alert.eventType, .success, entityType: "evidence_task", entityID: id.uuidString.lowercased(),
                                         detail: alert.eventFields)

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import LibPQ
 
@@ -18,9 +19,13 @@ public enum IdempotencyClaim: Sendable, Equatable {
 /// The store sees only hashes and sealed bytes; deriving them is the caller's business.
 public struct IdempotencyStore: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `pool`, reading the time from `clock`.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     /// Claims `keyHash` for the API key `apiKeyID`, or reports who has it.
     ///
@@ -33,19 +38,19 @@ public struct IdempotencyStore: Sendable {
             while true {
                 let claimed = try await connection.query(
                     """
-                    INSERT INTO idempotency_keys (api_key_id, key_hash, operation, request_hash, state, lease_until, expires_at)
-                    VALUES ($1, $2, $3, $4, 'running', now() + $5 * interval '1 millisecond', now() + $6 * interval '1 millisecond')
+                    INSERT INTO idempotency_keys (api_key_id, key_hash, operation, request_hash, state, lease_until, expires_at, created_at)
+                    VALUES ($1, $2, $3, $4, 'running', $7 + $5 * interval '1 millisecond', $7 + $6 * interval '1 millisecond', $7)
                     ON CONFLICT (api_key_id, key_hash) DO UPDATE
                         SET operation = excluded.operation, request_hash = excluded.request_hash, state = 'running',
-                            sealed_response = NULL, created_at = now(), lease_until = excluded.lease_until,
+                            sealed_response = NULL, created_at = excluded.created_at, lease_until = excluded.lease_until,
                             expires_at = excluded.expires_at
-                        WHERE idempotency_keys.expires_at <= now()
-                           OR (idempotency_keys.state = 'running' AND idempotency_keys.lease_until <= now()
+                        WHERE idempotency_keys.expires_at <= excluded.created_at
+                           OR (idempotency_keys.state = 'running' AND idempotency_keys.lease_until <= excluded.created_at
                                AND idempotency_keys.operation = excluded.operation
                                AND idempotency_keys.request_hash = excluded.request_hash)
                     RETURNING 1
                     """,
-                    apiKeyID, Data(keyHash), operation, Data(requestHash), lease.milliseconds, keepFor.milliseconds
+                    apiKeyID, Data(keyHash), operation, Data(requestHash), lease.milliseconds, keepFor.milliseconds, clock.now()
                 )
                 if !claimed.isEmpty { return .claimed }
                 let existing = try await connection.query(
@@ -84,11 +89,11 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
-    /// Deletes expired keys and returns how many.
+    /// Deletes the keys expired at `now` and returns how many.
     @discardableResult
-    public func purgeExpired() async throws -> Int {
+    public func purgeExpired(now: Date) async throws -> Int {
         try await pool.withConnection { connection in
-            try await connection.query("WITH gone AS (DELETE FROM idempotency_keys WHERE expires_at <= now() RETURNING 1) SELECT count(*) FROM gone")[0]
+            try await connection.query("WITH gone AS (DELETE FROM idempotency_keys WHERE expires_at <= $1 RETURNING 1) SELECT count(*) FROM gone", now)[0]
                 .decode(0)
         }
     }

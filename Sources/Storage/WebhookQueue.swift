@@ -7,9 +7,13 @@ import LibPQ
 /// any number of dispatchers against one database.
 public struct WebhookQueue: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A queue over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A queue over `pool`, reading the time from `clock`.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     /// The channel dispatchers listen on: a NOTIFY there means "there may be work". It is sent after commit, by
     /// the API once a change has committed and by a dispatcher once it has fanned events out, never from inside a
@@ -93,10 +97,10 @@ public struct WebhookQueue: Sendable {
                     SELECT position, id, type, subject, sequence, audience, covert FROM events
                     WHERE fanned_out_at IS NULL ORDER BY position LIMIT $1
                 ), marked AS (
-                    UPDATE events e SET fanned_out_at = now() FROM batch b WHERE e.position = b.position
+                    UPDATE events e SET fanned_out_at = $2 FROM batch b WHERE e.position = b.position
                 ), created AS (
-                    INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, sequence)
-                    SELECT w.id, b.id, b.subject, b.sequence
+                    INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, sequence, next_attempt_at, created_at, updated_at)
+                    SELECT w.id, b.id, b.subject, b.sequence, $2, $2, $2
                     FROM batch b JOIN webhook_endpoints w
                       ON w.enabled AND w.organisation_id = ANY (b.audience) AND (NOT b.covert OR w.covert_access)
                      AND (cardinality(w.event_types) = 0 OR b.type = ANY (w.event_types))
@@ -106,7 +110,7 @@ public struct WebhookQueue: Sendable {
                 )
                 SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM created)
                 """,
-                limit
+                limit, clock.now()
             )[0]
             return (try row.decode(0), try row.decode(1))
         }
@@ -125,14 +129,16 @@ public struct WebhookQueue: Sendable {
     /// statement whose snapshot includes every claim committed before the lock was granted.
     public func claim(limit: Int, perEndpoint: Int, lease: Duration) async throws -> [Claim] {
         guard limit > 0 else { return [] }
+        let now = clock.now()
         return try await pool.withTransaction { connection in
             let endpoints: [UUID] = try await connection.query(
                 """
                 SELECT w.id FROM webhook_endpoints w
-                WHERE w.enabled AND (w.circuit_open_until IS NULL OR w.circuit_open_until <= now())
-                  AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= now())
+                WHERE w.enabled AND (w.circuit_open_until IS NULL OR w.circuit_open_until <= $1)
+                  AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= $1)
                 FOR NO KEY UPDATE SKIP LOCKED
-                """
+                """,
+                now
             ).map { try $0.decode(0) }
             guard !endpoints.isEmpty else { return [] }
             return try await connection.query(
@@ -147,7 +153,7 @@ public struct WebhookQueue: Sendable {
                     SELECT next.id, next.next_attempt_at FROM room CROSS JOIN LATERAL (
                         SELECT d.id, d.next_attempt_at, row_number() OVER (ORDER BY d.next_attempt_at, d.id) AS place
                         FROM webhook_deliveries d
-                        WHERE d.endpoint_id = room.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                        WHERE d.endpoint_id = room.id AND d.status = 'pending' AND d.next_attempt_at <= $5
                           AND NOT EXISTS (
                               SELECT 1 FROM webhook_deliveries p
                               WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject AND p.status IN ('pending', 'delivering')
@@ -163,16 +169,16 @@ public struct WebhookQueue: Sendable {
                     FOR UPDATE OF d SKIP LOCKED
                 )
                 UPDATE webhook_deliveries d
-                SET status = 'delivering', attempts = d.attempts + 1, lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
+                SET status = 'delivering', attempts = d.attempts + 1, lease_until = $5 + $3 * interval '1 millisecond', updated_at = $5
                 FROM chosen, events ev, webhook_endpoints w
                 WHERE d.id = chosen.id AND ev.id = d.event_id AND w.id = d.endpoint_id
                 RETURNING d.id, d.endpoint_id, d.event_id, ev.type, d.subject, d.attempts,
                           jsonb_build_object('type', ev.type, 'timestamp', to_char(ev.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                                              'data', ev.payload)::text,
-                          w.url, w.secret, CASE WHEN w.previous_secret_until > now() THEN w.previous_secret END,
+                          w.url, w.secret, CASE WHEN w.previous_secret_until > $5 THEN w.previous_secret END,
                           w.tls_client_certificate, w.tls_client_key, w.tls_ca_certificate
                 """,
-                limit, perEndpoint, Double(lease.milliseconds), endpoints
+                limit, perEndpoint, Double(lease.milliseconds), endpoints, now
             ).map { row in
                 let secrets = [try row.decode(8, as: String.self), try row.decode(9, as: String?.self)].compactMap { $0.flatMap(WebhookSecret.init) }
                 return Claim(
@@ -184,19 +190,19 @@ public struct WebhookQueue: Sendable {
         }
     }
 
-    /// Returns deliveries whose lease ran out (their dispatcher stopped mid-attempt) to the queue, logging the attempt
-    /// as `lease_expired`; how many.
-    public func reapExpiredLeases() async throws -> Int {
+    /// Returns deliveries whose lease ran out by `now` (their dispatcher stopped mid-attempt) to the queue, logging
+    /// the attempt as `lease_expired`; how many.
+    public func reapExpiredLeases(now: Date) async throws -> Int {
         try await pool.withConnection { connection in
             try await connection.query(
                 """
                 WITH expired AS (
                     -- A claim sets updated_at, and nothing else changes a delivery in flight: when the attempt began.
                     SELECT id, updated_at AS claimed_at FROM webhook_deliveries
-                    WHERE status = 'delivering' AND lease_until < now() FOR UPDATE SKIP LOCKED
+                    WHERE status = 'delivering' AND lease_until < $1 FOR UPDATE SKIP LOCKED
                 ), reaped AS (
                     UPDATE webhook_deliveries d
-                    SET status = 'pending', lease_until = NULL, next_attempt_at = now(), updated_at = now(),
+                    SET status = 'pending', lease_until = NULL, next_attempt_at = $1, updated_at = $1,
                         last_error = 'the dispatcher sending attempt ' || d.attempts || ' stopped before it finished'
                     FROM expired e WHERE d.id = e.id AND d.status = 'delivering'
                     RETURNING d.id, d.attempts, e.claimed_at, d.last_error
@@ -208,7 +214,8 @@ public struct WebhookQueue: Sendable {
                     ON CONFLICT (delivery_id, attempt) DO NOTHING
                 )
                 SELECT count(*) FROM reaped
-                """
+                """,
+                now
             )[0].decode(0)
         }
     }
@@ -246,9 +253,10 @@ public struct WebhookQueue: Sendable {
     /// One transaction for many attempts is what lets one dispatcher record a thousand a second: successes, the
     /// usual case, are one statement however many there are.
     public func record(
-        _ attempts: [Attempt], schedule: WebhookRetrySchedule, breaker: WebhookCircuitBreaker, now: Date = Date()
+        _ attempts: [Attempt], schedule: WebhookRetrySchedule, breaker: WebhookCircuitBreaker
     ) async throws -> [Recorded] {
         guard !attempts.isEmpty else { return [] }
+        let now = clock.now()
         let verdicts: [WebhookAttemptVerdict?] = attempts.map { attempt in
             attempt.outcome.statusCode.map { WebhookAttemptVerdict.of(status: $0, retryAfter: attempt.outcome.retryAfter, now: now) }
         }
@@ -311,8 +319,8 @@ public struct WebhookQueue: Sendable {
                         """
                         WITH delivered AS (
                             UPDATE webhook_deliveries d
-                            SET status = 'succeeded', lease_until = NULL, last_status_code = a.status_code, last_error = NULL, delivered_at = now(),
-                                updated_at = now()
+                            SET status = 'succeeded', lease_until = NULL, last_status_code = a.status_code, last_error = NULL, delivered_at = $2,
+                                updated_at = $2
                             FROM jsonb_to_recordset($1::jsonb) AS a(delivery_id uuid, attempt int, status_code int)
                             WHERE d.id = a.delivery_id AND d.status = 'delivering' AND d.attempts = a.attempt
                             RETURNING d.id, d.endpoint_id
@@ -322,7 +330,7 @@ public struct WebhookQueue: Sendable {
                         )
                         SELECT id FROM delivered
                         """,
-                        String(decoding: try JSONEncoder.postgres.encode(successes.map { rows[$0] }), as: UTF8.self)
+                        String(decoding: try JSONEncoder.postgres.encode(successes.map { rows[$0] }), as: UTF8.self), now
                     ).map { try $0.decode(0, as: UUID.self) }
                 )
                 for index in successes where delivered.contains(attempts[index].claim.deliveryID) { recorded[index] = .delivered }
@@ -332,7 +340,7 @@ public struct WebhookQueue: Sendable {
             let failures = attempts.indices.filter { verdicts[$0] != .delivered && live.contains(attempts[$0].claim.endpointID) }
             for index in failures {
                 recorded[index] = try await Self.recordFailure(
-                    attempts[index], verdict: verdicts[index], schedule: schedule, breaker: breaker, on: connection
+                    attempts[index], verdict: verdicts[index], schedule: schedule, breaker: breaker, now: now, on: connection
                 )
             }
             return recorded
@@ -342,7 +350,7 @@ public struct WebhookQueue: Sendable {
     /// Records a failed attempt: the delivery retried on `schedule` or failed, the endpoint's failure count and
     /// circuit, and its disabling on 410 or after failing for `breaker.disableAfter`.
     private static func recordFailure(
-        _ attempt: Attempt, verdict: WebhookAttemptVerdict?, schedule: WebhookRetrySchedule, breaker: WebhookCircuitBreaker,
+        _ attempt: Attempt, verdict: WebhookAttemptVerdict?, schedule: WebhookRetrySchedule, breaker: WebhookCircuitBreaker, now: Date,
         on connection: PostgresConnection
     ) async throws -> Recorded {
         let (claim, outcome) = (attempt.claim, attempt.outcome)
@@ -353,50 +361,50 @@ public struct WebhookQueue: Sendable {
             """
             UPDATE webhook_deliveries
             SET status = CASE WHEN $3::float8 IS NULL THEN 'failed' ELSE 'pending' END,
-                next_attempt_at = CASE WHEN $3::float8 IS NULL THEN next_attempt_at ELSE now() + $3 * interval '1 millisecond' END,
-                lease_until = NULL, last_status_code = $2, last_error = $4, updated_at = now()
+                next_attempt_at = CASE WHEN $3::float8 IS NULL THEN next_attempt_at ELSE $6 + $3 * interval '1 millisecond' END,
+                lease_until = NULL, last_status_code = $2, last_error = $4, updated_at = $6
             WHERE id = $1 AND status = 'delivering' AND attempts = $5
             RETURNING 1
             """,
-            claim.deliveryID, outcome.statusCode, wait.map { Double($0.milliseconds) }, outcome.failure, claim.attempt
+            claim.deliveryID, outcome.statusCode, wait.map { Double($0.milliseconds) }, outcome.failure, claim.attempt, now
         )
         guard !updated.isEmpty else { return .stale }
         let endpoint = try await connection.query(
             """
             UPDATE webhook_endpoints
-            SET consecutive_failures = consecutive_failures + 1, failing_since = coalesce(failing_since, now())
+            SET consecutive_failures = consecutive_failures + 1, failing_since = coalesce(failing_since, $3)
             WHERE id = $1
-            RETURNING consecutive_failures, now() - failing_since >= $2 * interval '1 millisecond', enabled
+            RETURNING consecutive_failures, $3 - failing_since >= $2 * interval '1 millisecond', enabled
             """,
-            claim.endpointID, Double(breaker.disableAfter.milliseconds)
+            claim.endpointID, Double(breaker.disableAfter.milliseconds), now
         )[0]
         let failures = Int(try endpoint.decode(0, as: Int32.self))
         let failedTooLong: Bool = try endpoint.decode(1)
         let enabled: Bool = try endpoint.decode(2)
         let gone = verdict == .gone
         if enabled && (gone || failedTooLong) {
-            try await disable(claim.endpointID, reason: gone ? .gone : .failing, on: connection)
+            try await disable(claim.endpointID, reason: gone ? .gone : .failing, now: now, on: connection)
             return .endpointDisabled
         }
         if let open = breaker.openFor(consecutiveFailures: failures) {
             try await connection.query(
-                "UPDATE webhook_endpoints SET circuit_open_until = now() + $2 * interval '1 millisecond' WHERE id = $1",
-                claim.endpointID, Double(open.milliseconds)
+                "UPDATE webhook_endpoints SET circuit_open_until = $3 + $2 * interval '1 millisecond' WHERE id = $1",
+                claim.endpointID, Double(open.milliseconds), now
             )
         }
         return wait == nil ? .failed : .retrying
     }
 
     /// Disables an endpoint and tells its organisation, through its other endpoints, with `webhook_endpoint.disabled`.
-    private static func disable(_ id: UUID, reason: WebhookDisabledReason, on connection: PostgresConnection) async throws {
+    private static func disable(_ id: UUID, reason: WebhookDisabledReason, now: Date, on connection: PostgresConnection) async throws {
         let row = try await connection.query(
             """
             UPDATE webhook_endpoints
-            SET enabled = false, disabled_reason = $2, disabled_at = now(), circuit_open_until = NULL, updated_at = now(), version = version + 1
+            SET enabled = false, disabled_reason = $2, disabled_at = $3, circuit_open_until = NULL, updated_at = $3, version = version + 1
             WHERE id = $1
             RETURNING organisation_id, version, url
             """,
-            id, reason.rawValue
+            id, reason.rawValue, now
         )[0]
         let organisationID: UUID = try row.decode(0)
         let version: Int = try row.decode(1)
@@ -405,7 +413,8 @@ public struct WebhookQueue: Sendable {
                 type: "webhook_endpoint.disabled", subject: "webhook_endpoint/" + id.uuidString.lowercased(), sequence: version,
                 audience: [organisationID], covert: false,
                 payloadJSON: EventPayload(id: id, version: version, fields: ["reason": reason.rawValue, "url": try row.decode(2, as: String.self)]).json
-            )
+            ),
+            at: now
         )
         try await connection.recordAudit(
             AuditActor.dispatcher(for: organisationID).event(
@@ -417,20 +426,20 @@ public struct WebhookQueue: Sendable {
 
     // MARK: Upkeep
 
-    /// Deletes events older than `retention` (their deliveries and attempts with them), `limit` at a time; how many.
-    public func purge(olderThan retention: Duration, limit: Int = 10_000) async throws -> Int {
+    /// Deletes events older than `retention` at `now` (their deliveries and attempts with them), up to `limit`; how many.
+    public func purge(olderThan retention: Duration, now: Date, limit: Int = 10_000) async throws -> Int {
         try await pool.withConnection { connection in
             try await connection.query(
                 """
                 WITH old AS (
-                    SELECT position FROM events WHERE created_at < now() - $1 * interval '1 second' AND fanned_out_at IS NOT NULL
+                    SELECT position FROM events WHERE created_at < $3 - $1 * interval '1 second' AND fanned_out_at IS NOT NULL
                     ORDER BY position LIMIT $2
                 ), deleted AS (
                     DELETE FROM events e USING old WHERE e.position = old.position RETURNING 1
                 )
                 SELECT count(*) FROM deleted
                 """,
-                Double(retention.components.seconds), limit
+                Double(retention.components.seconds), limit, now
             )[0].decode(0)
         }
     }
@@ -442,12 +451,13 @@ public struct WebhookQueue: Sendable {
             try await connection.query(
                 """
                 SELECT CASE WHEN NOT w.enabled THEN 'disabled' WHEN w.circuit_open_until IS NULL THEN 'closed'
-                            WHEN w.circuit_open_until > now() THEN 'open' ELSE 'half_open' END AS state,
-                       count(*), coalesce(extract(epoch FROM now() - min(d.created_at)), 0)::float8
+                            WHEN w.circuit_open_until > $1 THEN 'open' ELSE 'half_open' END AS state,
+                       count(*), coalesce(extract(epoch FROM $1 - min(d.created_at)), 0)::float8
                 FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
                 WHERE d.status IN ('pending', 'delivering')
                 GROUP BY 1
-                """
+                """,
+                clock.now()
             ).map { (try $0.decode(0), try $0.decode(1), try $0.decode(2)) }
         }
     }

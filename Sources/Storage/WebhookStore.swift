@@ -6,9 +6,13 @@ import LibPQ
 /// Every read and write is scoped to the caller's organisation: another organisation's endpoint is `nil`.
 public struct WebhookStore: Sendable {
     private let pool: PostgresPool
+    private let clock: any WallClock
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `pool`, reading the time from `clock`.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     static let columns = """
         e.id, e.organisation_id, e.url, e.event_types, e.description, e.enabled, e.covert_access, e.tls_client_certificate, e.tls_client_key,
@@ -30,12 +34,13 @@ public struct WebhookStore: Sendable {
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO webhook_endpoints (organisation_id, url, event_types, description, enabled, disabled_reason, disabled_at, covert_access,
-                                               tls_client_certificate, tls_client_key, tls_ca_certificate, secret)
-                VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 THEN NULL ELSE 'partner' END, CASE WHEN $5 THEN NULL ELSE now() END, $6, $7, $8, $9, $10)
+                                               tls_client_certificate, tls_client_key, tls_ca_certificate, secret, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 THEN NULL ELSE 'partner' END, CASE WHEN $5 THEN NULL ELSE $11 END, $6, $7, $8, $9, $10, $11,
+                        $11)
                 RETURNING id
                 """,
                 organisationID, draft.url, draft.eventTypes, draft.description, draft.enabled, draft.covertAccess, draft.tlsClientCertificate,
-                draft.tlsClientKey, draft.tlsCACertificate, secret.text
+                draft.tlsClientKey, draft.tlsCACertificate, secret.text, clock.now()
             )[0].decode(0)
             try await connection.recordAudit(
                 actor.event("webhook_endpoint.create", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(), detail: ["url": draft.url])
@@ -83,15 +88,15 @@ public struct WebhookStore: Sendable {
                     url = $2, event_types = $3, description = $4, covert_access = $5, tls_client_certificate = $6, tls_client_key = $7,
                     tls_ca_certificate = $8,
                     disabled_reason = CASE WHEN $9 THEN NULL WHEN enabled THEN 'partner' ELSE disabled_reason END,
-                    disabled_at = CASE WHEN $9 THEN NULL WHEN enabled THEN now() ELSE disabled_at END,
+                    disabled_at = CASE WHEN $9 THEN NULL WHEN enabled THEN $10 ELSE disabled_at END,
                     consecutive_failures = CASE WHEN $9 AND NOT enabled THEN 0 ELSE consecutive_failures END,
                     failing_since = CASE WHEN $9 AND NOT enabled THEN NULL ELSE failing_since END,
                     circuit_open_until = CASE WHEN $9 AND NOT enabled THEN NULL ELSE circuit_open_until END,
-                    enabled = $9, updated_at = now(), version = version + 1
+                    enabled = $9, updated_at = $10, version = version + 1
                 WHERE id = $1
                 """,
                 id, draft.url, draft.eventTypes, draft.description, draft.covertAccess, draft.tlsClientCertificate, draft.tlsClientKey,
-                draft.tlsCACertificate, draft.enabled
+                draft.tlsCACertificate, draft.enabled, clock.now()
             )
             try await connection.recordAudit(
                 actor.event("webhook_endpoint.update", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(), detail: ["url": draft.url])
@@ -123,11 +128,11 @@ public struct WebhookStore: Sendable {
             try await connection.query(
                 """
                 UPDATE webhook_endpoints
-                SET previous_secret = secret, previous_secret_until = now() + $2 * interval '1 second', secret = $3, updated_at = now(),
+                SET previous_secret = secret, previous_secret_until = $4 + $2 * interval '1 second', secret = $3, updated_at = $4,
                     version = version + 1
                 WHERE id = $1
                 """,
-                id, Double(overlap.components.seconds), secret.text
+                id, Double(overlap.components.seconds), secret.text, clock.now()
             )
             try await connection.recordAudit(
                 actor.event("webhook_endpoint.rotate_secret", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased())
@@ -145,10 +150,10 @@ public struct WebhookStore: Sendable {
                 """
                 UPDATE webhook_endpoints
                 SET enabled = true, disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0, failing_since = NULL,
-                    circuit_open_until = NULL, updated_at = now(), version = version + 1
+                    circuit_open_until = NULL, updated_at = $2, version = version + 1
                 WHERE id = $1
                 """,
-                id
+                id, clock.now()
             )
             try await connection.recordAudit(actor.event("webhook_endpoint.enable", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased()))
             return try await Self.endpoint(id, on: connection)
@@ -165,15 +170,15 @@ public struct WebhookStore: Sendable {
             let delivery: UUID = try await connection.query(
                 """
                 WITH event AS (
-                    INSERT INTO events (type, subject, sequence, audience, covert, payload, fanned_out_at)
-                    VALUES ($2, $3, 1, '{}', false, $4::jsonb, now())
+                    INSERT INTO events (type, subject, sequence, audience, covert, payload, created_at, fanned_out_at)
+                    VALUES ($2, $3, 1, '{}', false, $4::jsonb, $5, $5)
                     RETURNING id, subject, sequence
                 )
-                INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, sequence)
-                SELECT $1, id, subject, sequence FROM event
+                INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, sequence, next_attempt_at, created_at, updated_at)
+                SELECT $1, id, subject, sequence, $5, $5, $5 FROM event
                 RETURNING id
                 """,
-                id, WebhookEventTypes.test, subject, payload
+                id, WebhookEventTypes.test, subject, payload, clock.now()
             )[0].decode(0)
             try await connection.recordAudit(actor.event("webhook_endpoint.test", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased()))
             return try await Self.deliveries(where: "d.id = $1", [delivery], limit: 1, on: connection).first
@@ -239,7 +244,7 @@ public struct WebhookStore: Sendable {
                 throw StateConflict("The delivery is being sent now; ask again once this attempt has finished.")
             }
             try await connection.query(
-                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1", id
+                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2, updated_at = $2 WHERE id = $1", id, clock.now()
             )
             try await connection.recordAudit(actor.event("webhook_delivery.redeliver", .success, entityType: "webhook_delivery", entityID: id.uuidString.lowercased()))
             return try await Self.deliveries(where: "d.id = $1", [id], limit: 1, on: connection).first
@@ -254,21 +259,21 @@ public struct WebhookStore: Sendable {
             let queued: Int = try await connection.query(
                 """
                 WITH queued AS (
-                    INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, sequence)
-                    SELECT w.id, ev.id, ev.subject, ev.sequence
+                    INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, sequence, next_attempt_at, created_at, updated_at)
+                    SELECT w.id, ev.id, ev.subject, ev.sequence, $3, $3, $3
                     FROM webhook_endpoints w JOIN events ev
                       ON ev.audience @> ARRAY[w.organisation_id] AND (NOT ev.covert OR w.covert_access)
                      AND (cardinality(w.event_types) = 0 OR ev.type = ANY (w.event_types))
                     WHERE w.id = $1 AND ev.created_at >= $2
                     ORDER BY ev.position
                     ON CONFLICT (endpoint_id, event_id) DO UPDATE
-                        SET status = 'pending', next_attempt_at = now(), updated_at = now()
+                        SET status = 'pending', next_attempt_at = $3, updated_at = $3
                         WHERE webhook_deliveries.status <> 'delivering'
                     RETURNING 1
                 )
                 SELECT count(*) FROM queued
                 """,
-                endpointID, since
+                endpointID, since, clock.now()
             )[0].decode(0)
             try await connection.recordAudit(
                 actor.event("webhook_endpoint.recover", .success, entityType: "webhook_endpoint", entityID: endpointID.uuidString.lowercased(),

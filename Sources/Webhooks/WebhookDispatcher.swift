@@ -12,10 +12,13 @@ import Synchronization
 /// each through libcurl with its Standard Webhooks signature, and records the outcome. Any number of
 /// dispatchers may run against one database. It wakes on a NOTIFY on `WebhookQueue.channel`, when a delivery
 /// finishes, and at least every `pollInterval`; at graceful shutdown it stops claiming and finishes what is in
-/// flight. It owns its libcurl client, whose thread ends with `run()`.
+/// flight. It owns its libcurl client, whose thread ends with `run()`. It reads the time from its clock: a
+/// delivery is due, a circuit closes and an endpoint has failed too long by that clock. (Expired leases are
+/// reaped, and old events purged, by the workers' jobs.)
 public final class WebhookDispatcher: Service, Sendable {
     private let queue: WebhookQueue
     private let pool: PostgresPool
+    private let clock: any WallClock
     private let settings: WebhookSettings
     private let client: CurlClient
     private let metrics: WebhookMetrics?
@@ -28,10 +31,11 @@ public final class WebhookDispatcher: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    /// A dispatcher; `metrics` are optional.
-    public init(pool: PostgresPool, settings: WebhookSettings, metrics: WebhookMetrics?, logger: Logger) {
+    /// A dispatcher reading the time from `clock`; `metrics` are optional.
+    public init(pool: PostgresPool, clock: any WallClock = SystemClock(), settings: WebhookSettings, metrics: WebhookMetrics?, logger: Logger) {
         self.pool = pool
-        self.queue = WebhookQueue(pool: pool)
+        self.clock = clock
+        self.queue = WebhookQueue(pool: pool, clock: clock)
         self.settings = settings
         self.client = CurlClient()
         self.metrics = metrics
@@ -75,9 +79,9 @@ public final class WebhookDispatcher: Service, Sendable {
             var lastUpkeep = ContinuousClock.now - .seconds(60)
             for await _ in wakeups {
                 do {
-                    if ContinuousClock.now - lastUpkeep >= .seconds(5) {
+                    if let metrics, ContinuousClock.now - lastUpkeep >= .seconds(5) {
                         lastUpkeep = ContinuousClock.now
-                        try await upkeep()
+                        metrics.record(depth: try await queue.depth())
                     }
                     try await pass(&deliveries)
                     if failing { logger.info("webhook dispatcher recovered") }
@@ -115,18 +119,10 @@ public final class WebhookDispatcher: Service, Sendable {
         }
     }
 
-    /// Reaps expired leases, purges events past retention and refreshes the queue gauges.
-    private func upkeep() async throws {
-        let reaped = try await queue.reapExpiredLeases()
-        if reaped > 0 { logger.warning("webhook deliveries whose dispatcher stopped were queued again", metadata: ["count": "\(reaped)"]) }
-        _ = try await queue.purge(olderThan: settings.retention)
-        if let metrics { metrics.record(depth: try await queue.depth()) }
-    }
-
     /// Sends one attempt and hands its outcome to be recorded. A failure to record leaves the lease to run out,
     /// after which the delivery is sent again: at least once.
     func deliver(_ claim: WebhookQueue.Claim) async {
-        let started = Date()
+        let started = clock.now()
         let outcome = await send(claim, at: started)
         await record(WebhookQueue.Attempt(claim, outcome))
     }

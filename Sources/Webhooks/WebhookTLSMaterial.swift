@@ -9,7 +9,7 @@ import X509
 /// first event.
 public enum WebhookTLSMaterial {
     /// The problems with `draft`'s certificates and key at `now`, each at its field; empty if there are none.
-    public static func problems(in draft: WebhookEndpointDraft, now: Date = Date()) -> [FieldProblem] {
+    public static func problems(in draft: WebhookEndpointDraft, now: Date) -> [FieldProblem] {
         var problems: [FieldProblem] = []
         var clientCertificate: Certificate?
         for (pointer, pem) in [("/tls_client_certificate", draft.tlsClientCertificate), ("/tls_ca_certificate", draft.tlsCACertificate)] {

@@ -1,12 +1,15 @@
 import API
 import ArgumentParser
+import Domain
 import Foundation
+import Jobs
 import LibPQ
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Storage
+import Webhooks
 
 /// The `sightline` command.
 @main
@@ -30,7 +33,7 @@ struct Sightline: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         abstract: "Sightline: the coordination service for public-space CCTV across London.",
-        subcommands: [Serve.self, Migrate.self, Keys.self, Audit.self, Seed.self],
+        subcommands: [Serve.self, Worker.self, Migrate.self, Keys.self, Audit.self, Seed.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -110,52 +113,87 @@ struct SettingsOptions: ParsableArguments {
     }
 }
 
-/// `sightline serve`: the HTTP API.
+/// Which services a process runs: the HTTP API, the workers (periodic jobs and the webhook dispatcher), or both.
+enum ProcessRole: String, ExpressibleByArgument, CaseIterable {
+    case api, worker, all
+
+    /// Whether it serves the API (a worker serves only `/healthz`, `/readyz` and `/metrics`).
+    var servesAPI: Bool { self != .worker }
+    /// Whether it runs the jobs and the webhook dispatcher.
+    var runsWorkers: Bool { self != .api }
+}
+
+/// `sightline serve`: the HTTP API and, unless `--role api`, the workers.
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API until SIGTERM or SIGINT.")
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API and run the workers until SIGTERM or SIGINT.")
 
     @OptionGroup var settings: SettingsOptions
 
-    func run() async throws {
-        let configuration = try settings.resolve()
-        let logger = Logger(label: "sightline")
-        let pool = try settings.makePool(configuration, logger: logger)
-        let migrator = try Migrator(logger: logger)
-        let gate = SchemaGate(pool: pool, migrator: migrator, logger: logger)
-        // A reachable database with the wrong schema stops us before we listen; an unreachable one is waited for.
-        if try await !gate.checkOnce() {
-            logger.warning("database unreachable at start-up; serving and waiting for it (/readyz answers 503 meanwhile)")
-        }
-        let metrics = APIMetrics()
-        let router = try SightlineServer.makeRouter(
+    @Option(help: "What this process runs: api (the HTTP API), worker (jobs and webhook dispatch) or all.")
+    var role: ProcessRole = .all
+
+    func run() async throws { try await serve(settings: settings, role: role) }
+}
+
+/// `sightline worker`: the periodic jobs and the webhook dispatcher, with only the operational endpoints served.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the jobs and the webhook dispatcher until SIGTERM or SIGINT (serve --role worker).")
+
+    @OptionGroup var settings: SettingsOptions
+
+    func run() async throws { try await serve(settings: settings, role: .worker) }
+}
+
+/// Runs the services of `role` in one service group until a signal stops it.
+func serve(settings: SettingsOptions, role: ProcessRole) async throws {
+    let configuration = try settings.resolve()
+    let logger = Logger(label: "sightline")
+    let clock = SystemClock()
+    let pool = try settings.makePool(configuration, logger: logger)
+    let migrator = try Migrator(logger: logger)
+    let gate = SchemaGate(pool: pool, migrator: migrator, logger: logger)
+    // A reachable database with the wrong schema stops us before we listen; an unreachable one is waited for.
+    if try await !gate.checkOnce() {
+        logger.warning("database unreachable at start-up; serving and waiting for it (/readyz answers 503 meanwhile)")
+    }
+    let metrics = APIMetrics()
+    let router =
+        role.servesAPI
+        ? try SightlineServer.makeRouter(
             pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes,
-            rateLimit: configuration.rateLimit, evidence: configuration.evidence, webhooks: configuration.webhooks
+            rateLimit: configuration.rateLimit, evidence: configuration.evidence, webhooks: configuration.webhooks, clock: clock
         )
-        do {
-            try await EvidenceContentStore(directory: configuration.evidence.directory).prepare()
-        } catch {
-            throw CommandFailure(description: "SIGHTLINE_EVIDENCE_DIR: cannot create \(configuration.evidence.directory): \(error)")
-        }
-        let application = SightlineServer.makeApplication(
-            router: router, host: configuration.httpHost, port: configuration.httpPort, logger: logger
-        ) { port in
-            logger.info("listening", metadata: ["address": "\(configuration.httpHost):\(port)"])
-        }
-        let group = ServiceGroup(
-            configuration: .init(
-                // Shut down in reverse: the server drains its requests, the workers finish, then the pool closes.
-                services: [.init(service: pool), .init(service: gate)]
-                    + SightlineServer.makeWorkers(
-                        pool: pool, evidence: configuration.evidence, webhooks: configuration.webhooks, metrics: metrics, logger: logger
-                    ).map { .init(service: $0) }
-                    + [.init(service: application)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
+        : SightlineServer.makeOperationsRouter(pool: pool, migrator: migrator, metrics: metrics)
+    do {
+        try await EvidenceContentStore(directory: configuration.evidence.directory).prepare()
+    } catch {
+        throw CommandFailure(description: "SIGHTLINE_EVIDENCE_DIR: cannot create \(configuration.evidence.directory): \(error)")
+    }
+    let application = SightlineServer.makeApplication(
+        router: router, host: configuration.httpHost, port: configuration.httpPort, logger: logger
+    ) { port in
+        logger.info("listening", metadata: ["address": "\(configuration.httpHost):\(port)", "role": "\(role.rawValue)"])
+    }
+    var workers: [any Service] = []
+    if role.runsWorkers {
+        let jobs = Jobs.all(pool: pool, clock: clock, evidence: configuration.evidence, eventRetention: configuration.webhooks.retention)
+        workers = Jobs.runners(jobs, clock: clock, metrics: JobMetrics(registry: metrics.registry), logger: logger)
+        workers.append(
+            WebhookDispatcher(
+                pool: pool, clock: clock, settings: configuration.webhooks, metrics: WebhookMetrics(registry: metrics.registry), logger: logger
             )
         )
-        try await group.run()
-        logger.info("stopped")
     }
+    let group = ServiceGroup(
+        configuration: .init(
+            // Shut down in reverse: the server drains its requests, the workers finish, then the pool closes.
+            services: [.init(service: pool), .init(service: gate)] + workers.map { .init(service: $0) } + [.init(service: application)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+    )
+    try await group.run()
+    logger.info("stopped")
 }
 
 /// `sightline migrate`: apply the schema migrations built into this binary.

@@ -24,13 +24,14 @@ func withApp(
     testing: TestingSetup = .router,
     acquireTimeout: Duration = .seconds(5),
     webhooks: WebhookSettings = WebhookSettings(),
+    clock: any WallClock = SystemClock(),
     _ body: @Sendable (any TestClientProtocol, TestKeys) async throws -> Void
 ) async throws {
     let keys = seedKeys ? try await TestKeys(pool: pool) : TestKeys()
     let serverPool = try url.map { try TestDatabase.makePool(url: TestDatabase.serverURL($0), acquireTimeout: acquireTimeout) } ?? pool
     let router = try SightlineServer.makeRouter(
         pool: serverPool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes,
-        rateLimit: rateLimit, evidence: evidence, webhooks: webhooks
+        rateLimit: rateLimit, evidence: evidence, webhooks: webhooks, clock: clock
     )
     let app = SightlineServer.makeApplication(router: router, host: "127.0.0.1", port: 0, logger: TestDatabase.logger)
     do {

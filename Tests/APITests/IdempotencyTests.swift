@@ -177,7 +177,7 @@ struct IdempotencyTests {
                 )
                 #expect(fresh.status == .created)
                 #expect(fresh.headers[replayed] == nil)
-                #expect(try await IdempotencyStore(pool: pool).purgeExpired() == 0)
+                #expect(try await IdempotencyStore(pool: pool).purgeExpired(now: Date()) == 0)
             }
         }
     }

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTLS
 import HummingbirdTesting
+import Jobs
 import LibPQ
 import Logging
 import Prometheus
@@ -127,16 +128,24 @@ func with<Value>(_ value: Value, _ change: (inout Value) -> Void) -> Value {
     return value
 }
 
-/// Runs `count` dispatchers (through the server's own database role) while `body` runs.
+/// Runs `count` workers' dispatchers and lease reapers (through the server's own database role), reading `clock`,
+/// while `body` runs.
 func withDispatchers(
     _ count: Int, url: String, settings: WebhookSettings = testWebhookSettings, metrics: WebhookMetrics? = nil,
-    _ body: @Sendable () async throws -> Void
+    clock: any WallClock = SystemClock(), _ body: @Sendable () async throws -> Void
 ) async throws {
     let pool = try TestDatabase.makePool(url: TestDatabase.serverURL(url), acquireTimeout: .seconds(30))
-    let dispatchers = (0..<count).map { _ in WebhookDispatcher(pool: pool, settings: settings, metrics: metrics, logger: TestDatabase.logger) }
+    let dispatchers = (0..<count).map { _ in
+        WebhookDispatcher(pool: pool, clock: clock, settings: settings, metrics: metrics, logger: TestDatabase.logger)
+    }
+    let reapers = Jobs.runners(
+        (0..<count).map { _ in WebhookLeaseReaperJob(pool: pool, clock: clock, interval: .milliseconds(200)) }, clock: clock,
+        metrics: JobMetrics(registry: PrometheusCollectorRegistry()), logger: TestDatabase.logger
+    )
     do {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for dispatcher in dispatchers { group.addTask { try await dispatcher.run() } }
+            for reaper in reapers { group.addTask { try await reaper.run() } }
             try await body()
             group.cancelAll()
         }
@@ -432,39 +441,68 @@ struct WebhookTests {
         }
     }
 
-    @Test func aFailingEndpointIsParkedByItsCircuitAndDisabledWhenItHasFailedTooLong() async throws {
+    @Test func aFailingEndpointIsParkedByItsCircuitAndDisabledAfterFiveDaysOfFailureOnAMovedClock() async throws {
+        // The production breaker's five days, and retries a minute apart: the clock moves, nothing sleeps.
         let settings = with(testWebhookSettings) {
-            $0.schedule = WebhookRetrySchedule(delays: Array(repeating: .milliseconds(100), count: 100), jitter: 0, longestRetryAfter: .seconds(1))
-            $0.breaker = WebhookCircuitBreaker(threshold: 3, firstOpen: .milliseconds(700), longestOpen: .milliseconds(700), disableAfter: .seconds(3))
+            $0.schedule = WebhookRetrySchedule(delays: Array(repeating: .seconds(60), count: 100), jitter: 0, longestRetryAfter: .seconds(60))
+            $0.breaker = WebhookCircuitBreaker(threshold: 3, firstOpen: .seconds(600), longestOpen: .seconds(600), disableAfter: .seconds(5 * 86_400))
         }
+        let clock = ManualClock()
         try await TestDatabase.withFresh { pool, url in
-            try await withApp(pool: pool, url: url, webhooks: settings) { client, keys in
+            try await withApp(pool: pool, url: url, webhooks: settings, clock: clock) { client, keys in
                 let receiver = WebhookReceiver()
                 try await receiver.run { base in
                     let failing = try await client.register(base + "/fail/westminster", keys(.partnerAdmin), types: ["camera.created"])
                     _ = try await client.register(base + "/ok/westminster", keys(.partnerAdmin), types: ["camera.created", "webhook_endpoint.disabled"])
-                    try await withDispatchers(1, url: url, settings: settings) {
+                    let queue = WebhookQueue(pool: pool, clock: clock)
+                    @Sendable func settled() async throws -> Bool {
+                        try await count("webhook_deliveries WHERE status = 'delivering'", pool) == 0
+                    }
+                    @Sendable func circuitOpen() async throws -> Bool {
+                        try await pool.withConnection { connection in
+                            try await connection.query(
+                                "SELECT circuit_open_until > $2 FROM webhook_endpoints WHERE id = $1", UUID(uuidString: failing.id), clock.now()
+                            )[0].decode(0, as: Bool?.self) ?? false
+                        }
+                    }
+                    try await withDispatchers(1, url: url, settings: settings, clock: clock) { @Sendable () async throws in
                         for _ in 0..<4 {
                             #expect(try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
                         }
-                        // The healthy endpoint does not wait for the failing one.
-                        let healthy = try await eventually(.seconds(5)) { receiver.on("/ok/westminster").count == 4 }
-                        #expect(healthy)
-                        let told = try await eventually(.seconds(20)) { receiver.on("/ok/westminster").count == 5 }
-                        #expect(told)
+                        // The healthy endpoint does not wait for the failing one, whose third failure in a row opens its circuit
+                        // (a fourth attempt may already be on its way by then).
+                        #expect(try await eventually { receiver.on("/ok/westminster").count == 4 })
+                        #expect(
+                            try await eventually {
+                                guard try await settled() else { return false }
+                                return try await circuitOpen()
+                            }
+                        )
+                        // A minute on, the retries are due but the circuit is open: nothing may be claimed.
+                        let failed = receiver.on("/fail/westminster").count
+                        #expect((3...4).contains(failed))
+                        clock.advance(by: .seconds(120))
+                        #expect(try await queue.claim(limit: 10, perEndpoint: 8, lease: .seconds(30)).isEmpty)
+                        // Ten minutes on, it is half open: one probe, which fails and opens it again.
+                        clock.advance(by: .seconds(600))
+                        #expect(try await eventually { receiver.on("/fail/westminster").count == failed + 1 })
+                        #expect(
+                            try await eventually {
+                                guard try await settled() else { return false }
+                                return try await circuitOpen()
+                            }
+                        )
+                        #expect(receiver.on("/fail/westminster").count == failed + 1)
+                        // Five days after the first failure, the next probe disables it, and its organisation is told.
+                        clock.advance(by: .seconds(5 * 86_400))
+                        #expect(try await eventually { receiver.on("/ok/westminster").count == 5 })
+                        #expect(receiver.on("/fail/westminster").count == failed + 2)
                     }
                     let disabled = try #require(receiver.on("/ok/westminster").last)
                     #expect(disabled.type == "webhook_endpoint.disabled")
                     #expect(disabled.data["id"] as? String == failing.id && disabled.data["reason"] as? String == "failing")
                     let endpoint = try await client.send(.get, "/v1/webhook-endpoints/" + failing.id, keys(.partnerAdmin)).decode(EndpointBody.self)
                     #expect(!endpoint.enabled && endpoint.disabled_reason == "failing")
-                    // Retried every 100 ms for 3 s, four deliveries would have made over 100 attempts; the open circuit
-                    // let through one probe at a time, 700 ms apart (as the receiver saw them arrive: on a loaded
-                    // machine, a few tens of milliseconds late or early, still far from 100 ms).
-                    let attempts = receiver.on("/fail/westminster")
-                    #expect(attempts.count >= 4 && attempts.count < 25, "\(attempts.count) attempts")
-                    let lastTwo = attempts.suffix(2).map(\.at)
-                    #expect(lastTwo.count == 2 && lastTwo[1] - lastTwo[0] >= .milliseconds(500), "\(lastTwo)")
                     // Nothing is lost: the four wait, pending, for the endpoint to be enabled.
                     #expect(try await count("webhook_deliveries WHERE endpoint_id = '\(failing.id)' AND status = 'pending'", pool) == 4)
                     let audited = try await count("(SELECT action, entity_id FROM audit_log UNION ALL SELECT action, entity_id FROM audit_pending) a WHERE action = 'webhook_endpoint.disable' AND entity_id = '\(failing.id)'", pool)
@@ -709,9 +747,9 @@ struct WebhookTests {
                 #expect(reached)
                 let leased = try await count("webhook_deliveries WHERE status = 'delivering'", pool)
                 #expect(leased == 1)
-                // Another dispatcher takes over once the dead one's lease has run out.
-                try await withDispatchers(1, url: url) {
-                    let redelivered = try await eventually(.seconds(15)) { receiver.all.count == 2 }
+                // Another worker takes over once the dead one's lease has run out: its clock is moved past the lease.
+                try await withDispatchers(1, url: url, clock: ManualClock(Date().addingTimeInterval(10))) {
+                    let redelivered = try await eventually { receiver.all.count == 2 }
                     #expect(redelivered)
                     let succeeded = try await eventually { try await count("webhook_deliveries WHERE status = 'succeeded'", pool) == 1 }
                     #expect(succeeded)

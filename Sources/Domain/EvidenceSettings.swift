@@ -1,0 +1,18 @@
+import Foundation
+
+/// How evidence is kept and chased.
+public struct EvidenceSettings: Sendable {
+    /// The directory of uploaded content (`SIGHTLINE_EVIDENCE_DIR`).
+    public var directory: String
+    /// The deadlines of tasks, by priority.
+    public var sla: EvidenceSLA
+    /// How long after collection stored content is purged.
+    public var purgeAfter: Duration
+
+    /// Settings from their parts.
+    public init(directory: String, sla: EvidenceSLA = .standard, purgeAfter: Duration = .seconds(30 * 86_400)) {
+        self.directory = directory
+        self.sla = sla
+        self.purgeAfter = purgeAfter
+    }
+}
