@@ -17,7 +17,7 @@ extension SightlineAPI {
         let verification = try await auditor.store.verify()
         try await auditor.record(
             "audit.verify", verification.isValid ? .success : .failed, by: auditor.actor(caller),
-            detail: ["checked": String(verification.checked), "first_broken_seq": verification.firstBrokenSeq.map(String.init) ?? ""]
+            detail: ["checked": .integer(verification.checked), "first_broken_seq": verification.firstBrokenSeq.map(JSONValue.integer) ?? .null]
         )
         return .ok(.init(body: .json(.init(
             valid: verification.isValid, checked: verification.checked, firstBrokenSeq: verification.firstBrokenSeq.map(Int64.init),

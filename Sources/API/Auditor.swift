@@ -18,7 +18,7 @@ struct Auditor: Sendable {
     /// which records in the write's own transaction.
     func record(
         _ action: String, _ outcome: AuditEvent.Outcome, by actor: AuditActor, entityType: String? = nil, entityID: String? = nil,
-        detail: [String: String] = [:]
+        detail: JSONObject = [:]
     ) async throws {
         try await store.record(actor.event(action, outcome, entityType: entityType, entityID: entityID, detail: detail))
     }

@@ -117,14 +117,14 @@ struct AuthorisationMiddleware: ServerMiddleware {
                 guard allowed else { throw Problem.tooManyFailedAuthentications(headers: headers) }
                 try await auditor.record(
                     "authenticate", .denied, by: auditor.actor(nil, keyPrefix: failure.prefix, organisationID: failure.key?.organisationID),
-                    detail: ["reason": failure.reason, "operation": operationID]
+                    detail: ["reason": .string(failure.reason), "operation": .string(operationID)]
                 )
                 throw Problem.unauthorized
             }
             let (allowed, limitHeaders) = rateLimiter.admit(principal.keyID)
             guard allowed else { throw Problem.tooManyRequests(headers: limitHeaders) }
             guard roles.contains(principal.role) else {
-                try await auditor.record("authorise", .denied, by: auditor.actor(principal), detail: ["operation": operationID])
+                try await auditor.record("authorise", .denied, by: auditor.actor(principal), detail: ["operation": .string(operationID)])
                 throw Problem.forbidden("A key with the role \(principal.role.rawValue) may not call \(operationID).")
             }
             var (response, responseBody) = try await Caller.$current.withValue(principal) { try await next(request, body, metadata) }

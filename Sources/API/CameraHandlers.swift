@@ -114,7 +114,7 @@ extension SightlineAPI {
         try await auditor.record(
             "camera.read_covert", .success, by: auditor.actor(caller), entityType: "camera",
             entityID: covert.count == 1 ? covert[0].id.uuidString.lowercased() : nil,
-            detail: ["camera_ids": covert.map { $0.id.uuidString.lowercased() }.joined(separator: ",")]
+            detail: ["camera_ids": .string(covert.map { $0.id.uuidString.lowercased() }.joined(separator: ","))]
         )
     }
 

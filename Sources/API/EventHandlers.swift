@@ -17,9 +17,9 @@ extension SightlineAPI {
 
 extension Components.Schemas.Event {
     init(_ stored: StoredEvent) throws {
-        let data = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(stored.event.payloadJSON.utf8))
+        let data = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(stored.payloadJSON.utf8))
         self.init(
-            id: stored.id.uuidString.lowercased(), _type: stored.event.type, subject: stored.event.subject, sequence: stored.event.sequence,
+            id: stored.id.uuidString.lowercased(), _type: stored.type, subject: stored.subject, sequence: stored.sequence,
             createdAt: stored.createdAt, data: .init(additionalProperties: data)
         )
     }

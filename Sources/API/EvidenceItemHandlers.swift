@@ -45,7 +45,7 @@ extension SightlineAPI {
         } catch let mismatch as EvidenceContentStore.Mismatch {
             try await auditor.record(
                 "evidence_item.upload", .failed, by: auditor.actor(caller), entityType: "evidence_item", entityID: item.id.uuidString.lowercased(),
-                detail: ["reason": mismatch.reason]
+                detail: ["reason": .string(mismatch.reason)]
             )
             if case .interrupted = mismatch { throw Problem.malformedBody(mismatch.detail) }
             throw Problem.contentMismatch(mismatch.detail)

@@ -84,21 +84,11 @@ public struct AuditActor: Sendable, Hashable {
     /// The event of this actor doing `action`.
     public func event(
         _ action: String, _ outcome: AuditEvent.Outcome, entityType: String? = nil, entityID: String? = nil,
-        detail: [String: String] = [:]
+        detail: JSONObject = [:]
     ) -> AuditEvent {
         AuditEvent(
             action: action, outcome: outcome, keyPrefix: keyPrefix, organisationID: organisationID, entityType: entityType,
-            entityID: entityID, clientAddress: clientAddress, requestID: requestID, detailJSON: AuditEvent.json(detail)
+            entityID: entityID, clientAddress: clientAddress, requestID: requestID, detailJSON: detail.jsonText
         )
-    }
-}
-
-extension AuditEvent {
-    /// `detail` as a JSON object with sorted keys.
-    public static func json(_ detail: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        // Encoding a dictionary of strings cannot fail.
-        return (try? encoder.encode(detail)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -1,60 +1,174 @@
 import Foundation
 
-/// A change partners hear of: written to the outbox in the transaction of the change, delivered by webhook
-/// and listed by `GET /v1/events`.
-public struct RegistryEvent: Sendable, Hashable {
-    /// What happened, e.g. `camera.status_changed`.
-    public var type: String
-    /// What it happened to, e.g. `camera/<id>`.
+/// Every kind of event partners hear of (DESIGN §7).
+public enum EventType: String, Sendable, Hashable, CaseIterable, Codable {
+    case evidenceRequestCreated = "evidence_request.created"
+    case evidenceRequestCancelled = "evidence_request.cancelled"
+    case evidenceRequestCompleted = "evidence_request.completed"
+    case evidenceTaskCreated = "evidence_task.created"
+    case evidenceTaskAcknowledged = "evidence_task.acknowledged"
+    case evidenceTaskRejected = "evidence_task.rejected"
+    case evidenceTaskNoFootage = "evidence_task.no_footage"
+    case evidenceTaskExported = "evidence_task.exported"
+    case evidenceTaskCollected = "evidence_task.collected"
+    case evidenceTaskCancelled = "evidence_task.cancelled"
+    case evidenceTaskAtRisk = "evidence_task.at_risk"
+    case evidenceTaskSLABreached = "evidence_task.sla_breached"
+    case cameraCreated = "camera.created"
+    case cameraUpdated = "camera.updated"
+    case cameraStatusChanged = "camera.status_changed"
+    case controlRoomCreated = "control_room.created"
+    case controlRoomUpdated = "control_room.updated"
+    case embeddingArrangementCreated = "embedding_arrangement.created"
+    case embeddingArrangementUpdated = "embedding_arrangement.updated"
+    case embeddingArrangementEnded = "embedding_arrangement.ended"
+    case proposalCreated = "proposal.created"
+    case proposalConsultationOpened = "proposal.consultation_opened"
+    case proposalEndorsementRecorded = "proposal.endorsement_recorded"
+    case proposalSubmitted = "proposal.submitted"
+    case proposalDecided = "proposal.decided"
+    case proposalMilestoneUpdated = "proposal.milestone_updated"
+    case reportReady = "report.ready"
+    case webhookEndpointDisabled = "webhook_endpoint.disabled"
+    /// Sent by the test operation to one endpoint, whatever it subscribes to; never subscribed to.
+    case webhookTest = "webhook.test"
+
+    /// The types an endpoint may subscribe to: all but the test event.
+    public static let subscribable: Set<String> = Set(allCases.filter { $0 != .webhookTest }.map(\.rawValue))
+
+    /// The type a task's move to `status` announces.
+    public static func evidenceTask(becoming status: EvidenceTaskStatus) -> EventType {
+        switch status {
+        case .pending: .evidenceTaskCreated
+        case .acknowledged: .evidenceTaskAcknowledged
+        case .rejected: .evidenceTaskRejected
+        case .noFootage: .evidenceTaskNoFootage
+        case .exported: .evidenceTaskExported
+        case .collected: .evidenceTaskCollected
+        case .cancelled: .evidenceTaskCancelled
+        }
+    }
+}
+
+/// A change partners hear of, built by Domain from the change that caused it and written by Storage to the
+/// outbox in the change's transaction; delivered by webhook and listed by `GET /v1/events`.
+public struct DomainEvent: Sendable, Hashable {
+    /// What happened.
+    public var type: EventType
+    /// What it happened to, `<kind>/<id>`, e.g. `camera/0b6f…`.
     public var subject: String
     /// The subject's version after the change: events about one subject are ordered by it.
     public var sequence: Int
     /// The organisations that may hear of it.
     public var audience: [UUID]
-    /// About a covert camera: only keys that may know of the camera see it.
+    /// About something covert: only keys (and endpoints) with covert access hear of it.
     public var covert: Bool
-    /// The event's data as a JSON object's text: ids and what changed, never more than a partner may see.
-    public var payloadJSON: String
+    /// Its data: the subject's `id` and `version`, and whatever else a partner needs, never more than it may see.
+    public var payload: JSONObject
 
-    /// An event from its parts.
-    public init(type: String, subject: String, sequence: Int, audience: [UUID], covert: Bool, payloadJSON: String) {
+    /// An event about the `kind` with `id` at `version`; `fields` join `id` and `version` in the payload.
+    public init(_ type: EventType, kind: String, id: UUID, version: Int, audience: [UUID], covert: Bool = false, fields: JSONObject = [:]) {
         self.type = type
-        self.subject = subject
-        self.sequence = sequence
-        self.audience = audience
+        subject = kind + "/" + id.uuidString.lowercased()
+        sequence = version
+        self.audience = Array(Set(audience)).sorted { $0.uuidString < $1.uuidString }
         self.covert = covert
-        self.payloadJSON = payloadJSON
+        payload = fields.merging(["id": .id(id), "version": .integer(version)]) { _, new in new }
     }
 }
 
-/// Who hears of what in the registry.
-public enum EventAudience {
+// MARK: The registry
+
+extension DomainEvent {
     /// A camera's event goes to its owner, the operator of the room that monitors it, the authority of the
     /// borough it stands in and every police force; a covert camera's only to its owner and the police (and,
     /// among their keys, only to those with covert access).
-    public static func camera(owner: UUID, roomOperator: UUID?, boroughAuthority: UUID?, policeForces: [UUID], covert: Bool) -> [UUID] {
-        let everyone = covert ? [owner] + policeForces : [owner] + [roomOperator, boroughAuthority].compactMap { $0 } + policeForces
-        return Array(Set(everyone)).sorted { $0.uuidString < $1.uuidString }
+    public static func camera(
+        _ type: EventType, id: UUID, version: Int, status: CameraStatus, previousStatus: CameraStatus? = nil, covert: Bool, owner: UUID,
+        roomOperator: UUID?, boroughAuthority: UUID?, policeForces: [UUID]
+    ) -> DomainEvent {
+        let audience = covert ? [owner] + policeForces : [owner] + [roomOperator, boroughAuthority].compactMap { $0 } + policeForces
+        var fields: JSONObject = ["status": .string(status.rawValue)]
+        if let previousStatus, previousStatus != status { fields["previous_status"] = .string(previousStatus.rawValue) }
+        return DomainEvent(type, kind: "camera", id: id, version: version, audience: audience, covert: covert, fields: fields)
     }
 
-    /// A control room's event goes to its operator, the authorities of the boroughs it serves and every police
-    /// force.
-    public static func controlRoom(operator: UUID, boroughAuthorities: [UUID], policeForces: [UUID]) -> [UUID] {
-        Array(Set([`operator`] + boroughAuthorities + policeForces)).sorted { $0.uuidString < $1.uuidString }
+    /// `camera.updated`, or `camera.status_changed` when its status moved, for `camera` as it now is.
+    public static func cameraChanged(
+        _ camera: Camera, previousStatus: CameraStatus, roomOperator: UUID?, boroughAuthority: UUID?, policeForces: [UUID]
+    ) -> DomainEvent {
+        .camera(
+            previousStatus == camera.draft.status ? .cameraUpdated : .cameraStatusChanged, id: camera.id, version: camera.version,
+            status: camera.draft.status, previousStatus: previousStatus, covert: camera.draft.covert, owner: camera.ownerOrganisationID,
+            roomOperator: roomOperator, boroughAuthority: boroughAuthority, policeForces: policeForces
+        )
     }
 
-    /// An evidence task's event goes to its requester and its holder.
-    public static func evidenceTask(requester: UUID, holder: UUID) -> [UUID] {
-        Array(Set([requester, holder])).sorted { $0.uuidString < $1.uuidString }
-    }
-
-    /// An evidence request's event goes to its requester and the holders of its tasks (the covert ones aside).
-    public static func evidenceRequest(requester: UUID, holders: [UUID]) -> [UUID] {
-        Array(Set([requester] + holders)).sorted { $0.uuidString < $1.uuidString }
+    /// A control room's event goes to its operator, the authorities of the boroughs it serves and every police force.
+    public static func controlRoom(_ type: EventType, _ room: ControlRoom, boroughAuthorities: [UUID], policeForces: [UUID]) -> DomainEvent {
+        DomainEvent(
+            type, kind: "control_room", id: room.id, version: room.version,
+            audience: [room.operatorOrganisationID] + boroughAuthorities + policeForces
+        )
     }
 
     /// An embedding arrangement's event goes to the room's operator, the boroughs it serves and the force.
-    public static func embedding(roomOperator: UUID, boroughAuthorities: [UUID], police: UUID) -> [UUID] {
-        Array(Set([roomOperator, police] + boroughAuthorities)).sorted { $0.uuidString < $1.uuidString }
+    public static func embedding(
+        _ type: EventType, _ arrangement: EmbeddingArrangement, roomOperator: UUID, boroughAuthorities: [UUID]
+    ) -> DomainEvent {
+        var fields: JSONObject = ["control_room_id": .id(arrangement.controlRoomID), "model": .string(arrangement.draft.model.rawValue)]
+        if let endsOn = arrangement.draft.endsOn { fields["ends_on"] = .string(endsOn.description) }
+        return DomainEvent(
+            type, kind: "embedding_arrangement", id: arrangement.id, version: arrangement.version,
+            audience: [roomOperator, arrangement.policeOrganisationID] + boroughAuthorities, fields: fields
+        )
+    }
+}
+
+// MARK: Evidence
+
+extension DomainEvent {
+    /// An evidence request's event goes to its requester and the holders of its tasks (the covert ones aside).
+    public static func evidenceRequest(
+        _ type: EventType, id: UUID, version: Int, reference: String, status: EvidenceRequestStatus, requester: UUID, visibleHolders: [UUID]
+    ) -> DomainEvent {
+        DomainEvent(
+            type, kind: "evidence_request", id: id, version: version, audience: [requester] + visibleHolders,
+            fields: ["reference": .string(reference), "status": .string(status.rawValue)]
+        )
+    }
+
+    /// An evidence task's event goes to its requester and its holder; a covert task's only to their keys with
+    /// covert access. An alert adds what it warns of.
+    public static func evidenceTask(_ type: EventType, _ task: EvidenceTask, alert: EvidenceAlert? = nil) -> DomainEvent {
+        var fields: JSONObject = [
+            "request_id": .id(task.requestID), "reference": .string(task.reference), "status": .string(task.status.rawValue),
+            "at_risk": .boolean(task.atRisk),
+        ]
+        if let alert { fields.merge(alert.eventFields) { _, new in new } }
+        return DomainEvent(
+            type, kind: "evidence_task", id: task.id, version: task.version, audience: [task.requesterOrganisationID, task.holder.organisationID],
+            covert: task.covert, fields: fields
+        )
+    }
+}
+
+// MARK: Webhooks
+
+extension DomainEvent {
+    /// An endpoint disabled by the dispatcher: its organisation hears, through its other endpoints.
+    public static func webhookEndpointDisabled(id: UUID, version: Int, organisation: UUID, reason: WebhookDisabledReason, url: String) -> DomainEvent {
+        DomainEvent(
+            .webhookEndpointDisabled, kind: "webhook_endpoint", id: id, version: version, audience: [organisation],
+            fields: ["reason": .string(reason.rawValue), "url": .string(url)]
+        )
+    }
+
+    /// The test event for the endpoint `endpointID`: about a subject of its own, heard by no organisation (it is
+    /// delivered to that one endpoint directly, never listed).
+    public static func webhookTest(endpointID: UUID) -> DomainEvent {
+        var event = DomainEvent(.webhookTest, kind: "webhook_test", id: UUID(), version: 1, audience: [], fields: ["message": "A test event from Sightline."])
+        event.payload["id"] = .id(endpointID)
+        return event
     }
 }

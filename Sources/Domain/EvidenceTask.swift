@@ -330,15 +330,15 @@ public enum EvidenceAlert: String, Sendable, Hashable, CaseIterable, Codable {
     case exportBreached = "export_breached"
 
     /// The event it raises.
-    public var eventType: String {
+    public var eventType: EventType {
         switch self {
-        case .atRisk24h, .atRisk2h: "evidence_task.at_risk"
-        case .ackBreached, .exportBreached: "evidence_task.sla_breached"
+        case .atRisk24h, .atRisk2h: .evidenceTaskAtRisk
+        case .ackBreached, .exportBreached: .evidenceTaskSLABreached
         }
     }
 
     /// What the event's data says about it.
-    public var eventFields: [String: String] {
+    public var eventFields: JSONObject {
         switch self {
         case .atRisk24h: ["alert": "overwrite_within_24h"]
         case .atRisk2h: ["alert": "overwrite_within_2h"]

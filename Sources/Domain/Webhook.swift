@@ -1,25 +1,5 @@
 import Foundation
 
-/// The event types a webhook endpoint may subscribe to (DESIGN §7). `webhook.test` is sent only by the test
-/// operation, to the one endpoint tested, whatever it subscribes to.
-public enum WebhookEventTypes {
-    public static let all: Set<String> = [
-        "evidence_request.created", "evidence_request.cancelled", "evidence_request.completed",
-        "evidence_task.created", "evidence_task.acknowledged", "evidence_task.rejected", "evidence_task.no_footage",
-        "evidence_task.exported", "evidence_task.collected", "evidence_task.cancelled", "evidence_task.at_risk",
-        "evidence_task.sla_breached",
-        "camera.created", "camera.updated", "camera.status_changed",
-        "control_room.created", "control_room.updated",
-        "embedding_arrangement.created", "embedding_arrangement.updated", "embedding_arrangement.ended",
-        "proposal.created", "proposal.consultation_opened", "proposal.endorsement_recorded", "proposal.submitted",
-        "proposal.decided", "proposal.milestone_updated",
-        "report.ready", "webhook_endpoint.disabled",
-    ]
-
-    /// The type of the event the test operation sends.
-    public static let test = "webhook.test"
-}
-
 /// A signing secret: `whsec_` and the base64 of its key, at least 24 random bytes (Standard Webhooks).
 public struct WebhookSecret: Sendable, Hashable, CustomStringConvertible {
     /// The key the HMAC is computed with.
@@ -355,7 +335,7 @@ public struct WebhookEndpointDraft: Sendable, Hashable, Codable {
         }
         var seen: Set<String> = []
         for (index, type) in eventTypes.enumerated() {
-            if !WebhookEventTypes.all.contains(type) {
+            if !EventType.subscribable.contains(type) {
                 problems.append(FieldProblem(pointer: "/event_types/\(index)", detail: "is not an event type"))
             } else if !seen.insert(type).inserted {
                 problems.append(FieldProblem(pointer: "/event_types/\(index)", detail: "repeats an earlier type"))

@@ -71,8 +71,8 @@ public struct APIKeyStore: Sendable {
             try await connection.recordAudit(
                 actor.event(
                     "api_key.create", .success, entityType: "api_key", entityID: key.id.uuidString.lowercased(),
-                    detail: ["prefix": key.prefix, "role": key.role.rawValue, "organisation_id": organisationID.uuidString.lowercased(),
-                             "covert_access": String(covertAccess)]
+                    detail: ["prefix": .string(key.prefix), "role": .string(key.role.rawValue), "organisation_id": .id(organisationID),
+                             "covert_access": .boolean(covertAccess)]
                 )
             )
             return key
@@ -145,7 +145,7 @@ public struct APIKeyStore: Sendable {
             else { return nil }
             let key = try APIKey(row: row)
             try await connection.recordAudit(
-                actor.event("api_key.revoke", .success, entityType: "api_key", entityID: key.id.uuidString.lowercased(), detail: ["prefix": key.prefix])
+                actor.event("api_key.revoke", .success, entityType: "api_key", entityID: key.id.uuidString.lowercased(), detail: ["prefix": .string(key.prefix)])
             )
             return key
         }

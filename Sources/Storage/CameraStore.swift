@@ -54,9 +54,9 @@ public struct CameraStore: Sendable {
             let camera = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event("camera.create", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
-                            detail: draft.covert ? ["covert": "true"] : [:])
+                            detail: draft.covert ? ["covert": true] : [:])
             )
-            try await Self.emit("camera.created", camera, previous: nil, at: now, on: connection)
+            try await Self.emit(camera, previous: nil, at: now, on: connection)
             return camera
         }
     }
@@ -116,34 +116,18 @@ public struct CameraStore: Sendable {
             let police = try await connection.policeForces()
             var authorities: [String: UUID] = [:]
             for row in try await connection.query("SELECT gss_code, organisation_id FROM boroughs") { authorities[try row.decode(0)] = try row.decode(1) }
-            var events: [EventRecord] = []
-            for row in inserted {
-                let id: UUID = try row.decode(0)
+            let events = try inserted.map { row in
                 let room: UUID? = try row.decode(1)
                 let borough: String? = try row.decode(2)
-                let covert: Bool = try row.decode(3)
-                events.append(
-                    EventRecord(
-                        type: "camera.created", subject: "camera/" + id.uuidString.lowercased(), sequence: 1,
-                        audience: EventAudience.camera(
-                            owner: ownerOrganisationID, roomOperator: room.flatMap { usable[$0] }, boroughAuthority: borough.flatMap { authorities[$0] },
-                            policeForces: police, covert: covert
-                        ),
-                        covert: covert,
-                        payload: EventPayload(id: id, version: 1, fields: ["status": try row.decode(4, as: String.self)])
-                    )
+                guard let status = CameraStatus(rawValue: try row.decode(4)) else { throw StoredValueError(column: "cameras.status") }
+                return DomainEvent.camera(
+                    .cameraCreated, id: try row.decode(0), version: 1, status: status, covert: try row.decode(3), owner: ownerOrganisationID,
+                    roomOperator: room.flatMap { usable[$0] }, boroughAuthority: borough.flatMap { authorities[$0] }, policeForces: police
                 )
             }
-            try await connection.query(
-                """
-                INSERT INTO events (type, subject, sequence, audience, covert, payload, created_at)
-                SELECT type, subject, sequence, audience, covert, payload, $2
-                FROM jsonb_to_recordset($1::jsonb) AS e(type text, subject text, sequence int, audience uuid[], covert bool, payload jsonb)
-                """,
-                String(decoding: try encoder.encode(events), as: UTF8.self), now
-            )
+            try await connection.append(events, at: now)
             try await connection.recordAudit(
-                actor.event("camera.import", .success, entityType: "camera", detail: ["cameras": String(inserted.count)])
+                actor.event("camera.import", .success, entityType: "camera", detail: ["cameras": .integer(inserted.count)])
             )
             return inserted.count
         }
@@ -292,10 +276,9 @@ public struct CameraStore: Sendable {
             let camera = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event("camera.update", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
-                            detail: ["version": String(camera.version)])
+                            detail: ["version": .integer(camera.version)])
             )
-            try await Self.emit(previous.draft.status == camera.draft.status ? "camera.updated" : "camera.status_changed", camera,
-                                previous: previous, at: now, on: connection)
+            try await Self.emit(camera, previous: previous, at: now, on: connection)
             return camera
         }
     }
@@ -354,26 +337,28 @@ public struct CameraStore: Sendable {
         )
     }
 
-    private static func emit(_ type: String, _ camera: Camera, previous: Camera?, at now: Date, on connection: PostgresConnection) async throws {
+    /// Writes `camera.created` (without `previous`), else `camera.updated` or `camera.status_changed`.
+    private static func emit(_ camera: Camera, previous: Camera?, at now: Date, on connection: PostgresConnection) async throws {
         let row = try await connection.query(
             """
             SELECT (SELECT operator_org_id FROM control_rooms WHERE id = $1), (SELECT organisation_id FROM boroughs WHERE gss_code = $2)
             """,
             camera.draft.controlRoomID, camera.draft.boroughGSS
         )[0]
-        var payload = EventPayload(id: camera.id, version: camera.version, fields: ["status": camera.draft.status.rawValue])
-        if let previous, previous.draft.status != camera.draft.status { payload.fields["previous_status"] = previous.draft.status.rawValue }
-        try await connection.appendEvent(
-            RegistryEvent(
-                type: type, subject: "camera/" + camera.id.uuidString.lowercased(), sequence: camera.version,
-                audience: EventAudience.camera(
-                    owner: camera.ownerOrganisationID, roomOperator: try row.decode(0), boroughAuthority: try row.decode(1),
-                    policeForces: try await connection.policeForces(), covert: camera.draft.covert
-                ),
-                covert: camera.draft.covert, payloadJSON: payload.json
-            ),
-            at: now
-        )
+        let (roomOperator, boroughAuthority): (UUID?, UUID?) = (try row.decode(0), try row.decode(1))
+        let police = try await connection.policeForces()
+        let event: DomainEvent =
+            if let previous {
+                .cameraChanged(
+                    camera, previousStatus: previous.draft.status, roomOperator: roomOperator, boroughAuthority: boroughAuthority, policeForces: police
+                )
+            } else {
+                .camera(
+                    .cameraCreated, id: camera.id, version: camera.version, status: camera.draft.status, covert: camera.draft.covert,
+                    owner: camera.ownerOrganisationID, roomOperator: roomOperator, boroughAuthority: boroughAuthority, policeForces: police
+                )
+            }
+        try await connection.append(event, at: now)
     }
 }
 

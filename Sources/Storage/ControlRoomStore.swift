@@ -43,7 +43,7 @@ public struct ControlRoomStore: Sendable {
             try await connection.recordAudit(
                 actor.event("control_room.create", .success, entityType: "control_room", entityID: id.uuidString.lowercased())
             )
-            try await Self.emit("control_room.created", room, at: now, on: connection)
+            try await Self.emit(.controlRoomCreated, room, at: now, on: connection)
             return room
         }
     }
@@ -109,9 +109,9 @@ public struct ControlRoomStore: Sendable {
             let room = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event("control_room.update", .success, entityType: "control_room", entityID: id.uuidString.lowercased(),
-                            detail: ["version": String(room.version)])
+                            detail: ["version": .integer(room.version)])
             )
-            try await Self.emit("control_room.updated", room, at: now, on: connection)
+            try await Self.emit(.controlRoomUpdated, room, at: now, on: connection)
             return room
         }
     }
@@ -120,20 +120,12 @@ public struct ControlRoomStore: Sendable {
         try ControlRoom(row: try await connection.query("SELECT " + columns + " FROM control_rooms r WHERE r.id = $1", id)[0])
     }
 
-    private static func emit(_ type: String, _ room: ControlRoom, at now: Date, on connection: PostgresConnection) async throws {
+    private static func emit(_ type: EventType, _ room: ControlRoom, at now: Date, on connection: PostgresConnection) async throws {
         let authorities: [UUID] = try await connection.query(
             "SELECT organisation_id FROM boroughs WHERE gss_code = ANY ($1::text[])", room.draft.boroughsServed
         ).map { try $0.decode(0) }
-        try await connection.appendEvent(
-            RegistryEvent(
-                type: type, subject: "control_room/" + room.id.uuidString.lowercased(), sequence: room.version,
-                audience: EventAudience.controlRoom(
-                    operator: room.operatorOrganisationID, boroughAuthorities: authorities, policeForces: try await connection.policeForces()
-                ),
-                covert: false,
-                payloadJSON: EventPayload(id: room.id, version: room.version).json
-            ),
-            at: now
+        try await connection.append(
+            .controlRoom(type, room, boroughAuthorities: authorities, policeForces: try await connection.policeForces()), at: now
         )
     }
 }

@@ -37,7 +37,7 @@ public struct EmbeddingArrangementStore: Sendable {
             try await connection.recordAudit(
                 actor.event("embedding_arrangement.create", .success, entityType: "embedding_arrangement", entityID: id.uuidString.lowercased())
             )
-            try await Self.emit("embedding_arrangement.created", arrangement, at: now, on: connection)
+            try await Self.emit(.embeddingArrangementCreated, arrangement, at: now, on: connection)
             return arrangement
         }
     }
@@ -101,9 +101,9 @@ public struct EmbeddingArrangementStore: Sendable {
             let arrangement = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event(ended ? "embedding_arrangement.end" : "embedding_arrangement.update", .success, entityType: "embedding_arrangement",
-                            entityID: id.uuidString.lowercased(), detail: ["version": String(arrangement.version)])
+                            entityID: id.uuidString.lowercased(), detail: ["version": .integer(arrangement.version)])
             )
-            try await Self.emit(ended ? "embedding_arrangement.ended" : "embedding_arrangement.updated", arrangement, at: now, on: connection)
+            try await Self.emit(ended ? .embeddingArrangementEnded : .embeddingArrangementUpdated, arrangement, at: now, on: connection)
             return arrangement
         }
     }
@@ -119,7 +119,7 @@ public struct EmbeddingArrangementStore: Sendable {
         try EmbeddingArrangement(row: try await connection.query("SELECT " + columns + " FROM embedding_arrangements e WHERE e.id = $1", id)[0])
     }
 
-    private static func emit(_ type: String, _ arrangement: EmbeddingArrangement, at now: Date, on connection: PostgresConnection) async throws {
+    private static func emit(_ type: EventType, _ arrangement: EmbeddingArrangement, at now: Date, on connection: PostgresConnection) async throws {
         let row = try await connection.query(
             """
             SELECT r.operator_org_id,
@@ -129,21 +129,7 @@ public struct EmbeddingArrangementStore: Sendable {
             """,
             arrangement.controlRoomID
         )[0]
-        var payload = EventPayload(
-            id: arrangement.id, version: arrangement.version,
-            fields: ["control_room_id": arrangement.controlRoomID.uuidString.lowercased(), "model": arrangement.draft.model.rawValue]
-        )
-        if let endsOn = arrangement.draft.endsOn { payload.fields["ends_on"] = endsOn.description }
-        try await connection.appendEvent(
-            RegistryEvent(
-                type: type, subject: "embedding_arrangement/" + arrangement.id.uuidString.lowercased(), sequence: arrangement.version,
-                audience: EventAudience.embedding(
-                    roomOperator: try row.decode(0), boroughAuthorities: try row.decode(1), police: arrangement.policeOrganisationID
-                ),
-                covert: false, payloadJSON: payload.json
-            ),
-            at: now
-        )
+        try await connection.append(.embedding(type, arrangement, roomOperator: try row.decode(0), boroughAuthorities: try row.decode(1)), at: now)
     }
 }
 

@@ -2,14 +2,20 @@ import Domain
 import Foundation
 import LibPQ
 
-/// An event as stored in the outbox.
+/// An event as the outbox holds it, for listing (older events may be of types this build no longer writes).
 public struct StoredEvent: Sendable, Hashable {
     /// Its place in the outbox, rising with every event.
     public var position: Int
     /// Its id (the webhook id of its deliveries).
     public var id: UUID
-    /// What it says.
-    public var event: RegistryEvent
+    /// What happened, e.g. `camera.status_changed`.
+    public var type: String
+    /// What it happened to, `<kind>/<id>`.
+    public var subject: String
+    /// The subject's version after the change.
+    public var sequence: Int
+    /// Its data, as the JSON object's text.
+    public var payloadJSON: String
     /// When it was written.
     public var createdAt: Date
 }
@@ -34,7 +40,7 @@ public struct EventStore: Sendable {
         let rows = try await pool.withConnection { connection in
             try await connection.query(
                 """
-                SELECT position, id, type, subject, sequence, audience, covert, payload, created_at
+                SELECT position, id, type, subject, sequence, payload, created_at
                 FROM events
                 WHERE audience @> ARRAY[$1::uuid] AND (NOT covert OR $2) AND ($3::bigint IS NULL OR position > $3)
                 ORDER BY position
@@ -48,13 +54,22 @@ public struct EventStore: Sendable {
 }
 
 extension PostgresConnection {
-    /// Writes `event`, which happened at `time`, to the outbox as part of the transaction this connection is in.
-    func appendEvent(_ event: RegistryEvent, at time: Date) async throws {
+    /// Writes `events`, which happened at `time`, to the outbox as part of the transaction this connection is in:
+    /// the one way an event is written, for one event or a thousand.
+    func append(_ events: [DomainEvent], at time: Date) async throws {
+        guard !events.isEmpty else { return }
         try await query(
-            "INSERT INTO events (type, subject, sequence, audience, covert, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
-            event.type, event.subject, event.sequence, event.audience, event.covert, event.payloadJSON, time
+            """
+            INSERT INTO events (type, subject, sequence, audience, covert, payload, created_at)
+            SELECT type, subject, sequence, audience, covert, payload, $2
+            FROM jsonb_to_recordset($1::jsonb) AS e(type text, subject text, sequence int, audience uuid[], covert bool, payload jsonb)
+            """,
+            try DomainEvent.recordset(events), time
         )
     }
+
+    /// Writes `event`, which happened at `time`, to the outbox as part of the transaction this connection is in.
+    func append(_ event: DomainEvent, at time: Date) async throws { try await append([event], at: time) }
 
     /// The ids of the police forces, every registry event's audience.
     func policeForces() async throws -> [UUID] {
@@ -65,51 +80,35 @@ extension PostgresConnection {
 extension StoredEvent {
     init(row: PostgresRow) throws {
         self.init(
-            position: try row.decode(0), id: try row.decode(1),
-            event: RegistryEvent(
-                type: try row.decode(2), subject: try row.decode(3), sequence: Int(try row.decode(4, as: Int32.self)),
-                audience: try row.decode(5), covert: try row.decode(6), payloadJSON: try row.decode(7, as: PostgresJSON.self).text
-            ),
-            createdAt: try row.decode(8)
+            position: try row.decode(0), id: try row.decode(1), type: try row.decode(2), subject: try row.decode(3),
+            sequence: Int(try row.decode(4, as: Int32.self)), payloadJSON: try row.decode(5, as: PostgresJSON.self).text, createdAt: try row.decode(6)
         )
     }
 }
 
-/// An event as one element of a bulk insert through `jsonb_to_recordset` (imports, evidence requests).
-struct EventRecord: Encodable {
+extension DomainEvent {
+    /// `events` as the JSON array the outbox inserts read with `jsonb_to_recordset` (type text, subject text,
+    /// sequence int, audience uuid[], covert bool, payload jsonb).
+    static func recordset(_ events: [DomainEvent]) throws -> String {
+        String(decoding: try JSONEncoder().encode(events.map(EventRecord.init)), as: UTF8.self)
+    }
+}
+
+/// An event as one element of the outbox insert's `jsonb_to_recordset`.
+private struct EventRecord: Encodable {
     let type: String
     let subject: String
     let sequence: Int
     let audience: [UUID]
     let covert: Bool
-    let payload: EventPayload
-}
+    let payload: JSONObject
 
-/// An event's data: the subject's id and new version (a number), and whatever else a partner needs, as text.
-struct EventPayload: Encodable {
-    var id: UUID
-    var version: Int
-    var fields: [String: String] = [:]
-
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(id.uuidString.lowercased(), forKey: Key(stringValue: "id"))
-        try container.encode(version, forKey: Key(stringValue: "version"))
-        for (name, value) in fields { try container.encode(value, forKey: Key(stringValue: name)) }
-    }
-
-    /// The payload as a JSON object's text.
-    var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Strings and an integer always encode.
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    init(_ event: DomainEvent) {
+        type = event.type.rawValue
+        subject = event.subject
+        sequence = event.sequence
+        audience = event.audience
+        covert = event.covert
+        payload = event.payload
     }
 }

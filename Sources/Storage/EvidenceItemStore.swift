@@ -48,7 +48,7 @@ public struct EvidenceItemStore: Sendable {
             )
             try await connection.recordAudit(
                 actor.event("evidence_item.register", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased(),
-                            detail: ["task_id": taskID.uuidString.lowercased(), "exhibit_ref": draft.exhibitRef])
+                            detail: ["task_id": .id(taskID), "exhibit_ref": .string(draft.exhibitRef)])
             )
             return try await Self.get(id, on: connection)
         }
@@ -108,7 +108,7 @@ public struct EvidenceItemStore: Sendable {
             let detail = range.map { ["range": "bytes=\($0.lowerBound)-\($0.upperBound - 1)"] } ?? [:]
             try await connection.appendCustody(id, .downloaded, actor: actor, notes: nil, detail: detail)
             try await connection.recordAudit(
-                actor.event("evidence_item.download", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased(), detail: detail)
+                actor.event("evidence_item.download", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased(), detail: detail.mapValues(JSONValue.string))
             )
         }
     }
@@ -184,7 +184,7 @@ extension PostgresConnection {
                 INSERT INTO custody_events (item_id, event, organisation_id, key_prefix, client_address, notes, detail)
                 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING
                 """ + " " + Self.custodyColumns,
-                item, event.rawValue, actor.organisationID, actor.keyPrefix, actor.clientAddress, notes, AuditEvent.json(detail)
+                item, event.rawValue, actor.organisationID, actor.keyPrefix, actor.clientAddress, notes, detail.mapValues(JSONValue.string).jsonText
             )[0]
         )
     }

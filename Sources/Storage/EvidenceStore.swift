@@ -106,8 +106,8 @@ public struct EvidenceStore: Sendable {
                 actor.event(
                     "evidence_request.create", .success, entityType: "evidence_request", entityID: request.id.uuidString.lowercased(),
                     detail: [
-                        "reference": request.reference, "tasks": String(plan.tasks.count),
-                        "cameras": String(plan.tasks.reduce(0) { $0 + $1.cameras.count }), "excluded": String(plan.exclusions.count),
+                        "reference": .string(request.reference), "tasks": .integer(plan.tasks.count),
+                        "cameras": .integer(plan.tasks.reduce(0) { $0 + $1.cameras.count }), "excluded": .integer(plan.exclusions.count),
                     ]
                 )
             )
@@ -125,7 +125,12 @@ public struct EvidenceStore: Sendable {
         var written: [EvidenceTask] = []
         var tasks: [TaskRecord] = []
         var cameras: [TaskCameraRecord] = []
-        var events: [EventRecord] = []
+        var events: [DomainEvent] = [
+            .evidenceRequest(
+                .evidenceRequestCreated, id: requestID, version: 1, reference: reference, status: plan.initialStatus, requester: requester,
+                visibleHolders: plan.tasks.filter { !$0.covert }.map(\.holder.organisationID)
+            )
+        ]
         for task in plan.tasks {
             let id = UUID()
             tasks.append(
@@ -135,38 +140,16 @@ public struct EvidenceStore: Sendable {
                 )
             )
             cameras += task.cameras.map { TaskCameraRecord(task_id: id, camera_id: $0.cameraID, overwrite_at: $0.overwriteAt, covert: $0.covert) }
-            written.append(
-                EvidenceTask(
-                    id: id, requestID: requestID, reference: reference, requesterOrganisationID: requester, holder: task.holder, status: .pending,
-                    priority: priority, ackDueAt: task.ackDueAt, exportDueAt: task.exportDueAt, overwriteAt: task.overwriteAt, atRisk: task.atRisk,
-                    holdUntil: nil, acknowledgedAt: nil, outcomeReason: nil, outcomeNotes: nil, covert: task.covert,
-                    cameras: task.cameras.map { EvidenceTask.Camera(cameraID: $0.cameraID, overwriteAt: $0.overwriteAt, covert: $0.covert, outcome: .pending) },
-                    createdAt: request.createdAt, updatedAt: request.createdAt, version: 1
-                )
+            let created = EvidenceTask(
+                id: id, requestID: requestID, reference: reference, requesterOrganisationID: requester, holder: task.holder, status: .pending,
+                priority: priority, ackDueAt: task.ackDueAt, exportDueAt: task.exportDueAt, overwriteAt: task.overwriteAt, atRisk: task.atRisk,
+                holdUntil: nil, acknowledgedAt: nil, outcomeReason: nil, outcomeNotes: nil, covert: task.covert,
+                cameras: task.cameras.map { EvidenceTask.Camera(cameraID: $0.cameraID, overwriteAt: $0.overwriteAt, covert: $0.covert, outcome: .pending) },
+                createdAt: request.createdAt, updatedAt: request.createdAt, version: 1
             )
-            events.append(
-                EventRecord(
-                    type: "evidence_task.created", subject: "evidence_task/" + id.uuidString.lowercased(), sequence: 1,
-                    audience: EventAudience.evidenceTask(requester: requester, holder: task.holder.organisationID), covert: task.covert,
-                    payload: EventPayload(
-                        id: id, version: 1,
-                        fields: [
-                            "request_id": requestID.uuidString.lowercased(), "reference": reference, "status": EvidenceTaskStatus.pending.rawValue,
-                            "at_risk": String(task.atRisk),
-                        ]
-                    )
-                )
-            )
+            written.append(created)
+            events.append(.evidenceTask(.evidenceTaskCreated, created))
         }
-        events.insert(
-            EventRecord(
-                type: "evidence_request.created", subject: "evidence_request/" + requestID.uuidString.lowercased(), sequence: 1,
-                audience: EventAudience.evidenceRequest(requester: requester, holders: plan.tasks.filter { !$0.covert }.map(\.holder.organisationID)),
-                covert: false,
-                payload: EventPayload(id: requestID, version: 1, fields: ["reference": reference, "status": plan.initialStatus.rawValue])
-            ),
-            at: 0
-        )
         let exclusions = plan.exclusions.map {
             ExclusionRecord(camera_id: $0.camera.cameraID, reason: $0.reason.rawValue, overwrite_at: $0.camera.overwriteAt, covert: $0.camera.covert)
         }
@@ -195,7 +178,7 @@ public struct EvidenceStore: Sendable {
             """,
             requestID, requester, priority.rawValue, String(decoding: try encoder.encode(tasks), as: UTF8.self),
             String(decoding: try encoder.encode(cameras), as: UTF8.self), String(decoding: try encoder.encode(exclusions), as: UTF8.self),
-            String(decoding: try encoder.encode(events), as: UTF8.self), request.createdAt
+            try DomainEvent.recordset(events), request.createdAt
         )
         // The order `detail(_:on:)` reads them in: tasks by overwrite and id, cameras and exclusions by camera id.
         return RequestDetail(
@@ -360,7 +343,7 @@ public struct EvidenceStore: Sendable {
             try await Self.settle(requestID, forceVersionBump: true, now: now, on: connection)
             try await connection.recordAudit(
                 actor.event("evidence_request.cancel", .success, entityType: "evidence_request", entityID: requestID.uuidString.lowercased(),
-                            detail: ["tasks_cancelled": String(live.count)])
+                            detail: ["tasks_cancelled": .integer(live.count)])
             )
             return try await Self.detail(requestID, on: connection).visible(to: visibility)
         }
@@ -401,13 +384,13 @@ public struct EvidenceStore: Sendable {
             for item in items { try await connection.appendCustody(item, .collected, actor: actor, notes: move.notes) }
         }
         let task = try await tasks(where: "t.id = $1", [taskID], on: connection)[0]
-        var detail = ["status": next.rawValue, "version": String(task.version)]
-        if let reason = move.reason { detail["reason"] = reason }
+        var detail: JSONObject = ["status": .string(next.rawValue), "version": .integer(task.version)]
+        if let reason = move.reason { detail["reason"] = .string(reason) }
         try await connection.recordAudit(
             actor.event("evidence_task." + move.action.rawValue, .success, entityType: "evidence_task", entityID: taskID.uuidString.lowercased(),
                         detail: detail)
         )
-        try await emit("evidence_task." + next.rawValue, task, at: now, on: connection)
+        try await connection.append(.evidenceTask(.evidenceTask(becoming: next), task), at: now)
     }
 
     /// Derives the request's status from its tasks and, when it changed (or `forceVersionBump`), records it
@@ -429,31 +412,10 @@ public struct EvidenceStore: Sendable {
         )[0]
         guard derived != .open else { return }
         let version: Int = try row.decode(0)
-        try await connection.appendEvent(
-            RegistryEvent(
-                type: derived == .cancelled ? "evidence_request.cancelled" : "evidence_request.completed",
-                subject: "evidence_request/" + requestID.uuidString.lowercased(), sequence: version,
-                audience: EventAudience.evidenceRequest(requester: try row.decode(2), holders: try row.decode(3)), covert: false,
-                payloadJSON: EventPayload(id: requestID, version: version, fields: ["reference": try row.decode(1), "status": derived.rawValue]).json
-            ),
-            at: now
-        )
-    }
-
-    static func emit(_ type: String, _ task: EvidenceTask, fields: [String: String] = [:], at now: Date, on connection: PostgresConnection) async throws {
-        var payload = EventPayload(
-            id: task.id, version: task.version,
-            fields: [
-                "request_id": task.requestID.uuidString.lowercased(), "reference": task.reference, "status": task.status.rawValue,
-                "at_risk": String(task.atRisk),
-            ]
-        )
-        payload.fields.merge(fields) { $1 }
-        try await connection.appendEvent(
-            RegistryEvent(
-                type: type, subject: "evidence_task/" + task.id.uuidString.lowercased(), sequence: task.version,
-                audience: EventAudience.evidenceTask(requester: task.requesterOrganisationID, holder: task.holder.organisationID), covert: task.covert,
-                payloadJSON: payload.json
+        try await connection.append(
+            .evidenceRequest(
+                derived == .cancelled ? .evidenceRequestCancelled : .evidenceRequestCompleted, id: requestID, version: version,
+                reference: try row.decode(1), status: derived, requester: try row.decode(2), visibleHolders: try row.decode(3)
             ),
             at: now
         )
@@ -500,9 +462,9 @@ public struct EvidenceStore: Sendable {
                         id, alert == .atRisk24h || alert == .atRisk2h, now
                     )
                     let task = try await Self.tasks(where: "t.id = $1", [id], on: connection)[0]
-                    try await Self.emit(alert.eventType, task, fields: alert.eventFields, at: now, on: connection)
+                    try await connection.append(.evidenceTask(alert.eventType, task, alert: alert), at: now)
                     try await connection.recordAudit(
-                        AuditActor.scheduler.event(alert.eventType, .success, entityType: "evidence_task", entityID: id.uuidString.lowercased(),
+                        AuditActor.scheduler.event(alert.eventType.rawValue, .success, entityType: "evidence_task", entityID: id.uuidString.lowercased(),
                                         detail: alert.eventFields)
                     )
                     raisedCount += 1

@@ -108,7 +108,7 @@ public struct RegistrySeeder: Sendable {
                 5, owner: .organisation(mps, room: nil, kinds: ["redeployable"]), covert: true, on: connection
             )
             try await connection.recordAudit(
-                actor.event("registry.seed_demo", .success, detail: ["rooms": String(rooms + 1), "cameras": String(cameras)])
+                actor.event("registry.seed_demo", .success, detail: ["rooms": .integer(rooms + 1), "cameras": .integer(cameras)])
             )
             return (rooms + 1, cameras)
         }
@@ -119,7 +119,7 @@ public struct RegistrySeeder: Sendable {
     public func addSyntheticCameras(count: Int, actor: AuditActor) async throws -> Int {
         let added = try await pool.withTransaction { connection in try await Self.generate(count, owner: .boroughs, on: connection) }
         try await pool.withConnection { connection in
-            try await connection.recordAudit(actor.event("registry.seed_synthetic", .success, detail: ["cameras": String(added)]))
+            try await connection.recordAudit(actor.event("registry.seed_synthetic", .success, detail: ["cameras": .integer(added)]))
         }
         return added
     }

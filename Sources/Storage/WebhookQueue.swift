@@ -408,18 +408,13 @@ public struct WebhookQueue: Sendable {
         )[0]
         let organisationID: UUID = try row.decode(0)
         let version: Int = try row.decode(1)
-        try await connection.appendEvent(
-            RegistryEvent(
-                type: "webhook_endpoint.disabled", subject: "webhook_endpoint/" + id.uuidString.lowercased(), sequence: version,
-                audience: [organisationID], covert: false,
-                payloadJSON: EventPayload(id: id, version: version, fields: ["reason": reason.rawValue, "url": try row.decode(2, as: String.self)]).json
-            ),
-            at: now
+        try await connection.append(
+            .webhookEndpointDisabled(id: id, version: version, organisation: organisationID, reason: reason, url: try row.decode(2)), at: now
         )
         try await connection.recordAudit(
             AuditActor.dispatcher(for: organisationID).event(
                 "webhook_endpoint.disable", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(),
-                detail: ["reason": reason.rawValue]
+                detail: ["reason": .string(reason.rawValue)]
             )
         )
     }

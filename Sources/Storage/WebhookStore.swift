@@ -43,7 +43,7 @@ public struct WebhookStore: Sendable {
                 draft.tlsClientKey, draft.tlsCACertificate, secret.text, clock.now()
             )[0].decode(0)
             try await connection.recordAudit(
-                actor.event("webhook_endpoint.create", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(), detail: ["url": draft.url])
+                actor.event("webhook_endpoint.create", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(), detail: ["url": .string(draft.url)])
             )
             return try await Self.endpoint(id, on: connection)
         }
@@ -99,7 +99,7 @@ public struct WebhookStore: Sendable {
                 draft.tlsCACertificate, draft.enabled, clock.now()
             )
             try await connection.recordAudit(
-                actor.event("webhook_endpoint.update", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(), detail: ["url": draft.url])
+                actor.event("webhook_endpoint.update", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(), detail: ["url": .string(draft.url)])
             )
             return try await Self.endpoint(id, on: connection)
         }
@@ -114,7 +114,7 @@ public struct WebhookStore: Sendable {
             guard let row = deleted.first else { return false }
             try await connection.recordAudit(
                 actor.event("webhook_endpoint.delete", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(),
-                            detail: ["url": try row.decode(0, as: String.self)])
+                            detail: ["url": .string(try row.decode(0))])
             )
             return true
         }
@@ -165,8 +165,7 @@ public struct WebhookStore: Sendable {
         try await pool.withTransaction { connection in
             guard try await Self.lock(id, organisationID, on: connection) != nil else { return nil }
             // An empty audience and an event already fanned out: no one else hears of it, and it is not listed.
-            let subject = "webhook_test/" + UUID().uuidString.lowercased()
-            let payload = EventPayload(id: id, version: 1, fields: ["message": "A test event from Sightline."]).json
+            let event = DomainEvent.webhookTest(endpointID: id)
             let delivery: UUID = try await connection.query(
                 """
                 WITH event AS (
@@ -178,7 +177,7 @@ public struct WebhookStore: Sendable {
                 SELECT $1, id, subject, sequence, $5, $5, $5 FROM event
                 RETURNING id
                 """,
-                id, WebhookEventTypes.test, subject, payload, clock.now()
+                id, event.type.rawValue, event.subject, event.payload.jsonText, clock.now()
             )[0].decode(0)
             try await connection.recordAudit(actor.event("webhook_endpoint.test", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased()))
             return try await Self.deliveries(where: "d.id = $1", [delivery], limit: 1, on: connection).first
@@ -277,7 +276,7 @@ public struct WebhookStore: Sendable {
             )[0].decode(0)
             try await connection.recordAudit(
                 actor.event("webhook_endpoint.recover", .success, entityType: "webhook_endpoint", entityID: endpointID.uuidString.lowercased(),
-                            detail: ["since": ISO8601DateFormatter().string(from: since), "queued": String(queued)])
+                            detail: ["since": .string(ISO8601DateFormatter().string(from: since)), "queued": .integer(queued)])
             )
             return queued
         }

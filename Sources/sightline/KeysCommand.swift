@@ -29,7 +29,7 @@ struct Keys: AsyncParsableCommand {
             var expiresAt: Date?
             if let expiresIn {
                 guard let seconds = Self.seconds(expiresIn) else { throw CommandFailure(description: "--expires-in must look like 90d, 12h or 30m") }
-                expiresAt = Date().addingTimeInterval(seconds)
+                expiresAt = SystemClock().now().addingTimeInterval(seconds)
             }
             try await settings.withPool { pool in
                 guard let organisation = try await OrganisationStore(pool: pool).resolve(org) else {
@@ -76,7 +76,7 @@ struct Keys: AsyncParsableCommand {
                 repeat {
                     let page = try await store.list(organisationID: organisationID, page: PageRequest(limit: 500, cursor: cursor))
                     for key in page.items {
-                        let state = key.revokedAt != nil ? "revoked" : key.isUsable(at: Date()) ? "active" : "expired"
+                        let state = key.revokedAt != nil ? "revoked" : key.isUsable(at: SystemClock().now()) ? "active" : "expired"
                         lines.append(
                             key.prefix.padding(toLength: 14, withPad: " ", startingAt: 0)
                                 + key.role.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)

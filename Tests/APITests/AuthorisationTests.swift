@@ -250,7 +250,24 @@ struct AuthorisationTests {
     struct AuditPage: Decodable { let items: [AuditRow]; let next_cursor: String? }
     struct AuditRow: Decodable {
         let seq: Int; let action: String; let outcome: String; let key_prefix: String?; let organisation_id: String?
-        let request_id: String?; let client_address: String?; let entity_id: String?; let detail: [String: String]
+        let request_id: String?; let client_address: String?; let entity_id: String?; let detail: [String: Scalar]
+    }
+
+    /// A value of an audit row's detail, which keeps its JSON type.
+    enum Scalar: Decodable, Equatable, ExpressibleByStringLiteral {
+        case text(String), number(Double), flag(Bool), none
+
+        init(stringLiteral value: String) { self = .text(value) }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() { self = .none }
+            else if let flag = try? container.decode(Bool.self) { self = .flag(flag) }
+            else if let number = try? container.decode(Double.self) { self = .number(number) }
+            else { self = .text(try container.decode(String.self)) }
+        }
+
+        var text: String? { if case .text(let text) = self { text } else { nil } }
     }
     struct Verification: Decodable { let valid: Bool; let checked: Int; let first_broken_seq: Int? }
 
@@ -278,9 +295,11 @@ struct AuthorisationTests {
                 #expect(authentication.request_id == refused.headers[HTTPField.Name("X-Request-Id")!])
                 let authorise = try #require(all.items.first { $0.action == "authorise" })
                 #expect(authorise.detail["operation"] == "listAPIKeys")
-                #expect(all.items.contains { $0.action == "api_key.create" && $0.entity_id == key.id && $0.outcome == "success" })
+                let creation = try #require(all.items.first { $0.action == "api_key.create" && $0.entity_id == key.id && $0.outcome == "success" })
+                // Booleans stay booleans in the detail.
+                #expect(creation.detail["covert_access"] == .flag(false) && creation.detail["role"] == "operator")
                 #expect(all.items.contains { $0.action == "api_key.revoke" && $0.entity_id == key.id })
-                #expect(all.items.allSatisfy { !$0.detail.values.contains { $0.contains(String(key.key.suffix(43))) } })
+                #expect(all.items.allSatisfy { !$0.detail.values.contains { $0.text?.contains(String(key.key.suffix(43))) == true } })
 
                 // A police auditor sees none of Westminster's rows.
                 let police = try await client.execute(uri: "/v1/audit?limit=500", method: .get, headers: keys(.auditor, of: TestKeys.mps))

@@ -1,0 +1,191 @@
+import Domain
+import Foundation
+import Testing
+
+/// Who hears of what, and what they are told: every event type Domain builds, without a database.
+@Suite("Domain: events, their audiences and payloads")
+struct EventTests {
+    static let owner = UUID(uuidString: "00000000-0000-0000-0000-00000000000a")!
+    static let roomOperator = UUID(uuidString: "00000000-0000-0000-0000-00000000000b")!
+    static let borough = UUID(uuidString: "00000000-0000-0000-0000-00000000000c")!
+    static let mps = UUID(uuidString: "00000000-0000-0000-0000-00000000000d")!
+    static let btp = UUID(uuidString: "00000000-0000-0000-0000-00000000000e")!
+    static let police = [mps, btp]
+    static let subjectID = UUID(uuidString: "0b6f5a8e-2f0c-4b8e-9d7a-3c1e5f2a9b10")!
+    static let other = UUID(uuidString: "1b6f5a8e-2f0c-4b8e-9d7a-3c1e5f2a9b10")!
+    static let day = Date(timeIntervalSince1970: 1_790_000_000)
+
+    /// One row of the table: the event built, and what it must be.
+    struct Case: CustomTestStringConvertible, Sendable {
+        let event: DomainEvent
+        let type: EventType
+        let subject: String
+        let sequence: Int
+        let audience: Set<UUID>
+        let covert: Bool
+        /// The payload as JSON text, numbers and booleans as such.
+        let payload: String
+
+        var testDescription: String { type.rawValue + (covert ? " (covert)" : "") }
+    }
+
+    static func camera(status: CameraStatus = .operational, covert: Bool = false, version: Int = 3) -> Camera {
+        Camera(
+            id: subjectID, ownerOrganisationID: owner,
+            draft: CameraDraft(kind: .fixed, location: Location(lat: 51.5, lon: -0.13), status: status, covert: covert), boroughMismatch: false,
+            effectiveRetentionDays: 31, createdAt: day, updatedAt: day, version: version
+        )
+    }
+
+    static func task(_ status: EvidenceTaskStatus, atRisk: Bool = false, covert: Bool = false) -> EvidenceTask {
+        EvidenceTask(
+            id: subjectID, requestID: other, reference: "SL-2026-000042", requesterOrganisationID: mps,
+            holder: EvidenceHolder(organisationID: roomOperator, controlRoomID: nil), status: status, priority: .urgent, ackDueAt: day,
+            exportDueAt: day, overwriteAt: day, atRisk: atRisk, holdUntil: nil, acknowledgedAt: nil, outcomeReason: nil, outcomeNotes: nil,
+            covert: covert, cameras: [], createdAt: day, updatedAt: day, version: 4
+        )
+    }
+
+    static let id = subjectID.uuidString.lowercased()
+    static let otherID = other.uuidString.lowercased()
+
+    static let cases: [Case] = {
+        var cases: [Case] = [
+            Case(
+                event: .camera(
+                    .cameraCreated, id: subjectID, version: 1, status: .operational, covert: false, owner: owner, roomOperator: roomOperator,
+                    boroughAuthority: borough, policeForces: police
+                ),
+                type: .cameraCreated, subject: "camera/" + id, sequence: 1, audience: [owner, roomOperator, borough, mps, btp], covert: false,
+                payload: #"{"id":"\#(id)","status":"operational","version":1}"#
+            ),
+            Case(
+                event: .camera(
+                    .cameraCreated, id: subjectID, version: 1, status: .operational, covert: true, owner: owner, roomOperator: roomOperator,
+                    boroughAuthority: borough, policeForces: police
+                ),
+                type: .cameraCreated, subject: "camera/" + id, sequence: 1, audience: [owner, mps, btp], covert: true,
+                payload: #"{"id":"\#(id)","status":"operational","version":1}"#
+            ),
+            Case(
+                event: .cameraChanged(camera(status: .faulty), previousStatus: .operational, roomOperator: nil, boroughAuthority: borough, policeForces: police),
+                type: .cameraStatusChanged, subject: "camera/" + id, sequence: 3, audience: [owner, borough, mps, btp], covert: false,
+                payload: #"{"id":"\#(id)","previous_status":"operational","status":"faulty","version":3}"#
+            ),
+            Case(
+                event: .cameraChanged(camera(), previousStatus: .operational, roomOperator: roomOperator, boroughAuthority: nil, policeForces: police),
+                type: .cameraUpdated, subject: "camera/" + id, sequence: 3, audience: [owner, roomOperator, mps, btp], covert: false,
+                payload: #"{"id":"\#(id)","status":"operational","version":3}"#
+            ),
+        ]
+        let room = ControlRoom(
+            id: subjectID, operatorOrganisationID: roomOperator, draft: ControlRoomDraft(name: "Room", boroughsServed: ["E09000033"]),
+            createdAt: day, updatedAt: day, version: 2
+        )
+        for type in [EventType.controlRoomCreated, .controlRoomUpdated] {
+            cases.append(
+                Case(
+                    event: .controlRoom(type, room, boroughAuthorities: [borough], policeForces: police), type: type,
+                    subject: "control_room/" + id, sequence: 2, audience: [roomOperator, borough, mps, btp], covert: false,
+                    payload: #"{"id":"\#(id)","version":2}"#
+                )
+            )
+        }
+        let arrangement = EmbeddingArrangement(
+            id: subjectID, controlRoomID: other, policeOrganisationID: mps,
+            draft: EmbeddingDraft(model: .embedded, startsOn: Day(year: 2026, month: 1, day: 1)!), createdAt: day, updatedAt: day, version: 5
+        )
+        var ended = arrangement
+        ended.draft.endsOn = Day(year: 2026, month: 12, day: 31)
+        for (type, value, endsOn) in [
+            (EventType.embeddingArrangementCreated, arrangement, ""), (.embeddingArrangementUpdated, arrangement, ""),
+            (.embeddingArrangementEnded, ended, #""ends_on":"2026-12-31","#),
+        ] {
+            cases.append(
+                Case(
+                    event: .embedding(type, value, roomOperator: roomOperator, boroughAuthorities: [borough]), type: type,
+                    subject: "embedding_arrangement/" + id, sequence: 5, audience: [roomOperator, mps, borough], covert: false,
+                    payload: #"{"control_room_id":"\#(otherID)",\#(endsOn)"id":"\#(id)","model":"embedded","version":5}"#
+                )
+            )
+        }
+        for (type, status) in [
+            (EventType.evidenceRequestCreated, EvidenceRequestStatus.open), (.evidenceRequestCancelled, .cancelled), (.evidenceRequestCompleted, .completed),
+        ] {
+            cases.append(
+                Case(
+                    event: .evidenceRequest(
+                        type, id: subjectID, version: 2, reference: "SL-2026-000042", status: status, requester: mps, visibleHolders: [roomOperator, owner]
+                    ),
+                    type: type, subject: "evidence_request/" + id, sequence: 2, audience: [mps, roomOperator, owner], covert: false,
+                    payload: #"{"id":"\#(id)","reference":"SL-2026-000042","status":"\#(status.rawValue)","version":2}"#
+                )
+            )
+        }
+        for status in EvidenceTaskStatus.allCases {
+            let type = EventType.evidenceTask(becoming: status)
+            cases.append(
+                Case(
+                    event: .evidenceTask(type, task(status)), type: type, subject: "evidence_task/" + id, sequence: 4, audience: [mps, roomOperator],
+                    covert: false,
+                    payload: #"{"at_risk":false,"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"\#(status.rawValue)","version":4}"#
+                )
+            )
+        }
+        for (alert, field) in [
+            (EvidenceAlert.atRisk24h, #""alert":"overwrite_within_24h""#), (.atRisk2h, #""alert":"overwrite_within_2h""#),
+            (.ackBreached, #""deadline":"acknowledge""#), (.exportBreached, #""deadline":"export""#),
+        ] {
+            let atRisk = alert == .atRisk24h || alert == .atRisk2h
+            cases.append(
+                Case(
+                    event: .evidenceTask(alert.eventType, task(.pending, atRisk: atRisk, covert: true), alert: alert), type: alert.eventType,
+                    subject: "evidence_task/" + id, sequence: 4, audience: [mps, roomOperator], covert: true,
+                    payload: #"{\#(atRisk ? field + "," : "")"at_risk":\#(atRisk),\#(atRisk ? "" : field + ",")"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"pending","version":4}"#
+                )
+            )
+        }
+        cases.append(
+            Case(
+                event: .webhookEndpointDisabled(id: subjectID, version: 7, organisation: owner, reason: .failing, url: "https://partner.example/hooks"),
+                type: .webhookEndpointDisabled, subject: "webhook_endpoint/" + id, sequence: 7, audience: [owner], covert: false,
+                payload: #"{"id":"\#(id)","reason":"failing","url":"https://partner.example/hooks","version":7}"#
+            )
+        )
+        return cases
+    }()
+
+    @Test(arguments: cases)
+    func eachEventHasItsTypeSubjectAudienceAndTypedPayload(_ row: Case) {
+        #expect(row.event.type == row.type)
+        #expect(row.event.subject == row.subject)
+        #expect(row.event.sequence == row.sequence)
+        #expect(Set(row.event.audience) == row.audience)
+        #expect(row.event.audience.count == row.audience.count, "each organisation once")
+        #expect(row.event.covert == row.covert)
+        #expect(row.event.payload.jsonText == row.payload)
+    }
+
+    @Test func everyTypeThatIsWrittenTodayHasABuilderInTheTable() {
+        // Proposals and reports are reserved names: their builders arrive with those features.
+        let reserved: Set<EventType> = [
+            .proposalCreated, .proposalConsultationOpened, .proposalEndorsementRecorded, .proposalSubmitted, .proposalDecided,
+            .proposalMilestoneUpdated, .reportReady, .webhookTest,
+        ]
+        let built = Set(Self.cases.map(\.type))
+        #expect(built == Set(EventType.allCases).subtracting(reserved))
+    }
+
+    @Test func theTestEventIsForOneEndpointAndNoOrganisation() {
+        let event = DomainEvent.webhookTest(endpointID: Self.subjectID)
+        #expect(event.type == .webhookTest && event.audience.isEmpty && !event.covert)
+        #expect(event.subject.hasPrefix("webhook_test/") && event.subject != "webhook_test/" + Self.id)
+        #expect(event.payload["id"] == .id(Self.subjectID) && event.payload["message"] == "A test event from Sightline.")
+        #expect(!EventType.subscribable.contains(EventType.webhookTest.rawValue))
+    }
+
+    @Test func auditDetailKeepsNumbersAndBooleans() {
+        let event = AuditActor.scheduler.event("x", .success, detail: ["tasks": 3, "covert": true, "reference": "SL-1", "none": .null])
+        #expect(event.detailJSON == #"{"covert":true,"none":null,"reference":"SL-1","tasks":3}"#)
+    }
+}
