@@ -77,10 +77,10 @@ let package = Package(
             dependencies: [
                 "Domain",
                 "LibCurl",
-                "LibPQ",
                 "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -91,7 +91,6 @@ let package = Package(
             name: "Jobs",
             dependencies: [
                 "Domain",
-                "LibPQ",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -103,7 +102,6 @@ let package = Package(
             dependencies: [
                 "Domain",
                 "Storage",
-                "LibPQ",
                 "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -23,7 +23,7 @@ let pool = PostgresPool(
     logger: logger
 )
 let router = try SightlineServer.makeRouter(
-    pool: pool, migrator: try Migrator(logger: logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20,
+    Database(pool: pool), migrator: try Migrator(logger: logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20,
     rateLimit: RateLimitPolicy(perSecond: 1, burst: 1),
     evidence: EvidenceSettings(directory: environment["SIGHTLINE_EVIDENCE_DIR"] ?? ".data/bench/evidence"), authorise: false
 )

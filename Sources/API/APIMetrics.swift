@@ -1,5 +1,5 @@
-import LibPQ
 import Prometheus
+import Storage
 import Synchronization
 
 /// The service's Prometheus metrics: HTTP requests by operation and status, and the database pool.
@@ -76,7 +76,7 @@ public final class APIMetrics: Sendable {
     }
 
     /// Sets the pool gauges from a snapshot taken at scrape time.
-    func recordPool(_ statistics: PostgresPool.Statistics) {
+    func recordPool(_ statistics: PoolStatistics) {
         registry.makeGauge(descriptor: Self.poolConnections, labels: [("state", "idle")]).set(Double(statistics.idle))
         registry.makeGauge(descriptor: Self.poolConnections, labels: [("state", "in_use")]).set(Double(statistics.inUse))
         registry.makeGauge(descriptor: Self.poolMax).set(Double(statistics.max))

@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import LibPQ
 import OpenAPIRuntime
 
 /// RFC 3339 times, by arithmetic rather than through `ISO8601DateFormatter`, which costs tens of microseconds a
@@ -14,8 +14,7 @@ struct RFC3339DateTranscoder: DateTranscoder {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        let date = PostgresDate(daysSince1970: days)
-        let (year, month, day) = (date.year, date.month, date.day)
+        let (year, month, day) = Day.civil(daysSince1970: days)
         var text = [UInt8]()
         text.reserveCapacity(20)
         func digits(_ value: Int, _ width: Int) {
@@ -90,9 +89,9 @@ struct RFC3339DateTranscoder: DateTranscoder {
         }
         // A leap second (60) is allowed, and read as the first second of the next minute.
         guard index == text.count, (1...12).contains(month), day >= 1, hour < 24, minute < 60, second <= 60 else { return nil }
-        let date = PostgresDate(year: year, month: month, day: day)
-        guard PostgresDate(daysSince1970: date.daysSince1970) == date else { return nil }  // 30 February
-        let seconds = date.daysSince1970 * 86_400 + hour * 3600 + minute * 60 + second - offset
+        let days = Day.daysSince1970(year: year, month: month, day: day)
+        guard Day.civil(daysSince1970: days) == (year, month, day) else { return nil }  // 30 February
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
         return Date(timeIntervalSince1970: Double(seconds) + Double(nanoseconds) / 1e9)
     }
 }

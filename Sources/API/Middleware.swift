@@ -2,9 +2,9 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import LibPQ
 import Logging
 import OpenAPIRuntime
+import Storage
 import Synchronization
 
 extension HTTPField.Name {
@@ -164,16 +164,16 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let time as InvalidDateTime:
             let quoted = time.text.count > 40 ? String(time.text.prefix(40)) + "…" : time.text
             return .malformedBody("\"\(quoted)\" is not an RFC 3339 date-time, such as 2026-11-21T09:30:00Z or 2026-11-21T09:30:00.250+01:00.")
-        case let database as PostgresError where database.isUnavailable:
+        case let storage as StorageError where storage.kind == .unavailable:
             return .serviceUnavailable()
-        case let database as PostgresError where database.isUnstorableText:
+        case let storage as StorageError where storage.kind == .unstorableText:
             return .malformedBody("Text may not contain the NUL character (U+0000).")
         case let serverError as ServerError:
             switch serverError.underlyingError {
             case let decoding as DecodingError where serverError.request.method == .get || serverError.request.method == .head:
                 // Nothing but parameters is decoded for a GET: say which one.
                 return parameterProblem(decoding, path: serverError.request.path ?? path)
-            case is Problem, is ValidationError, is Forbidden, is StateConflict, is PreconditionFailure, is DecodingError, is PostgresError,
+            case is Problem, is ValidationError, is Forbidden, is StateConflict, is PreconditionFailure, is DecodingError, is StorageError,
                 is InvalidDateTime:
                 return problem(for: serverError.underlyingError, method: method, path: path, routes: routes)
             default:

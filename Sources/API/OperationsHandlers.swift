@@ -21,7 +21,7 @@ extension SightlineAPI {
     }
 
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
-        metrics.recordPool(pool.statistics)
+        metrics.recordPool(database.statistics)
         return .ok(.init(body: .plainText(HTTPBody(metrics.render()))))
     }
 

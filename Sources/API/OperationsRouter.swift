@@ -1,15 +1,14 @@
 import Foundation
 import Hummingbird
-import LibPQ
 import Storage
 
 extension SightlineServer {
     /// The router of a worker process (`sightline worker`, `serve --role worker`): only `/healthz`, `/readyz` and
     /// `/metrics`, answered as the API answers them, so that an orchestrator can probe a worker and Prometheus
     /// can scrape its jobs and dispatcher.
-    public static func makeOperationsRouter(pool: PostgresPool, migrator: Migrator, metrics: APIMetrics) -> Router<SightlineRequestContext> {
+    public static func makeOperationsRouter(_ database: Database, migrator: Migrator, metrics: APIMetrics) -> Router<SightlineRequestContext> {
         let router = Router(context: SightlineRequestContext.self)
-        let health = DatabaseHealth(pool: pool, migrator: migrator)
+        let health = DatabaseHealth(database, migrator: migrator)
         router.get("healthz") { _, _ in
             try json(.ok, Health(status: "ok"))
         }
@@ -20,7 +19,7 @@ extension SightlineServer {
             return try json(ready ? .ok : .serviceUnavailable, Readiness(status: ready ? "ready" : "not_ready", checks: checks))
         }
         router.get("metrics") { _, _ in
-            metrics.recordPool(pool.statistics)
+            metrics.recordPool(database.statistics)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render()))
             )

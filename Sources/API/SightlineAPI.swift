@@ -1,13 +1,12 @@
 import Domain
-import LibPQ
 import Storage
 import Webhooks
 
 /// The handlers of every operation in `openapi.yaml`, one extension per resource.
 struct SightlineAPI: APIProtocol {
-    let pool: PostgresPool
-    /// Where every handler reads "now".
-    let clock: any WallClock
+    let database: Database
+    /// Where every handler reads "now": the database's clock, which every store reads too.
+    var clock: any WallClock { database.clock }
     let health: DatabaseHealth
     let metrics: APIMetrics
     let organisations: OrganisationStore

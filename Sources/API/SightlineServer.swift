@@ -1,6 +1,5 @@
 import Domain
 import Hummingbird
-import LibPQ
 import Logging
 import OpenAPIHummingbird
 import OpenAPIRuntime
@@ -14,32 +13,30 @@ public enum SightlineServer {
     /// request id and logging, metrics, problem responses, the body limit; then, per operation,
     /// authentication and the role × operation table.
     public static func makeRouter(
-        pool: PostgresPool,
+        _ database: Database,
         migrator: Migrator,
         metrics: APIMetrics,
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy,
         evidence: EvidenceSettings,
-        webhooks: WebhookSettings = WebhookSettings(),
-        clock: any WallClock = SystemClock()
+        webhooks: WebhookSettings = WebhookSettings()
     ) throws -> Router<SightlineRequestContext> {
         try makeRouter(
-            pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, evidence: evidence,
-            webhooks: webhooks, clock: clock, authorise: true
+            database, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, evidence: evidence,
+            webhooks: webhooks, authorise: true
         )
     }
 
     /// The router, optionally without authentication, authorisation and rate limiting: only for the benchmark
     /// that measures what they cost (`Benchmarks/BenchServer`). Operations that need a caller fail without one.
     package static func makeRouter(
-        pool: PostgresPool,
+        _ database: Database,
         migrator: Migrator,
         metrics: APIMetrics,
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy,
         evidence: EvidenceSettings,
         webhooks: WebhookSettings = WebhookSettings(),
-        clock: any WallClock = SystemClock(),
         authorise: Bool
     ) throws -> Router<SightlineRequestContext> {
         let router = Router(context: SightlineRequestContext.self)
@@ -48,25 +45,24 @@ public enum SightlineServer {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ProblemMiddleware(routes: routes))
         router.add(middleware: BodyLimitMiddleware(maxBytes: maxBodyBytes))
-        let apiKeys = APIKeyStore(pool: pool, clock: clock)
-        let authenticator = Authenticator(store: apiKeys, clock: clock)
-        let auditor = Auditor(store: AuditStore(pool: pool))
+        let apiKeys = APIKeyStore(database)
+        let authenticator = Authenticator(store: apiKeys, clock: database.clock)
+        let auditor = Auditor(store: AuditStore(database))
         let api = SightlineAPI(
-            pool: pool,
-            clock: clock,
-            health: DatabaseHealth(pool: pool, migrator: migrator),
+            database: database,
+            health: DatabaseHealth(database, migrator: migrator),
             metrics: metrics,
-            organisations: OrganisationStore(pool: pool),
+            organisations: OrganisationStore(database),
             apiKeys: apiKeys,
-            controlRooms: ControlRoomStore(pool: pool, clock: clock),
-            cameras: CameraStore(pool: pool, clock: clock),
-            embeddings: EmbeddingArrangementStore(pool: pool, clock: clock),
-            events: EventStore(pool: pool),
-            evidence: EvidenceStore(pool: pool, clock: clock),
-            evidenceItems: EvidenceItemStore(pool: pool, clock: clock),
+            controlRooms: ControlRoomStore(database),
+            cameras: CameraStore(database),
+            embeddings: EmbeddingArrangementStore(database),
+            events: EventStore(database),
+            evidence: EvidenceStore(database),
+            evidenceItems: EvidenceItemStore(database),
             content: EvidenceContentStore(directory: evidence.directory),
             sla: evidence.sla,
-            webhooks: WebhookStore(pool: pool, clock: clock),
+            webhooks: WebhookStore(database),
             webhookSettings: webhooks,
             authenticator: authenticator,
             auditor: auditor
@@ -78,7 +74,7 @@ public enum SightlineServer {
             middlewares: (authorise
                 ? [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)]
                 : []) + [
-                    IdempotencyMiddleware(store: IdempotencyStore(pool: pool, clock: clock)), WebhookNudgeMiddleware(nudge: WebhookNudge(pool: pool)),
+                    IdempotencyMiddleware(store: IdempotencyStore(database)), WebhookNudgeMiddleware(nudge: WebhookNudge(database)),
                     EntityTagMiddleware(), GeoJSONExportMiddleware(),
                 ]
         )
@@ -108,13 +104,13 @@ public enum SightlineServer {
 /// While the database cannot be reached it retries with back-off (the server meanwhile answers `/readyz` with
 /// 503); a schema that is behind, modified or ahead is an error, which stops the service group and the process.
 public struct SchemaGate: Service {
-    private let pool: PostgresPool
+    private let database: Database
     private let migrator: Migrator
     private let logger: Logger
 
-    /// A gate that checks `pool`'s database against `migrator`.
-    public init(pool: PostgresPool, migrator: Migrator, logger: Logger) {
-        self.pool = pool
+    /// A gate that checks `database` against `migrator`.
+    public init(_ database: Database, migrator: Migrator, logger: Logger) {
+        self.database = database
         self.migrator = migrator
         self.logger = logger
     }
@@ -123,10 +119,10 @@ public struct SchemaGate: Service {
     /// the schema is wrong.
     public func checkOnce() async throws -> Bool {
         do {
-            let status = try await migrator.status(pool)
+            let status = try await migrator.status(database)
             guard status == .current else { throw MigrationError("the database schema is not usable: \(status.explanation)") }
             return true
-        } catch let error as PostgresError where error.isUnavailable {
+        } catch let error as StorageError where error.kind == .unavailable {
             return false
         }
     }

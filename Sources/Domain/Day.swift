@@ -32,13 +32,34 @@ public struct Day: Sendable, Hashable, Comparable, Codable, CustomStringConverti
 
     /// The UTC date of `date`.
     public init(_ date: Date) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        // A Gregorian calendar always yields these three.
-        self.year = parts.year ?? 1970
-        self.month = parts.month ?? 1
-        self.day = parts.day ?? 1
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        (year, month, day) = Self.civil(daysSince1970: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+    }
+
+    /// Days after 1970-01-01 (negative for earlier dates).
+    public var daysSince1970: Int { Self.daysSince1970(year: year, month: month, day: day) }
+
+    /// The proleptic Gregorian year, month and day `days` days after 1970-01-01 (Howard Hinnant's civil_from_days).
+    public static func civil(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, doy - (153 * mp + 2) / 5 + 1)
+    }
+
+    /// Days from 1970-01-01 to the proleptic Gregorian date given (Howard Hinnant's days_from_civil); a day past
+    /// the month's end runs into the next month.
+    public static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
     }
 
     public var description: String {

@@ -1,6 +1,5 @@
 import Domain
 import Foundation
-import LibPQ
 import Storage
 
 /// Raises at-risk and SLA alerts on live evidence tasks as they fall due (DESIGN §4.1 step 7), then wakes the
@@ -13,10 +12,10 @@ public struct EvidenceAlertsJob: Job {
     private let tasks: EvidenceStore
     private let queue: WebhookQueue
 
-    /// The job over `pool`'s database.
-    public init(pool: PostgresPool, clock: any WallClock, interval: Duration = .seconds(30)) {
-        tasks = EvidenceStore(pool: pool, clock: clock)
-        queue = WebhookQueue(pool: pool, clock: clock)
+    /// The job over `database`.
+    public init(_ database: Database, interval: Duration = .seconds(30)) {
+        tasks = EvidenceStore(database)
+        queue = WebhookQueue(database)
         self.interval = interval
     }
 
@@ -46,9 +45,9 @@ public struct EvidencePurgeJob: Job {
     private let content: EvidenceContentStore
     private let purgeAfter: Duration
 
-    /// The job over `pool`'s database and `settings.directory`.
-    public init(pool: PostgresPool, clock: any WallClock, settings: EvidenceSettings, interval: Duration = .seconds(300)) {
-        items = EvidenceItemStore(pool: pool, clock: clock)
+    /// The job over `database` and `settings.directory`.
+    public init(_ database: Database, settings: EvidenceSettings, interval: Duration = .seconds(300)) {
+        items = EvidenceItemStore(database)
         content = EvidenceContentStore(directory: settings.directory)
         purgeAfter = settings.purgeAfter
         self.interval = interval

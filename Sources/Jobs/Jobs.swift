@@ -1,19 +1,19 @@
 import Domain
-import LibPQ
+import Storage
 import Logging
 import ServiceLifecycle
 
 /// Every periodic job, in one place.
 public enum Jobs {
     /// The jobs every worker runs.
-    public static func all(pool: PostgresPool, clock: any WallClock, evidence: EvidenceSettings, eventRetention: Duration) -> [any Job] {
+    public static func all(_ database: Database, evidence: EvidenceSettings, eventRetention: Duration) -> [any Job] {
         [
-            AuditChainJob(pool: pool),
-            IdempotencyPurgeJob(pool: pool, clock: clock),
-            EvidenceAlertsJob(pool: pool, clock: clock),
-            EvidencePurgeJob(pool: pool, clock: clock, settings: evidence),
-            EventRetentionJob(pool: pool, clock: clock, retention: eventRetention),
-            WebhookLeaseReaperJob(pool: pool, clock: clock),
+            AuditChainJob(database),
+            IdempotencyPurgeJob(database),
+            EvidenceAlertsJob(database),
+            EvidencePurgeJob(database, settings: evidence),
+            EventRetentionJob(database, retention: eventRetention),
+            WebhookLeaseReaperJob(database),
         ]
     }
 

@@ -1,6 +1,5 @@
 import Domain
 import Foundation
-import LibPQ
 import Storage
 
 /// Links audit rows into the hash chain within a quarter of a second of their commit. Safe beside other
@@ -10,9 +9,9 @@ public struct AuditChainJob: Job {
     public let interval: Duration
     private let audit: AuditStore
 
-    /// The job over `pool`'s database.
-    public init(pool: PostgresPool, interval: Duration = .milliseconds(250)) {
-        audit = AuditStore(pool: pool)
+    /// The job over `database`.
+    public init(_ database: Database, interval: Duration = .milliseconds(250)) {
+        audit = AuditStore(database)
         self.interval = interval
     }
 
@@ -25,9 +24,9 @@ public struct IdempotencyPurgeJob: Job {
     public let interval: Duration
     private let keys: IdempotencyStore
 
-    /// The job over `pool`'s database.
-    public init(pool: PostgresPool, clock: any WallClock, interval: Duration = .seconds(300)) {
-        keys = IdempotencyStore(pool: pool, clock: clock)
+    /// The job over `database`.
+    public init(_ database: Database, interval: Duration = .seconds(300)) {
+        keys = IdempotencyStore(database)
         self.interval = interval
     }
 
@@ -42,9 +41,9 @@ public struct EventRetentionJob: Job {
     private let queue: WebhookQueue
     private let retention: Duration
 
-    /// The job over `pool`'s database, keeping events for `retention`.
-    public init(pool: PostgresPool, clock: any WallClock, retention: Duration, interval: Duration = .seconds(60)) {
-        queue = WebhookQueue(pool: pool, clock: clock)
+    /// The job over `database`, keeping events for `retention`.
+    public init(_ database: Database, retention: Duration, interval: Duration = .seconds(60)) {
+        queue = WebhookQueue(database)
         self.retention = retention
         self.interval = interval
     }
@@ -61,9 +60,9 @@ public struct WebhookLeaseReaperJob: Job {
     public let interval: Duration
     private let queue: WebhookQueue
 
-    /// The job over `pool`'s database.
-    public init(pool: PostgresPool, clock: any WallClock, interval: Duration = .seconds(5)) {
-        queue = WebhookQueue(pool: pool, clock: clock)
+    /// The job over `database`.
+    public init(_ database: Database, interval: Duration = .seconds(5)) {
+        queue = WebhookQueue(database)
         self.interval = interval
     }
 

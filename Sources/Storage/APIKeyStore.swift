@@ -34,14 +34,11 @@ public struct APIKey: Sendable, Hashable {
 
 /// API keys: creation, lookup for authentication, listing and revocation.
 public struct APIKeyStore: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A store over `pool`, reading the time from `clock`.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A store over `database`, reading the time from its clock.
+    public init(_ database: Database) { self.database = database }
 
     private static let columns = "id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at"
 
@@ -60,7 +57,7 @@ public struct APIKeyStore: Sendable {
         organisationID: UUID, name: String, role: Role, covertAccess: Bool, expiresAt: Date?, createdBy: UUID?, actor: AuditActor
     ) async throws -> (key: APIKey, token: APIKeyToken) {
         let token = APIKeyToken.generate()
-        let key = try await pool.withTransaction { connection in
+        let key = try await database.withTransaction { connection in
             let key = try APIKey(
                 row: try await connection.query(
                     "INSERT INTO api_keys (organisation_id, name, role, covert_access, prefix, secret_hash, expires_at, created_by, created_at) "
@@ -82,7 +79,7 @@ public struct APIKeyStore: Sendable {
 
     /// The key with `prefix`, its stored hash and its organisation's kind, or `nil`.
     public func find(prefix: String) async throws -> (key: APIKey, secretHash: [UInt8], organisationKind: OrganisationKind)? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             guard
                 let row = try await connection.query(
                     """
@@ -103,7 +100,7 @@ public struct APIKeyStore: Sendable {
     /// One page of keys, newest first: one organisation's, or every organisation's when `organisationID` is nil.
     public func list(organisationID: UUID?, page: PageRequest) async throws -> Page<APIKey> {
         let after = try TimeCursor.after(page)
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT id, organisation_id, name, role, covert_access, prefix, created_at, expires_at, revoked_at, last_used_at
@@ -121,7 +118,7 @@ public struct APIKeyStore: Sendable {
 
     /// The key with `id`, or `nil`.
     public func get(id: UUID) async throws -> APIKey? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query("SELECT " + Self.columns + " FROM api_keys WHERE id = $1", id).first.map(APIKey.init(row:))
         }
     }
@@ -137,7 +134,7 @@ public struct APIKeyStore: Sendable {
     }
 
     private func revoke(where condition: String, _ value: any PostgresEncodable, actor: AuditActor) async throws -> APIKey? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard
                 let row = try await connection.query(
                     "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE " + condition + " RETURNING " + Self.columns, value, clock.now()
@@ -154,7 +151,7 @@ public struct APIKeyStore: Sendable {
     /// Records that the key was used, at most once a minute per key, so authentication does not write on
     /// every request.
     public func touch(id: UUID) async throws {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query(
                 "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - interval '1 minute')",
                 id, clock.now()

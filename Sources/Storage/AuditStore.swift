@@ -30,14 +30,14 @@ public struct AuditVerification: Sendable, Hashable {
 
 /// The append-only, hash-chained audit log.
 public struct AuditStore: Sendable {
-    private let pool: PostgresPool
+    private let database: Database
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `database`.
+    public init(_ database: Database) { self.database = database }
 
     /// Records `event` on its own, for something that changed nothing else (a refused request, a read).
     public func record(_ event: AuditEvent) async throws {
-        try await pool.withConnection { connection in try await connection.recordAudit(event) }
+        try await database.withConnection { connection in try await connection.recordAudit(event) }
     }
 
     /// Links pending rows into the chain, `batch` at a time, until none is left; returns how many it linked.
@@ -45,7 +45,7 @@ public struct AuditStore: Sendable {
     public func chainPending(batch: Int = 1000) async throws -> Int {
         var total = 0
         while true {
-            let chained: Int = try await pool.withConnection { connection in
+            let chained: Int = try await database.withConnection { connection in
                 Int(try await connection.query("SELECT audit_chain($1)", Int32(batch))[0].decode(0, as: Int32.self))
             }
             total += chained
@@ -64,7 +64,7 @@ public struct AuditStore: Sendable {
             }
             before = seq
         }
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT seq, occurred_at, key_prefix, organisation_id, action, entity_type, entity_id, outcome, client_address,
@@ -89,7 +89,7 @@ public struct AuditStore: Sendable {
         var expectedSeq = 1
         var checked = 0
         while true {
-            let rows = try await pool.withConnection { connection in
+            let rows = try await database.withConnection { connection in
                 try await connection.query(
                     """
                     SELECT seq, prev_hash, hash,

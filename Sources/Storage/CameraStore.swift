@@ -5,14 +5,11 @@ import LibPQ
 /// The camera registry: cameras, their places and what they can see, with covert cameras filtered out of every
 /// query for callers who may not know of them (neither confirm nor deny).
 public struct CameraStore: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A store over `pool`, reading the time from `clock`.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A store over `database`, reading the time from its clock.
+    public init(_ database: Database) { self.database = database }
 
     static let columns = """
         c.id, c.owner_org_id, c.control_room_id, c.external_ref, c.kind, ST_Y(c.location::geometry), ST_X(c.location::geometry),
@@ -37,7 +34,7 @@ public struct CameraStore: Sendable {
     /// organisation and does not serve the owner's borough (a shared room monitors its partner boroughs' cameras).
     public func create(ownerOrganisationID: UUID, draft: CameraDraft, actor: AuditActor) async throws -> Camera {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             try await Self.checkRoom(draft.controlRoomID, owner: ownerOrganisationID, on: connection)
             let (borough, mismatch) = try await Self.borough(for: draft, on: connection)
             let id: UUID = try await connection.query(
@@ -67,7 +64,7 @@ public struct CameraStore: Sendable {
     /// `camera.created` event; the import is one audit row. Returns how many cameras were registered.
     public func importCameras(ownerOrganisationID: UUID, rows: [CameraImport.Row], actor: AuditActor) async throws -> Int {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             var problems: [FieldProblem] = []
             let usable = try await Self.usableRooms(Array(Set(rows.compactMap(\.draft.controlRoomID))), owner: ownerOrganisationID, on: connection)
             let refs = rows.compactMap(\.draft.externalRef)
@@ -137,7 +134,7 @@ public struct CameraStore: Sendable {
     /// the reason.
     public func get(id: UUID, visibility: CovertVisibility) async throws -> Camera? {
         let covert = Self.covertParameters(visibility)
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.columns + """
                 , NULL::float8 FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
@@ -152,7 +149,7 @@ public struct CameraStore: Sendable {
     /// `near` search (with each camera's distance), else in id order.
     public func list(_ filter: CameraFilter, visibility: CovertVisibility, page: PageRequest) async throws -> Page<Camera> {
         let (sql, parameters) = try Self.listQuery(filter, visibility: visibility, page: page)
-        let rows = try await pool.withConnection { connection in try await connection.query(sql, parameters: parameters) }
+        let rows = try await database.withConnection { connection in try await connection.query(sql, parameters: parameters) }
         return Page(fetched: try rows.map(Camera.init(row:)), limit: page.limit) { camera in
             filter.near == nil ? [camera.id.uuidString] : [String(camera.distanceMetres ?? 0), camera.id.uuidString]
         }
@@ -162,7 +159,7 @@ public struct CameraStore: Sendable {
     /// use their indexes.
     public func plan(_ filter: CameraFilter, visibility: CovertVisibility) async throws -> String {
         let (sql, parameters) = try Self.listQuery(filter, visibility: visibility, page: PageRequest(limit: nil, cursor: nil))
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try await connection.query("EXPLAIN " + sql, parameters: parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
         }
     }
@@ -215,7 +212,7 @@ public struct CameraStore: Sendable {
         asOf dates: [Day], groupBy grouping: CameraGrouping, visibility: CovertVisibility
     ) async throws -> [(key: String, counts: [Int])] {
         let covert = Self.covertParameters(visibility)
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT CASE $1 WHEN 'kind' THEN c.kind WHEN 'borough' THEN coalesce(c.borough_gss, 'outside_london') ELSE o.kind END,
@@ -249,7 +246,7 @@ public struct CameraStore: Sendable {
     ) async throws -> Camera? {
         let covert = Self.covertParameters(visibility)
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             guard
                 let row = try await connection.query(
                     "SELECT c.owner_org_id, c.version FROM cameras c WHERE c.id = $1 AND (NOT c.covert OR $2 OR c.owner_org_id = $3::uuid) FOR UPDATE",

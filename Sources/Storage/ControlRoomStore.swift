@@ -4,14 +4,11 @@ import LibPQ
 
 /// Control rooms and the boroughs each serves.
 public struct ControlRoomStore: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A store over `pool`, reading the time from `clock`.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A store over `database`, reading the time from its clock.
+    public init(_ database: Database) { self.database = database }
 
     static let columns = """
         r.id, r.operator_org_id, r.name, ST_Y(r.location::geometry), ST_X(r.location::geometry), r.address, r.hours,
@@ -23,7 +20,7 @@ public struct ControlRoomStore: Sendable {
     /// Creates a room run by `operatorOrganisationID`; its audit row and `control_room.created` event commit with it.
     public func create(operatorOrganisationID: UUID, draft: ControlRoomDraft, actor: AuditActor) async throws -> ControlRoom {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO control_rooms (operator_org_id, name, location, address, hours, operator_positions, vms_platform, export_formats,
@@ -50,7 +47,7 @@ public struct ControlRoomStore: Sendable {
 
     /// The room with `id`, or `nil`.
     public func get(id: UUID) async throws -> ControlRoom? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query("SELECT " + Self.columns + " FROM control_rooms r WHERE r.id = $1", id).first.map(ControlRoom.init(row:))
         }
     }
@@ -61,7 +58,7 @@ public struct ControlRoomStore: Sendable {
         guard after == nil || (after?.count == 2 && UUID(uuidString: after![1]) != nil) else {
             throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
         }
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.columns + """
                  FROM control_rooms r
@@ -82,7 +79,7 @@ public struct ControlRoomStore: Sendable {
     /// `control_room.updated` event commit with it. `nil` if there is no such room; throws `.stale` if it changed.
     public func update(id: UUID, draft: ControlRoomDraft, expectedVersion: Int, actor: AuditActor) async throws -> ControlRoom? {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             guard let current = try await connection.query("SELECT version FROM control_rooms WHERE id = $1 FOR UPDATE", id).first else {
                 return nil
             }

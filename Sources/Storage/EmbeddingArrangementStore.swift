@@ -4,14 +4,11 @@ import LibPQ
 
 /// Police embedding arrangements with control rooms.
 public struct EmbeddingArrangementStore: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A store over `pool`, reading the time from `clock`.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A store over `database`, reading the time from its clock.
+    public init(_ database: Database) { self.database = database }
 
     static let columns = """
         e.id, e.control_room_id, e.police_org_id, e.model, e.staff_count, e.hours_per_week::float8, e.starts_on, e.ends_on,
@@ -24,7 +21,7 @@ public struct EmbeddingArrangementStore: Sendable {
         controlRoomID: UUID, policeOrganisationID: UUID, draft: EmbeddingDraft, actor: AuditActor
     ) async throws -> EmbeddingArrangement {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO embedding_arrangements (control_room_id, police_org_id, model, staff_count, hours_per_week, starts_on, ends_on,
@@ -44,7 +41,7 @@ public struct EmbeddingArrangementStore: Sendable {
 
     /// The arrangement with `id`, or `nil`.
     public func get(id: UUID) async throws -> EmbeddingArrangement? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query("SELECT " + Self.columns + " FROM embedding_arrangements e WHERE e.id = $1", id).first
                 .map(EmbeddingArrangement.init(row:))
         }
@@ -56,7 +53,7 @@ public struct EmbeddingArrangementStore: Sendable {
         guard after == nil || (after?.count == 2 && Day(after![0]) != nil && UUID(uuidString: after![1]) != nil) else {
             throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
         }
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.columns + """
                  FROM embedding_arrangements e
@@ -84,7 +81,7 @@ public struct EmbeddingArrangementStore: Sendable {
         id: UUID, draft: EmbeddingDraft, expectedVersion: Int, ended: Bool, actor: AuditActor
     ) async throws -> EmbeddingArrangement? {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             guard let row = try await connection.query("SELECT version FROM embedding_arrangements WHERE id = $1 FOR UPDATE", id).first else {
                 return nil
             }

@@ -22,10 +22,10 @@ public struct StoredEvent: Sendable, Hashable {
 
 /// The outbox of events: written by the stores in the transaction of each change, read by partners.
 public struct EventStore: Sendable {
-    private let pool: PostgresPool
+    private let database: Database
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `database`.
+    public init(_ database: Database) { self.database = database }
 
     /// One page of the events `organisationID` may hear of, oldest first; covert ones only if
     /// `includeCovert` (the caller may know of covert cameras).
@@ -37,7 +37,7 @@ public struct EventStore: Sendable {
             }
             after = position
         }
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT position, id, type, subject, sequence, payload, created_at

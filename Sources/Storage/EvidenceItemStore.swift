@@ -4,14 +4,11 @@ import LibPQ
 
 /// Exported files and their chain of custody (DESIGN §4.1 step 8).
 public struct EvidenceItemStore: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A store over `pool`, reading the time from `clock`.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A store over `database`, reading the time from its clock.
+    public init(_ database: Database) { self.database = database }
 
     static let columns = """
         i.id, i.task_id, i.camera_id, i.exhibit_ref, i.file_name, i.format, i.size_bytes, i.sha256, i.recorded_from, i.recorded_to,
@@ -23,7 +20,7 @@ public struct EvidenceItemStore: Sendable {
     /// acknowledged or the exhibit reference is taken within it.
     public func register(taskID: UUID, draft: EvidenceItemDraft, keyID: UUID?, actor: AuditActor) async throws -> EvidenceItem? {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             guard let row = try await connection.query("SELECT status FROM evidence_tasks WHERE id = $1 FOR UPDATE", taskID).first else { return nil }
             let status: String = try row.decode(0)
             guard status == EvidenceTaskStatus.acknowledged.rawValue else {
@@ -56,7 +53,7 @@ public struct EvidenceItemStore: Sendable {
 
     /// The item with `id` and its task, or `nil`.
     public func get(id: UUID) async throws -> (item: EvidenceItem, task: EvidenceTask)? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             guard let item = try await connection.query("SELECT " + Self.columns + " FROM evidence_items i WHERE i.id = $1", id).first
                 .map(EvidenceItem.init(row:)),
                 let task = try await EvidenceStore.tasks(where: "t.id = $1", [item.taskID], on: connection).first
@@ -67,7 +64,7 @@ public struct EvidenceItemStore: Sendable {
 
     /// The items of `taskID`, in the order registered.
     public func items(taskID: UUID) async throws -> [EvidenceItem] {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query("SELECT " + Self.columns + " FROM evidence_items i WHERE i.task_id = $1 ORDER BY i.created_at, i.id", taskID)
                 .map(EvidenceItem.init(row:))
         }
@@ -81,7 +78,7 @@ public struct EvidenceItemStore: Sendable {
         id: UUID, contentName: String, actor: AuditActor, place: @Sendable () async throws -> Void
     ) async throws -> EvidenceItem? {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             guard let row = try await connection.query("SELECT status, sha256, size_bytes FROM evidence_items WHERE id = $1 FOR UPDATE", id).first else {
                 return nil
             }
@@ -104,7 +101,7 @@ public struct EvidenceItemStore: Sendable {
 
     /// Records a download of `range` (nil: the whole file) as a custody event and an audit row.
     public func recordDownload(id: UUID, range: Range<Int64>?, actor: AuditActor) async throws {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let detail = range.map { ["range": "bytes=\($0.lowerBound)-\($0.upperBound - 1)"] } ?? [:]
             try await connection.appendCustody(id, .downloaded, actor: actor, notes: nil, detail: detail)
             try await connection.recordAudit(
@@ -115,7 +112,7 @@ public struct EvidenceItemStore: Sendable {
 
     /// Records a physical hand-over to `receivedBy`; returns its custody event.
     public func recordHandover(id: UUID, receivedBy: String, notes: String?, actor: AuditActor) async throws -> CustodyEvent {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let event = try await connection.appendCustody(id, .handedOver, actor: actor, notes: notes, detail: ["received_by": receivedBy])
             try await connection.recordAudit(
                 actor.event("evidence_item.handover", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased())
@@ -130,7 +127,7 @@ public struct EvidenceItemStore: Sendable {
         guard after == nil || (after?.count == 1 && Int(after![0]) != nil) else {
             throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
         }
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + PostgresConnection.custodyColumns + " FROM custody_events WHERE item_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3",
                 itemID, after.flatMap { Int($0[0]) }, page.limit + 1
@@ -144,7 +141,7 @@ public struct EvidenceItemStore: Sendable {
     /// another instance is purging are skipped. Returns how many were purged.
     public func purge(collectedBefore cutoff: Date, limit: Int, remove: @Sendable (String) async throws -> Void) async throws -> Int {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, content_path FROM evidence_items

@@ -7,14 +7,11 @@ import LibPQ
 /// Every change locks the request row before any of its tasks, so two tasks of one request settling at once
 /// still derive the request's status from each other's outcome.
 public struct EvidenceStore: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A store over `pool`, reading the time from `clock`: every deadline is computed from it, once per change.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A store over `database`, reading the time from its clock: every deadline is computed from it, once per change.
+    public init(_ database: Database) { self.database = database }
 
     /// A request with its tasks and the cameras it left out.
     public struct RequestDetail: Sendable {
@@ -48,7 +45,7 @@ public struct EvidenceStore: Sendable {
         actor: AuditActor
     ) async throws -> RequestDetail {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             let covert = CameraStore.covertParameters(visibility)
             let rows = try await connection.query(
                 """
@@ -195,7 +192,7 @@ public struct EvidenceStore: Sendable {
     /// The request with `id` as `caller` may see it (its requester organisation's; covert tasks, cameras and
     /// exclusions only as `visibility` allows), or `nil`.
     public func request(id: UUID, organisationID: UUID, visibility: CovertVisibility) async throws -> RequestDetail? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             let exists = try await connection.query("SELECT 1 FROM evidence_requests WHERE id = $1 AND requester_org_id = $2", id, organisationID)
             guard !exists.isEmpty else { return nil }
             return try await Self.detail(id, on: connection).visible(to: visibility)
@@ -208,7 +205,7 @@ public struct EvidenceStore: Sendable {
         guard after == nil || (after?.count == 2 && Double(after![0]) != nil && UUID(uuidString: after![1]) != nil) else {
             throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
         }
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.requestColumns + """
                  FROM evidence_requests q
@@ -230,7 +227,7 @@ public struct EvidenceStore: Sendable {
 
     /// The task with `id`, whoever may see it (the caller's rules decide), or `nil`.
     public func task(id: UUID) async throws -> EvidenceTask? {
-        try await pool.withConnection { connection in try await Self.tasks(where: "t.id = $1", [id], on: connection).first }
+        try await database.withConnection { connection in try await Self.tasks(where: "t.id = $1", [id], on: connection).first }
     }
 
     /// One page of the tasks `organisationID` holds or asked for: at-risk first, then live tasks by their nearest
@@ -247,7 +244,7 @@ public struct EvidenceStore: Sendable {
         // matters now, then id.
         let rank = "(CASE WHEN t.status IN ('pending', 'acknowledged') THEN (CASE WHEN t.at_risk THEN 0 ELSE 1 END) ELSE 2 END)"
         let deadline = "extract(epoch FROM CASE t.status WHEN 'pending' THEN t.ack_due_at WHEN 'acknowledged' THEN t.export_due_at ELSE t.created_at END)"
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             let tasks = try await Self.tasks(
                 where: """
                     (t.requester_org_id = $1 OR t.holder_org_id = $1)
@@ -276,7 +273,7 @@ public struct EvidenceStore: Sendable {
     /// officers may act for the holder (§4.1 step 6).
     public func embeddedRooms(policeOrganisationID: UUID) async throws -> Set<UUID> {
         let today = Day(clock.now())
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             Set(
                 try await connection.query(
                     """
@@ -300,7 +297,7 @@ public struct EvidenceStore: Sendable {
         taskID: UUID, expectedVersion: Int, to next: EvidenceTaskStatus, move: EvidenceTaskMove, holdUntil: Date?, keyID: UUID?, actor: AuditActor
     ) async throws -> EvidenceTask? {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             guard let requestRow = try await connection.query("SELECT request_id FROM evidence_tasks WHERE id = $1", taskID).first else { return nil }
             let requestID: UUID = try requestRow.decode(0)
             try await connection.query("SELECT 1 FROM evidence_requests WHERE id = $1 FOR UPDATE", requestID)
@@ -324,7 +321,7 @@ public struct EvidenceStore: Sendable {
         requestID: UUID, organisationID: UUID, expectedVersion: Int, notes: String?, visibility: CovertVisibility, actor: AuditActor
     ) async throws -> RequestDetail? {
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             guard
                 let row = try await connection.query(
                     "SELECT version FROM evidence_requests WHERE id = $1 AND requester_org_id = $2 FOR UPDATE", requestID, organisationID
@@ -427,7 +424,7 @@ public struct EvidenceStore: Sendable {
     /// version, `at_risk` flag, event and audit row commit together, and `raised` records each alert so it is
     /// raised once. Tasks another instance is working on are skipped. Returns how many alerts were raised.
     public func raiseAlerts(now: Date, limit: Int = 500) async throws -> Int {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, status, overwrite_at, ack_due_at, export_due_at, raised FROM evidence_tasks

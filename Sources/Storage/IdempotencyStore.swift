@@ -18,14 +18,11 @@ public enum IdempotencyClaim: Sendable, Equatable {
 ///
 /// The store sees only hashes and sealed bytes; deriving them is the caller's business.
 public struct IdempotencyStore: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A store over `pool`, reading the time from `clock`.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A store over `database`, reading the time from its clock.
+    public init(_ database: Database) { self.database = database }
 
     /// Claims `keyHash` for the API key `apiKeyID`, or reports who has it.
     ///
@@ -34,7 +31,7 @@ public struct IdempotencyStore: Sendable {
     public func claim(
         apiKeyID: UUID, keyHash: [UInt8], operation: String, requestHash: [UInt8], lease: Duration, keepFor: Duration
     ) async throws -> IdempotencyClaim {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             while true {
                 let claimed = try await connection.query(
                     """
@@ -72,7 +69,7 @@ public struct IdempotencyStore: Sendable {
 
     /// Stores the response of a claimed request, for replay until the key expires.
     public func complete(apiKeyID: UUID, keyHash: [UInt8], sealedResponse: Data) async throws {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query(
                 "UPDATE idempotency_keys SET state = 'done', sealed_response = $3 WHERE api_key_id = $1 AND key_hash = $2 AND state = 'running'",
                 apiKeyID, Data(keyHash), sealedResponse
@@ -82,7 +79,7 @@ public struct IdempotencyStore: Sendable {
 
     /// Gives up a claim whose request failed, so that a retry runs it afresh.
     public func release(apiKeyID: UUID, keyHash: [UInt8]) async throws {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query(
                 "DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key_hash = $2 AND state = 'running'", apiKeyID, Data(keyHash)
             )
@@ -92,7 +89,7 @@ public struct IdempotencyStore: Sendable {
     /// Deletes the keys expired at `now` and returns how many.
     @discardableResult
     public func purgeExpired(now: Date) async throws -> Int {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query("WITH gone AS (DELETE FROM idempotency_keys WHERE expires_at <= $1 RETURNING 1) SELECT count(*) FROM gone", now)[0]
                 .decode(0)
         }

@@ -91,8 +91,8 @@ public struct Migrator: Sendable {
 
     /// Applies every migration not yet applied and returns the names of those it applied.
     @discardableResult
-    public func migrate(_ pool: PostgresPool) async throws -> [String] {
-        try await pool.withConnection { connection in
+    public func migrate(_ database: Database) async throws -> [String] {
+        try await database.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock($1)", Self.lockKey)
             do {
                 let applied = try await apply(on: connection)
@@ -106,8 +106,8 @@ public struct Migrator: Sendable {
     }
 
     /// Compares the database's schema with this migrator's migrations, changing nothing.
-    public func status(_ pool: PostgresPool) async throws -> SchemaStatus {
-        try await pool.withConnection { connection in
+    public func status(_ database: Database) async throws -> SchemaStatus {
+        try await database.withConnection { connection in
             let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL")
             guard try exists[0].decode(0, as: Bool.self) else { return .behind(pending: migrations.map(\.name)) }
             return try compare(try await appliedMigrations(connection))

@@ -4,10 +4,10 @@ import LibPQ
 
 /// Organisations and the London boroughs.
 public struct OrganisationStore: Sendable {
-    private let pool: PostgresPool
+    private let database: Database
 
-    /// A store over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A store over `database`.
+    public init(_ database: Database) { self.database = database }
 
     /// One page of organisations ordered by name then id, optionally of one kind.
     public func list(kind: OrganisationKind?, page: PageRequest) async throws -> Page<Organisation> {
@@ -15,7 +15,7 @@ public struct OrganisationStore: Sendable {
         guard after == nil || (after?.count == 2 && UUID(uuidString: after![1]) != nil) else {
             throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
         }
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT id, kind, name, gss_code, created_at, updated_at
@@ -33,7 +33,7 @@ public struct OrganisationStore: Sendable {
 
     /// The organisation with `id`, or `nil`.
     public func get(id: UUID) async throws -> Organisation? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query(
                 "SELECT id, kind, name, gss_code, created_at, updated_at FROM organisations WHERE id = $1", id
             ).first.map(Organisation.init(row:))
@@ -48,7 +48,7 @@ public struct OrganisationStore: Sendable {
             return try await get(id: borough.organisationID)
         }
         if let id = UUID(uuidString: reference) { return try await get(id: id) }
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT o.id, o.kind, o.name, o.gss_code, o.created_at, o.updated_at
@@ -66,7 +66,7 @@ public struct OrganisationStore: Sendable {
         guard after == nil || (after?.count == 1 && GSSCode(after![0]) != nil) else {
             throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
         }
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT gss_code, name, organisation_id FROM boroughs
@@ -82,7 +82,7 @@ public struct OrganisationStore: Sendable {
 
     /// The borough with `gssCode`, or `nil`.
     public func borough(gssCode: GSSCode) async throws -> Borough? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query(
                 "SELECT gss_code, name, organisation_id FROM boroughs WHERE gss_code = $1", gssCode.rawValue
             ).first.map(Borough.init(row:))

@@ -8,10 +8,10 @@ import LibPQ
 /// Bulk rows are written directly, not one by one through `CameraStore`: each run records one audit row, and
 /// no events (partners are not told of demonstration data).
 public struct RegistrySeeder: Sendable {
-    private let pool: PostgresPool
+    private let database: Database
 
-    /// A seeder over `pool`.
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// A seeder over `database`.
+    public init(_ database: Database) { self.database = database }
 
     /// Boroughs whose authority runs a room shared with a neighbour, and the neighbour it serves.
     static let sharedRooms: [(operator: String, partner: String)] = [
@@ -22,7 +22,7 @@ public struct RegistrySeeder: Sendable {
 
     /// Whether demonstration rooms exist already.
     public func hasDemoRegistry() async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query("SELECT EXISTS (SELECT 1 FROM control_rooms WHERE name LIKE 'Demo: %')")[0].decode(0)
         }
     }
@@ -32,7 +32,7 @@ public struct RegistrySeeder: Sendable {
     /// authorities, some TfL and business cameras, and a handful of covert police cameras. Returns the number of
     /// rooms and cameras made.
     public func seedDemoRegistry(boroughCameras: Int, actor: AuditActor) async throws -> (rooms: Int, cameras: Int) {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let partners = Self.sharedRooms.map(\.partner)
             let operators = Self.sharedRooms.map(\.operator)
             // One room per borough that is not a shared room's partner; a shared room also serves its partner.
@@ -117,8 +117,8 @@ public struct RegistrySeeder: Sendable {
     /// Adds `count` synthetic cameras owned by the borough authorities, spread uniformly over London (so over
     /// each borough in proportion to its area); returns how many it added.
     public func addSyntheticCameras(count: Int, actor: AuditActor) async throws -> Int {
-        let added = try await pool.withTransaction { connection in try await Self.generate(count, owner: .boroughs, on: connection) }
-        try await pool.withConnection { connection in
+        let added = try await database.withTransaction { connection in try await Self.generate(count, owner: .boroughs, on: connection) }
+        try await database.withConnection { connection in
             try await connection.recordAudit(actor.event("registry.seed_synthetic", .success, detail: ["cameras": .integer(added)]))
         }
         return added

@@ -6,14 +6,11 @@ import LibPQ
 /// under a lease, recording each attempt's outcome, and reaping leases whose dispatcher stopped. Safe with
 /// any number of dispatchers against one database.
 public struct WebhookQueue: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A queue over `pool`, reading the time from `clock`.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A queue over `database`, reading the time from its clock.
+    public init(_ database: Database) { self.database = database }
 
     /// The channel dispatchers listen on: a NOTIFY there means "there may be work". It is sent after commit, by
     /// the API once a change has committed and by a dispatcher once it has fanned events out, never from inside a
@@ -22,7 +19,7 @@ public struct WebhookQueue: Sendable {
 
     /// Tells every dispatcher there may be work (a NOTIFY on `channel`, in a transaction of its own).
     public func wakeDispatchers() async throws {
-        try await pool.withConnection { try await $0.query("SELECT pg_notify($1, '')", Self.channel) }
+        try await database.withConnection { try await $0.query("SELECT pg_notify($1, '')", Self.channel) }
     }
 
     /// A delivery claimed for one attempt: everything needed to send it.
@@ -88,7 +85,7 @@ public struct WebhookQueue: Sendable {
     /// each, oldest first; returns how many deliveries it created. One dispatcher fans out at a time (the others
     /// return 0 at once), so deliveries about one subject are always created in its order.
     public func fanOut(limit: Int) async throws -> (events: Int, deliveries: Int) {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let locked: Bool = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext('sightline.webhook_fan_out'))")[0].decode(0)
             guard locked else { return (0, 0) }
             let row = try await connection.query(
@@ -130,7 +127,7 @@ public struct WebhookQueue: Sendable {
     public func claim(limit: Int, perEndpoint: Int, lease: Duration) async throws -> [Claim] {
         guard limit > 0 else { return [] }
         let now = clock.now()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             let endpoints: [UUID] = try await connection.query(
                 """
                 SELECT w.id FROM webhook_endpoints w
@@ -193,7 +190,7 @@ public struct WebhookQueue: Sendable {
     /// Returns deliveries whose lease ran out by `now` (their dispatcher stopped mid-attempt) to the queue, logging
     /// the attempt as `lease_expired`; how many.
     public func reapExpiredLeases(now: Date) async throws -> Int {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query(
                 """
                 WITH expired AS (
@@ -274,7 +271,7 @@ public struct WebhookQueue: Sendable {
             )
         }
         let rowsJSON = String(decoding: try JSONEncoder.postgres.encode(rows), as: UTF8.self)
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             // The endpoints first (a share lock, as a delivery's foreign key takes), in one order, then the
             // deliveries: the order a DELETE of an endpoint cascading to its deliveries takes them in, so the two
             // cannot deadlock, and an endpoint locked here cannot lose its deliveries before this commits.
@@ -423,7 +420,7 @@ public struct WebhookQueue: Sendable {
 
     /// Deletes events older than `retention` at `now` (their deliveries and attempts with them), up to `limit`; how many.
     public func purge(olderThan retention: Duration, now: Date, limit: Int = 10_000) async throws -> Int {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query(
                 """
                 WITH old AS (
@@ -442,7 +439,7 @@ public struct WebhookQueue: Sendable {
     /// The queue's shape for the metrics: deliveries pending and the age of the oldest, by the state of their
     /// endpoint (`closed`, `open`, `half_open`, `disabled`).
     public func depth() async throws -> [(state: String, pending: Int, oldestSeconds: Double)] {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT CASE WHEN NOT w.enabled THEN 'disabled' WHEN w.circuit_open_until IS NULL THEN 'closed'

@@ -5,14 +5,11 @@ import LibPQ
 /// Partners' webhook endpoints and the log of their deliveries (DESIGN §7), as their organisation manages them.
 /// Every read and write is scoped to the caller's organisation: another organisation's endpoint is `nil`.
 public struct WebhookStore: Sendable {
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
+    private var clock: any WallClock { database.clock }
 
-    /// A store over `pool`, reading the time from `clock`.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock()) {
-        self.pool = pool
-        self.clock = clock
-    }
+    /// A store over `database`, reading the time from its clock.
+    public init(_ database: Database) { self.database = database }
 
     static let columns = """
         e.id, e.organisation_id, e.url, e.event_types, e.description, e.enabled, e.covert_access, e.tls_client_certificate, e.tls_client_key,
@@ -30,7 +27,7 @@ public struct WebhookStore: Sendable {
     /// Registers an endpoint for `organisationID` with a new secret, returned this once.
     public func create(_ draft: WebhookEndpointDraft, organisationID: UUID, actor: AuditActor) async throws -> (WebhookEndpoint, WebhookSecret) {
         let secret = WebhookSecret.generate()
-        let endpoint = try await pool.withTransaction { connection in
+        let endpoint = try await database.withTransaction { connection in
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO webhook_endpoints (organisation_id, url, event_types, description, enabled, disabled_reason, disabled_at, covert_access,
@@ -53,7 +50,7 @@ public struct WebhookStore: Sendable {
     /// One page of `organisationID`'s endpoints, oldest first.
     public func endpoints(organisationID: UUID, page: PageRequest) async throws -> Page<WebhookEndpoint> {
         let after = try TimeCursor.after(page)
-        let rows = try await pool.withConnection { connection in
+        let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.columns + """
                  FROM webhook_endpoints e
@@ -68,7 +65,7 @@ public struct WebhookStore: Sendable {
 
     /// The endpoint `id` if it belongs to `organisationID`.
     public func endpoint(id: UUID, organisationID: UUID) async throws -> WebhookEndpoint? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try await connection.query("SELECT " + Self.columns + " FROM webhook_endpoints e WHERE e.id = $1 AND e.organisation_id = $2", id, organisationID)
                 .first.map(WebhookEndpoint.init(row:))
         }
@@ -79,7 +76,7 @@ public struct WebhookStore: Sendable {
     public func update(
         id: UUID, organisationID: UUID, draft: WebhookEndpointDraft, expectedVersion: Int, actor: AuditActor
     ) async throws -> WebhookEndpoint? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let version = try await Self.lock(id, organisationID, on: connection) else { return nil }
             guard version == expectedVersion else { throw PreconditionFailure.stale(currentETag: Preconditions.etag(version: version)) }
             try await connection.query(
@@ -107,7 +104,7 @@ public struct WebhookStore: Sendable {
 
     /// Deletes the endpoint and its delivery log; `false` if it is not `organisationID`'s.
     public func delete(id: UUID, organisationID: UUID, actor: AuditActor) async throws -> Bool {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let deleted = try await connection.query(
                 "DELETE FROM webhook_endpoints WHERE id = $1 AND organisation_id = $2 RETURNING url", id, organisationID
             )
@@ -123,7 +120,7 @@ public struct WebhookStore: Sendable {
     /// Gives the endpoint a new secret, returned this once; the current one goes on signing beside it for `overlap`.
     public func rotateSecret(id: UUID, organisationID: UUID, overlap: Duration, actor: AuditActor) async throws -> (WebhookEndpoint, WebhookSecret)? {
         let secret = WebhookSecret.generate()
-        let endpoint: WebhookEndpoint? = try await pool.withTransaction { connection in
+        let endpoint: WebhookEndpoint? = try await database.withTransaction { connection in
             guard try await Self.lock(id, organisationID, on: connection) != nil else { return nil }
             try await connection.query(
                 """
@@ -144,7 +141,7 @@ public struct WebhookStore: Sendable {
 
     /// Turns the endpoint on again after it was disabled, with its circuit closed.
     public func enable(id: UUID, organisationID: UUID, actor: AuditActor) async throws -> WebhookEndpoint? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard try await Self.lock(id, organisationID, on: connection) != nil else { return nil }
             try await connection.query(
                 """
@@ -162,7 +159,7 @@ public struct WebhookStore: Sendable {
 
     /// Queues a `webhook.test` event for this endpoint alone, whatever it subscribes to; returns the delivery.
     public func sendTest(id: UUID, organisationID: UUID, actor: AuditActor) async throws -> WebhookDelivery? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard try await Self.lock(id, organisationID, on: connection) != nil else { return nil }
             // An empty audience and an event already fanned out: no one else hears of it, and it is not listed.
             let event = DomainEvent.webhookTest(endpointID: id)
@@ -191,7 +188,7 @@ public struct WebhookStore: Sendable {
         endpointID: UUID, organisationID: UUID, status: WebhookDeliveryStatus?, page: PageRequest
     ) async throws -> Page<WebhookDelivery>? {
         let before = try TimeCursor.after(page)
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             guard try await connection.query("SELECT 1 FROM webhook_endpoints WHERE id = $1 AND organisation_id = $2", endpointID, organisationID).first != nil
             else { return nil }
             let fetched = try await Self.deliveries(
@@ -208,7 +205,7 @@ public struct WebhookStore: Sendable {
 
     /// One delivery of `organisationID`'s, with its latest attempts (newest first), or `nil`.
     public func delivery(id: UUID, organisationID: UUID) async throws -> WebhookDelivery? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             guard
                 var delivery = try await Self.deliveries(
                     where: "d.id = $1 AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE organisation_id = $2)", [id, organisationID], limit: 1,
@@ -229,7 +226,7 @@ public struct WebhookStore: Sendable {
     /// Queues the delivery again now, whatever became of it, unless it is being sent this moment; `nil` if it
     /// is not a delivery of `organisationID`'s.
     public func redeliver(id: UUID, organisationID: UUID, actor: AuditActor) async throws -> WebhookDelivery? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard
                 let row = try await connection.query(
                     """
@@ -253,7 +250,7 @@ public struct WebhookStore: Sendable {
     /// Queues again every event since `since` that the endpoint would receive (whether or not it was delivered
     /// before); returns how many, or `nil` if the endpoint is not `organisationID`'s.
     public func recover(endpointID: UUID, organisationID: UUID, since: Date, actor: AuditActor) async throws -> Int? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard try await Self.lock(endpointID, organisationID, on: connection) != nil else { return nil }
             let queued: Int = try await connection.query(
                 """

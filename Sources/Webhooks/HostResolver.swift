@@ -1,19 +1,18 @@
 import Domain
 import Foundation
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Resolves host names with the system resolver (as libcurl does), off the Swift executors.
+/// Resolves host names with the system resolver (as libcurl does), off the Swift executors: each lookup blocks one
+/// thread of NIO's shared blocking pool, whose size is fixed, so a burst of lookups queues rather than starting a
+/// thread each.
 public enum HostResolver {
     /// Every address `host` resolves to (an address literal resolves to itself); empty if it does not resolve.
     public static func addresses(of host: String) async -> [NetworkAddress] {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: resolve(host)) }
-            thread.name = "sightline-resolve"
-            thread.start()
-        }
+        (try? await NIOThreadPool.singleton.runIfActive { resolve(host) }) ?? []
     }
 
     private static func resolve(_ host: String) -> [NetworkAddress] {

@@ -1,7 +1,6 @@
 import Domain
 import Foundation
 import LibCurl
-import LibPQ
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -17,8 +16,7 @@ import Synchronization
 /// reaped, and old events purged, by the workers' jobs.)
 public final class WebhookDispatcher: Service, Sendable {
     private let queue: WebhookQueue
-    private let pool: PostgresPool
-    private let clock: any WallClock
+    private let database: Database
     private let settings: WebhookSettings
     private let client: CurlClient
     private let metrics: WebhookMetrics?
@@ -31,11 +29,10 @@ public final class WebhookDispatcher: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    /// A dispatcher reading the time from `clock`; `metrics` are optional.
-    public init(pool: PostgresPool, clock: any WallClock = SystemClock(), settings: WebhookSettings, metrics: WebhookMetrics?, logger: Logger) {
-        self.pool = pool
-        self.clock = clock
-        self.queue = WebhookQueue(pool: pool, clock: clock)
+    /// A dispatcher over `database`, reading the time from its clock; `metrics` are optional.
+    public init(_ database: Database, settings: WebhookSettings, metrics: WebhookMetrics?, logger: Logger) {
+        self.database = database
+        self.queue = WebhookQueue(database)
         self.settings = settings
         self.client = CurlClient()
         self.metrics = metrics
@@ -45,11 +42,11 @@ public final class WebhookDispatcher: Service, Sendable {
 
     public func run() async throws {
         defer { client.shutdown() }
-        let listener = try PostgresListener(settings: pool.settings, channels: [WebhookQueue.channel], logger: logger)
+        let listener = try database.listener(channel: WebhookQueue.channel, logger: logger)
         await withDiscardingTaskGroup { group in
             group.addTask { try? await listener.run() }
             group.addTask {
-                for await _ in listener.events { self.lookForEvents() }
+                for await _ in listener.wakeUps { self.lookForEvents() }
             }
             group.addTask { [settings] in
                 while !Task.isCancelled {
@@ -122,7 +119,7 @@ public final class WebhookDispatcher: Service, Sendable {
     /// Sends one attempt and hands its outcome to be recorded. A failure to record leaves the lease to run out,
     /// after which the delivery is sent again: at least once.
     func deliver(_ claim: WebhookQueue.Claim) async {
-        let started = clock.now()
+        let started = database.clock.now()
         let outcome = await send(claim, at: started)
         await record(WebhookQueue.Attempt(claim, outcome))
     }
@@ -231,8 +228,8 @@ public final class WebhookNudge: Sendable {
     private let queue: WebhookQueue
     private let state = Mutex((requested: false, sending: false))
 
-    /// A nudge sending through `pool`.
-    public init(pool: PostgresPool) { self.queue = WebhookQueue(pool: pool) }
+    /// A nudge sending through `database`.
+    public init(_ database: Database) { self.queue = WebhookQueue(database) }
 
     /// Asks for a NOTIFY soon; returns at once.
     public func eventsWritten() {

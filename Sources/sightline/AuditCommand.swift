@@ -13,8 +13,8 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var settings: SettingsOptions
 
         func run() async throws {
-            try await settings.withPool { pool in
-                let verification = try await AuditStore(pool: pool).verify()
+            try await settings.withDatabase { database in
+                let verification = try await AuditStore(database).verify()
                 guard let broken = verification.firstBrokenSeq else {
                     try output("audit log intact: \(verification.checked) row(s) checked\n")
                     return

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Domain
 import Foundation
-import LibPQ
 import Logging
 import Storage
 
@@ -31,11 +30,11 @@ struct Keys: AsyncParsableCommand {
                 guard let seconds = Self.seconds(expiresIn) else { throw CommandFailure(description: "--expires-in must look like 90d, 12h or 30m") }
                 expiresAt = SystemClock().now().addingTimeInterval(seconds)
             }
-            try await settings.withPool { pool in
-                guard let organisation = try await OrganisationStore(pool: pool).resolve(org) else {
+            try await settings.withDatabase { database in
+                guard let organisation = try await OrganisationStore(database).resolve(org) else {
                     throw CommandFailure(description: "no organisation matches \"\(org)\"")
                 }
-                let (key, token) = try await APIKeyStore(pool: pool).create(
+                let (key, token) = try await APIKeyStore(database).create(
                     organisationID: organisation.id, name: name ?? "\(role.rawValue) key", role: role, covertAccess: covert,
                     expiresAt: expiresAt, createdBy: nil, actor: .commandLine("sightline keys create")
                 )
@@ -62,15 +61,15 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Only this organisation's keys (GSS code, id or name).") var org: String?
 
         func run() async throws {
-            try await settings.withPool { pool in
+            try await settings.withDatabase { database in
                 var organisationID: UUID?
                 if let org {
-                    guard let organisation = try await OrganisationStore(pool: pool).resolve(org) else {
+                    guard let organisation = try await OrganisationStore(database).resolve(org) else {
                         throw CommandFailure(description: "no organisation matches \"\(org)\"")
                     }
                     organisationID = organisation.id
                 }
-                let store = APIKeyStore(pool: pool)
+                let store = APIKeyStore(database)
                 var cursor: String?
                 var lines = ["prefix        role              covert  state     name"]
                 repeat {
@@ -98,8 +97,8 @@ struct Keys: AsyncParsableCommand {
         @Argument(help: "The key's prefix (the 12 characters after sl_live_).") var prefix: String
 
         func run() async throws {
-            try await settings.withPool { pool in
-                guard let key = try await APIKeyStore(pool: pool).revoke(prefix: prefix, actor: .commandLine("sightline keys revoke")) else {
+            try await settings.withDatabase { database in
+                guard let key = try await APIKeyStore(database).revoke(prefix: prefix, actor: .commandLine("sightline keys revoke")) else {
                     throw CommandFailure(description: "no key has the prefix \"\(prefix)\"")
                 }
                 try output("revoked \(key.prefix) (\(key.role.rawValue), \"\(key.name)\")\n")

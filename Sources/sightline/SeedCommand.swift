@@ -20,14 +20,14 @@ struct Seed: AsyncParsableCommand {
         @OptionGroup var settings: SettingsOptions
 
         func run() async throws {
-            try await settings.withPool { pool in
-                let seeder = RegistrySeeder(pool: pool)
+            try await settings.withDatabase { database in
+                let seeder = RegistrySeeder(database)
                 if try await !seeder.hasDemoRegistry() {
                     let (rooms, cameras) = try await seeder.seedDemoRegistry(boroughCameras: 15_000, actor: .commandLine("sightline seed demo"))
                     try output("Demo registry: \(rooms) control rooms, \(cameras) cameras.\n")
                 }
-                let organisations = OrganisationStore(pool: pool)
-                let keys = APIKeyStore(pool: pool)
+                let organisations = OrganisationStore(database)
+                let keys = APIKeyStore(database)
                 var lines: [String] = []
                 for reference in ["E09000033", "Metropolitan Police Service", "Mayor's Office for Policing and Crime"] {
                     guard let organisation = try await organisations.resolve(reference) else {
@@ -68,9 +68,9 @@ struct Seed: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await settings.withPool { pool in
+            try await settings.withDatabase { database in
                 let start = ContinuousClock.now
-                let added = try await RegistrySeeder(pool: pool).addSyntheticCameras(count: cameras, actor: .commandLine("sightline seed synthetic"))
+                let added = try await RegistrySeeder(database).addSyntheticCameras(count: cameras, actor: .commandLine("sightline seed synthetic"))
                 try output("added \(added) synthetic cameras in \(ContinuousClock.now - start)\n")
             }
         }

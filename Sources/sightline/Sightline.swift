@@ -148,10 +148,10 @@ struct Worker: AsyncParsableCommand {
 func serve(settings: SettingsOptions, role: ProcessRole) async throws {
     let configuration = try settings.resolve()
     let logger = Logger(label: "sightline")
-    let clock = SystemClock()
     let pool = try settings.makePool(configuration, logger: logger)
+    let database = Database(pool: pool, clock: SystemClock())
     let migrator = try Migrator(logger: logger)
-    let gate = SchemaGate(pool: pool, migrator: migrator, logger: logger)
+    let gate = SchemaGate(database, migrator: migrator, logger: logger)
     // A reachable database with the wrong schema stops us before we listen; an unreachable one is waited for.
     if try await !gate.checkOnce() {
         logger.warning("database unreachable at start-up; serving and waiting for it (/readyz answers 503 meanwhile)")
@@ -160,10 +160,10 @@ func serve(settings: SettingsOptions, role: ProcessRole) async throws {
     let router =
         role.servesAPI
         ? try SightlineServer.makeRouter(
-            pool: pool, migrator: migrator, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes,
-            rateLimit: configuration.rateLimit, evidence: configuration.evidence, webhooks: configuration.webhooks, clock: clock
+            database, migrator: migrator, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes,
+            rateLimit: configuration.rateLimit, evidence: configuration.evidence, webhooks: configuration.webhooks
         )
-        : SightlineServer.makeOperationsRouter(pool: pool, migrator: migrator, metrics: metrics)
+        : SightlineServer.makeOperationsRouter(database, migrator: migrator, metrics: metrics)
     do {
         try await EvidenceContentStore(directory: configuration.evidence.directory).prepare()
     } catch {
@@ -176,12 +176,10 @@ func serve(settings: SettingsOptions, role: ProcessRole) async throws {
     }
     var workers: [any Service] = []
     if role.runsWorkers {
-        let jobs = Jobs.all(pool: pool, clock: clock, evidence: configuration.evidence, eventRetention: configuration.webhooks.retention)
-        workers = Jobs.runners(jobs, clock: clock, metrics: JobMetrics(registry: metrics.registry), logger: logger)
+        let jobs = Jobs.all(database, evidence: configuration.evidence, eventRetention: configuration.webhooks.retention)
+        workers = Jobs.runners(jobs, clock: database.clock, metrics: JobMetrics(registry: metrics.registry), logger: logger)
         workers.append(
-            WebhookDispatcher(
-                pool: pool, clock: clock, settings: configuration.webhooks, metrics: WebhookMetrics(registry: metrics.registry), logger: logger
-            )
+            WebhookDispatcher(database, settings: configuration.webhooks, metrics: WebhookMetrics(registry: metrics.registry), logger: logger)
         )
     }
     let group = ServiceGroup(
@@ -206,14 +204,14 @@ struct Migrate: AsyncParsableCommand {
     var status = false
 
     func run() async throws {
-        try await settings.withPool { pool in
+        try await settings.withDatabase { database in
             let migrator = try Migrator(logger: Logger(label: "sightline"))
             if status {
-                let current = try await migrator.status(pool)
+                let current = try await migrator.status(database)
                 guard current == .current else { throw CommandFailure(description: "schema: \(current.explanation)") }
                 try output("schema: current\n")
             } else {
-                let applied = try await migrator.migrate(pool)
+                let applied = try await migrator.migrate(database)
                 try output(applied.isEmpty ? "schema already current\n" : "applied: \(applied.joined(separator: ", "))\n")
             }
         }
@@ -231,12 +229,12 @@ func output(_ text: String, to handle: FileHandle = .standardOutput) throws {
 }
 
 extension SettingsOptions {
-    /// Runs `body` with a pool on the configured database and closes the pool afterwards.
-    func withPool(_ body: (PostgresPool) async throws -> Void) async throws {
+    /// Runs `body` with the configured database (on the system clock) and closes its pool afterwards.
+    func withDatabase(_ body: (Database) async throws -> Void) async throws {
         let configuration = try resolve()
         let pool = try makePool(configuration, logger: Logger(label: "sightline"))
         do {
-            try await body(pool)
+            try await body(Database(pool: pool))
             await pool.close()
         } catch {
             await pool.close()

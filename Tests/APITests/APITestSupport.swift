@@ -30,8 +30,8 @@ func withApp(
     let keys = seedKeys ? try await TestKeys(pool: pool) : TestKeys()
     let serverPool = try url.map { try TestDatabase.makePool(url: TestDatabase.serverURL($0), acquireTimeout: acquireTimeout) } ?? pool
     let router = try SightlineServer.makeRouter(
-        pool: serverPool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: maxBodyBytes,
-        rateLimit: rateLimit, evidence: evidence, webhooks: webhooks, clock: clock
+        Database(pool: serverPool, clock: clock), migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(),
+        maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, evidence: evidence, webhooks: webhooks
     )
     let app = SightlineServer.makeApplication(router: router, host: "127.0.0.1", port: 0, logger: TestDatabase.logger)
     do {
@@ -63,7 +63,7 @@ struct TestKeys: Sendable {
     var analyst: HTTPFields { self(.analyst) }
 
     init(pool: PostgresPool) async throws {
-        let store = APIKeyStore(pool: pool)
+        let store = APIKeyStore(Database(pool: pool))
         var tokens: [String: String] = [:]
         for organisation in [Self.westminster, Self.mps] {
             for role in Role.allCases {

@@ -114,7 +114,7 @@ struct AuthorisationTests {
 
     @Test func everyBadKeyGetsTheSame401() async throws {
         try await TestDatabase.withFresh { pool, url in
-            let store = APIKeyStore(pool: pool)
+            let store = APIKeyStore(Database(pool: pool))
             let revoked = try await store.create(organisationID: TestKeys.mps, name: "r", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test"))
             _ = try await store.revoke(id: revoked.key.id, actor: .commandLine("test"))
             let expiring = try await store.create(
@@ -177,7 +177,7 @@ struct AuthorisationTests {
                 #expect(!list.text.contains("secret"))
 
                 // Another organisation's keys are invisible; creating for it, or an admin key, is refused.
-                let mpsKey = try await APIKeyStore(pool: pool).list(organisationID: TestKeys.mps, page: PageRequest(limit: 1, cursor: nil)).items[0]
+                let mpsKey = try await APIKeyStore(Database(pool: pool)).list(organisationID: TestKeys.mps, page: PageRequest(limit: 1, cursor: nil)).items[0]
                 let foreign = try await client.execute(uri: "/v1/api-keys/\(mpsKey.id.uuidString)/revoke", method: .post, headers: partner)
                 #expect(foreign.status == .notFound)
                 let missing = try await client.execute(uri: "/v1/api-keys/\(UUID().uuidString)/revoke", method: .post, headers: partner)
@@ -199,7 +199,7 @@ struct AuthorisationTests {
                 #expect(after.status == .unauthorized)
 
                 // The stored name is exactly what was sent.
-                let stored = try await APIKeyStore(pool: pool).get(id: UUID(uuidString: key.id)!)
+                let stored = try await APIKeyStore(Database(pool: pool)).get(id: UUID(uuidString: key.id)!)
                 #expect(stored?.name == "CCTV desk 2 '; DROP TABLE api_keys; --")
             }
         }
@@ -370,7 +370,7 @@ struct AuthorisationTests {
                 // A valid key from the same address is still served: only failures are limited.
                 #expect(try await client.execute(uri: "/v1/boroughs", method: .get, headers: keys(.analyst)).status == .ok)
                 // Only the failures answered 401 are audited, one row each.
-                let audited = try await AuditStore(pool: pool).list(organisationID: nil, action: "authenticate", page: PageRequest(limit: 500, cursor: nil))
+                let audited = try await AuditStore(Database(pool: pool)).list(organisationID: nil, action: "authenticate", page: PageRequest(limit: 500, cursor: nil))
                 #expect(audited.items.count == answered)
             }
         }

@@ -98,7 +98,7 @@ struct CovertCameraTests {
                 _ = try await client.send(.get, "/v1/cameras/\(covert.id)", police)
                 _ = try await client.send(.get, "/v1/cameras?borough=E09000033", police)
                 _ = try await client.send(.get, "/v1/cameras?borough=E09000033", keys(.operator))
-                let reads = try await AuditStore(pool: pool).list(organisationID: nil, action: "camera.read_covert", page: PageRequest(limit: 50, cursor: nil))
+                let reads = try await AuditStore(Database(pool: pool)).list(organisationID: nil, action: "camera.read_covert", page: PageRequest(limit: 50, cursor: nil))
                 #expect(reads.items.count == 2)
                 #expect(reads.items.allSatisfy { $0.event.organisationID == TestKeys.mps && $0.event.detailJSON.contains(covert.id) })
                 #expect(reads.items.contains { $0.event.entityID == covert.id })

@@ -549,7 +549,7 @@ struct EvidenceTests {
                 let registry = PrometheusCollectorRegistry()
                 let metrics = JobMetrics(registry: registry)
                 let workers = Jobs.runners(
-                    (0..<3).map { _ in EvidenceAlertsJob(pool: pool, clock: clock) }, clock: clock, metrics: metrics, logger: TestDatabase.logger
+                    (0..<3).map { _ in EvidenceAlertsJob(Database(pool: pool, clock: clock)) }, clock: clock, metrics: metrics, logger: TestDatabase.logger
                 )
                 func runAll() async throws {
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -599,7 +599,7 @@ struct EvidenceTests {
                 var version = try await client.send(.get, "/v1/evidence-tasks/" + task.id, keys(.operator)).decode(TaskBody.self).version
                 version = try await client.send(.post, path, keys(.operator), #"{"action": "export"}"#, ifMatch: "\"\(version)\"").decode(TaskBody.self).version
                 _ = try await client.send(.post, path, keys(.requester, of: TestKeys.mps), #"{"action": "collect"}"#, ifMatch: "\"\(version)\"")
-                let purge = JobRunner(EvidencePurgeJob(pool: pool, clock: clock, settings: settings), clock: clock, metrics: metrics, logger: TestDatabase.logger)
+                let purge = JobRunner(EvidencePurgeJob(Database(pool: pool, clock: clock), settings: settings), clock: clock, metrics: metrics, logger: TestDatabase.logger)
                 func status() async throws -> String {
                     try await client.send(.get, "/v1/evidence-items/" + item.id, keys(.operator)).decode(ItemBody.self).status
                 }

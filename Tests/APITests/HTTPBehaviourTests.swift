@@ -127,7 +127,7 @@ struct HTTPBehaviourTests {
         let cluster = try TemporaryCluster()
         defer { cluster.destroy() }
         let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 2, acquireTimeout: .seconds(2))
-        try await Migrator(logger: TestDatabase.logger).migrate(pool)
+        try await Migrator(logger: TestDatabase.logger).migrate(Database(pool: pool))
         try await withApp(pool: pool, url: nil) { client, keys in
             #expect(try await client.execute(uri: "/v1/boroughs/E09000033", method: .get, headers: keys.analyst).status == .ok)
             try cluster.stop()

@@ -177,7 +177,7 @@ struct IdempotencyTests {
                 )
                 #expect(fresh.status == .created)
                 #expect(fresh.headers[replayed] == nil)
-                #expect(try await IdempotencyStore(pool: pool).purgeExpired(now: Date()) == 0)
+                #expect(try await IdempotencyStore(Database(pool: pool)).purgeExpired(now: Date()) == 0)
             }
         }
     }
@@ -190,11 +190,11 @@ struct IdempotencyStoreTests {
             let apiKey = try await pool.withConnection { try await $0.query("SELECT id FROM api_keys LIMIT 1").first?.decode(0, as: UUID.self) }
             let keyID: UUID
             if let apiKey { keyID = apiKey } else {
-                keyID = try await APIKeyStore(pool: pool).create(
+                keyID = try await APIKeyStore(Database(pool: pool)).create(
                     organisationID: TestKeys.mps, name: "i", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
                 ).key.id
             }
-            let store = IdempotencyStore(pool: pool)
+            let store = IdempotencyStore(Database(pool: pool))
             let key = [UInt8](repeating: 1, count: 32)
             let request = [UInt8](repeating: 2, count: 32)
             func claim(_ request: [UInt8], lease: Duration = .seconds(60)) async throws -> IdempotencyClaim {

@@ -102,7 +102,7 @@ struct InjectionTests {
                 // Only key names may hold such text, and each such key is exactly one new row.
                 let after = try await fingerprint(pool)
                 #expect(after == [before[0], before[1], before[2] + created])
-                let verified = try await AuditStore(pool: pool).verify()
+                let verified = try await AuditStore(Database(pool: pool)).verify()
                 #expect(verified.isValid)
             }
         }

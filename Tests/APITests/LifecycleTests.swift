@@ -17,7 +17,7 @@ struct LifecycleTests {
     @Test func gracefulShutdownLetsRequestsInFlightFinish() async throws {
         try await TestDatabase.withFresh { pool, _ in
             let router = try SightlineServer.makeRouter(
-                pool: pool, migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20,
+                Database(pool: pool), migrator: try Migrator(logger: TestDatabase.logger), metrics: APIMetrics(), maxBodyBytes: 1 << 20,
                 rateLimit: RateLimitPolicy(perSecond: 100, burst: 100),
                 evidence: EvidenceSettings(directory: FileManager.default.temporaryDirectory.path + "/sightline-lifecycle-evidence")
             )
@@ -57,7 +57,7 @@ struct LifecycleTests {
 
     @Test func theBinaryServesAndExitsZeroOnSIGTERM() async throws {
         try await TestDatabase.withFresh { pool, url in
-            let key = try await APIKeyStore(pool: pool).create(
+            let key = try await APIKeyStore(Database(pool: pool)).create(
                 organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
             ).token.text
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
@@ -91,8 +91,8 @@ struct LifecycleTests {
         let cluster = try TemporaryCluster()
         defer { cluster.destroy() }
         let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 1)
-        try await Migrator(logger: TestDatabase.logger).migrate(pool)
-        let key = try await APIKeyStore(pool: pool).create(
+        try await Migrator(logger: TestDatabase.logger).migrate(Database(pool: pool))
+        let key = try await APIKeyStore(Database(pool: pool)).create(
             organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
         ).token.text
         let authorised = [CurlHeader("Authorization", "Bearer " + key)]
@@ -129,7 +129,7 @@ struct LifecycleTests {
     @Test func auditVerifyExitsNonZeroAfterTampering() async throws {
         try await TestDatabase.withFresh { pool, url in
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
-            let store = AuditStore(pool: pool)
+            let store = AuditStore(Database(pool: pool))
             for index in 0..<5 { try await store.record(AuditEvent(action: "cli.test", outcome: .success, entityID: String(index))) }
             try await store.chainPending()
             #expect(try await ChildProcess(binary, ["audit", "verify"], environment: ["SIGHTLINE_DATABASE_URL": url]).exitStatus() == 0)

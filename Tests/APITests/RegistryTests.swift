@@ -514,7 +514,7 @@ struct CameraExportAPITests {
                 let covert = try await client.send(
                     .post, "/v1/cameras", keys.covert(.operator, of: TestKeys.westminster), Places.camera(Places.westminster, extra: #", "covert": true"#)
                 ).decode(CameraBody.self)
-                _ = try await RegistrySeeder(pool: pool).addSyntheticCameras(count: 1_200, actor: .commandLine("test"))
+                _ = try await RegistrySeeder(Database(pool: pool)).addSyntheticCameras(count: 1_200, actor: .commandLine("test"))
                 // Even a key that may know of covert cameras exports none.
                 let response = try await client.send(.get, "/v1/cameras/export?format=csv", keys.covert(.requester, of: TestKeys.mps))
                 #expect(response.status == .ok)
@@ -544,7 +544,7 @@ struct CameraExportAPITests {
     @Test func geoJSONIsAFeatureCollectionOfPointsLongitudeFirst() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
-                _ = try await RegistrySeeder(pool: pool).addSyntheticCameras(count: 700, actor: .commandLine("test"))
+                _ = try await RegistrySeeder(Database(pool: pool)).addSyntheticCameras(count: 700, actor: .commandLine("test"))
                 let response = try await client.send(.get, "/v1/cameras/export?format=geojson", keys(.analyst))
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/geo+json")

@@ -136,10 +136,10 @@ func withDispatchers(
 ) async throws {
     let pool = try TestDatabase.makePool(url: TestDatabase.serverURL(url), acquireTimeout: .seconds(30))
     let dispatchers = (0..<count).map { _ in
-        WebhookDispatcher(pool: pool, clock: clock, settings: settings, metrics: metrics, logger: TestDatabase.logger)
+        WebhookDispatcher(Database(pool: pool, clock: clock), settings: settings, metrics: metrics, logger: TestDatabase.logger)
     }
     let reapers = Jobs.runners(
-        (0..<count).map { _ in WebhookLeaseReaperJob(pool: pool, clock: clock, interval: .milliseconds(200)) }, clock: clock,
+        (0..<count).map { _ in WebhookLeaseReaperJob(Database(pool: pool, clock: clock), interval: .milliseconds(200)) }, clock: clock,
         metrics: JobMetrics(registry: PrometheusCollectorRegistry()), logger: TestDatabase.logger
     )
     do {
@@ -454,7 +454,7 @@ struct WebhookTests {
                 try await receiver.run { base in
                     let failing = try await client.register(base + "/fail/westminster", keys(.partnerAdmin), types: ["camera.created"])
                     _ = try await client.register(base + "/ok/westminster", keys(.partnerAdmin), types: ["camera.created", "webhook_endpoint.disabled"])
-                    let queue = WebhookQueue(pool: pool, clock: clock)
+                    let queue = WebhookQueue(Database(pool: pool, clock: clock))
                     @Sendable func settled() async throws -> Bool {
                         try await count("webhook_deliveries WHERE status = 'delivering'", pool) == 0
                     }

@@ -20,7 +20,7 @@ struct AuditStoreTests {
 
     @Test func recordedRowsWaitUntilChainedAndReadersChainFirst() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let store = AuditStore(pool: pool)
+            let store = AuditStore(Database(pool: pool))
             for index in 0..<3 { try await store.record(event(index)) }
             let (pending, chained) = (try await count("audit_pending", pool), try await count("audit_log", pool))
             #expect(pending == 3 && chained == 0)
@@ -42,14 +42,14 @@ struct AuditStoreTests {
                 }
             }
             try await pool.withTransaction { transaction in try await transaction.recordAudit(self.event(2)) }
-            let page = try await AuditStore(pool: pool).list(organisationID: nil, action: nil, page: PageRequest(limit: 10, cursor: nil))
+            let page = try await AuditStore(Database(pool: pool)).list(organisationID: nil, action: nil, page: PageRequest(limit: 10, cursor: nil))
             #expect(page.items.map(\.event.entityID) == ["2"])
         }
     }
 
     @Test func appendsChainAndVerify() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let store = AuditStore(pool: pool)
+            let store = AuditStore(Database(pool: pool))
             let empty = try await store.verify()
             #expect(empty.isValid && empty.checked == 0)
             try await fill(store, count: 25)
@@ -63,7 +63,7 @@ struct AuditStoreTests {
 
     @Test func theDatabaseRefusesUpdatesAndDeletes() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let store = AuditStore(pool: pool)
+            let store = AuditStore(Database(pool: pool))
             try await fill(store, count: 3)
             for statement in ["UPDATE audit_log SET action = 'x' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 3", "TRUNCATE audit_log"] {
                 let error = try await #require(throws: PostgresError.self) { try await pool.withConnection { try await $0.query(statement) } }
@@ -82,7 +82,7 @@ struct AuditStoreTests {
     ])
     func verifyNamesTheFirstRowASuperuserTamperedWith(tamper: String, brokenSeq: Int, reason: String) async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let store = AuditStore(pool: pool)
+            let store = AuditStore(Database(pool: pool))
             try await fill(store, count: 10)
             try await pool.withTransaction { transaction in
                 try await transaction.query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
@@ -97,7 +97,7 @@ struct AuditStoreTests {
 
     @Test func concurrentRecordersAndChainersFormOneUnbrokenChain() async throws {
         try await TestDatabase.withFresh(maxConnections: 12) { pool, _ in
-            let store = AuditStore(pool: pool)
+            let store = AuditStore(Database(pool: pool))
             let chainedWhileRecording = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<200 {
                     group.addTask {

@@ -13,7 +13,7 @@ struct CameraStoreTests {
 
     @Test func syntheticCamerasStandInsideTheBoroughTheyAreRegisteredTo() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let added = try await RegistrySeeder(pool: pool).addSyntheticCameras(count: 5_000, actor: .commandLine("test"))
+            let added = try await RegistrySeeder(Database(pool: pool)).addSyntheticCameras(count: 5_000, actor: .commandLine("test"))
             #expect(added > 4_990 && added <= 5_000)
             let misplaced: Int = try await value(
                 """
@@ -39,9 +39,9 @@ struct CameraStoreTests {
 
     @Test func nearAndBoxSearchesUseTheSpatialIndex() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            _ = try await RegistrySeeder(pool: pool).addSyntheticCameras(count: 20_000, actor: .commandLine("test"))
+            _ = try await RegistrySeeder(Database(pool: pool)).addSyntheticCameras(count: 20_000, actor: .commandLine("test"))
             try await pool.withConnection { _ = try await $0.query("ANALYZE cameras") }
-            let store = CameraStore(pool: pool)
+            let store = CameraStore(Database(pool: pool))
             let near = try await store.plan(
                 CameraFilter(near: NearSearch(centre: Location(lat: 51.5136, lon: -0.1365), radiusMetres: 200)), visibility: .none
             )
@@ -56,7 +56,7 @@ struct CameraStoreTests {
 
     @Test func theDemoRegistryHasARoomPerBoroughSharedRoomsAndCovertCameras() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let seeder = RegistrySeeder(pool: pool)
+            let seeder = RegistrySeeder(Database(pool: pool))
             #expect(try await !seeder.hasDemoRegistry())
             let (rooms, cameras) = try await seeder.seedDemoRegistry(boroughCameras: 2_000, actor: .commandLine("test"))
             #expect(rooms == 31)

@@ -9,7 +9,7 @@ import TestSupport
 struct OrganisationStoreTests {
     @Test func theThirtyThreeLondonAuthoritiesAndFiveOthersAreInstalled() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let store = OrganisationStore(pool: pool)
+            let store = OrganisationStore(Database(pool: pool))
             let boroughs = try await store.listBoroughs(page: PageRequest(limit: 500, cursor: nil)).items
             #expect(boroughs.map(\.gssCode.rawValue) == (1...33).map { String(format: "E090000%02d", $0) })
             #expect(boroughs.first?.name == "City of London")
@@ -29,7 +29,7 @@ struct OrganisationStoreTests {
 
     @Test func pagesWalkEveryOrganisationOnceInNameOrder() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let store = OrganisationStore(pool: pool)
+            let store = OrganisationStore(Database(pool: pool))
             var seen: [Organisation] = []
             var cursor: String?
             repeat {
@@ -49,7 +49,7 @@ struct OrganisationStoreTests {
 
     @Test func unknownIdsAndCodesAreNil() async throws {
         try await TestDatabase.withFresh { pool, _ in
-            let store = OrganisationStore(pool: pool)
+            let store = OrganisationStore(Database(pool: pool))
             let unknown = try await store.get(id: UUID())
             #expect(unknown == nil)
             let boroughCursor = Cursor(key: ["E09000005"]).encoded

@@ -114,7 +114,7 @@ public enum TestDatabase {
             }
             await admin.close()
             let pool = try TestDatabase.makePool(url: TestDatabase.databaseURL(TestDatabase.adminURL, database: Self.template), maxConnections: 1)
-            try await Migrator(logger: TestDatabase.logger).migrate(pool)
+            try await Migrator(logger: TestDatabase.logger).migrate(Database(pool: pool))
             await pool.close()
         }
     }
