@@ -60,14 +60,14 @@ public struct ServerConfiguration: Sendable {
         Setting(name: "HTTP_HOST", defaultValue: "127.0.0.1", isSecret: false, summary: "address to listen on"),
         Setting(name: "HTTP_PORT", defaultValue: "8080", isSecret: false, summary: "port to listen on (0 picks a free port)"),
         Setting(name: "LOG_LEVEL", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical"),
-        Setting(name: "LOG_FORMAT", defaultValue: "json", isSecret: false, summary: "json (one object per line) or text"),
+        Setting(name: "LOG_FORMAT", defaultValue: "json", isSecret: false, summary: "json (one object per line) or text (make run uses text)"),
         Setting(name: "DB_POOL_SIZE", defaultValue: "10", isSecret: false, summary: "most database connections open at once (1–200)"),
         Setting(name: "DB_ACQUIRE_TIMEOUT", defaultValue: "5", isSecret: false, summary: "seconds a request waits for a database connection"),
         Setting(name: "MAX_BODY_BYTES", defaultValue: "1048576", isSecret: false, summary: "largest JSON request body accepted, in bytes"),
-        Setting(name: "RATE_LIMIT_PER_SECOND", defaultValue: "50", isSecret: false, summary: "requests per second each API key may sustain"),
+        Setting(name: "RATE_LIMIT_PER_SECOND", defaultValue: "50", isSecret: false, summary: "requests per second each API key may sustain, on each instance"),
         Setting(name: "RATE_LIMIT_BURST", defaultValue: "200", isSecret: false, summary: "requests each API key may make at once"),
-        Setting(name: "EVIDENCE_DIR", defaultValue: ".data/evidence", isSecret: false, summary: "directory for uploaded evidence files"),
-        Setting(name: "EVIDENCE_PURGE_DAYS", defaultValue: "30", isSecret: false, summary: "days after collection that stored content is purged"),
+        Setting(name: "EVIDENCE_DIR", defaultValue: ".data/evidence", isSecret: false, summary: "directory for uploaded evidence files (created owner-only)"),
+        Setting(name: "EVIDENCE_PURGE_DAYS", defaultValue: "30", isSecret: false, summary: "days after collection that stored content is purged (metadata, hash and custody stay)"),
         Setting(name: "SLA_URGENT_ACK_MINUTES", defaultValue: "60", isSecret: false, summary: "minutes an urgent task has to be acknowledged"),
         Setting(name: "SLA_URGENT_EXPORT_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes an urgent task has to be exported"),
         Setting(name: "SLA_STANDARD_ACK_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes a standard task has to be acknowledged"),
@@ -77,7 +77,7 @@ public struct ServerConfiguration: Sendable {
             summary: "comma-separated address blocks webhooks may reach although not public, over HTTP too (e.g. 127.0.0.0/8)"
         ),
         Setting(name: "WEBHOOK_CONNECT_TIMEOUT", defaultValue: "5", isSecret: false, summary: "seconds a webhook may take to connect"),
-        Setting(name: "WEBHOOK_TIMEOUT", defaultValue: "15", isSecret: false, summary: "seconds a webhook attempt may take in all"),
+        Setting(name: "WEBHOOK_TIMEOUT", defaultValue: "15", isSecret: false, summary: "seconds a webhook attempt may take in all (a delivery's lease is twice this and a second)"),
         Setting(name: "WEBHOOK_CONCURRENCY", defaultValue: "64", isSecret: false, summary: "webhook deliveries in flight at once per instance"),
         Setting(name: "WEBHOOK_PER_ENDPOINT", defaultValue: "8", isSecret: false, summary: "webhook deliveries in flight at once to one endpoint"),
         Setting(
@@ -181,6 +181,67 @@ public struct ServerConfiguration: Sendable {
         )
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
+}
+
+extension ServerConfiguration {
+    /// Takes the settings' flags out of command-line `arguments` (`--http-port 8081` or `--http-port=8081`, one for
+    /// every setting of the table, so no setting lacks its flag) and returns their values by setting name with the
+    /// arguments left for the commands. Nothing after `--` is taken. A flag without a value is an error.
+    public static func takeFlags(from arguments: [String]) throws(ConfigurationError) -> (flags: [String: String], rest: [String]) {
+        let byFlag = Dictionary(uniqueKeysWithValues: settings.map { ($0.flag, $0) })
+        var flags: [String: String] = [:]
+        var rest: [String] = []
+        var problems: [String] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--" {
+                rest += arguments[(index - 1)...]
+                break
+            }
+            let (name, inline) = argument.split(separator: "=", maxSplits: 1).map(String.init).splitFirst
+            guard let setting = byFlag[name] else {
+                rest.append(argument)
+                continue
+            }
+            if let inline {
+                flags[setting.name] = inline
+            } else if index < arguments.endIndex {
+                flags[setting.name] = arguments[index]
+                index += 1
+            } else {
+                problems.append("\(setting.flag) needs a value: \(setting.summary)")
+            }
+        }
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+        return (flags, rest)
+    }
+
+    /// The settings as a Markdown table, the one in `docs/operations.md` (a test checks the two agree).
+    public static var markdownTable: String {
+        var lines = ["| variable | flag | default | meaning |", "|---|---|---|---|"]
+        for setting in settings {
+            let value = setting.defaultValue.map { $0.isEmpty ? "(none)" : "`" + $0 + "`" } ?? "— (required)"
+            let meaning = setting.summary + (setting.isSecret ? "; or from the file named by `" + setting.environmentVariable + "_FILE`" : "")
+            lines.append("| `\(setting.environmentVariable)` | `\(setting.flag)` | \(value) | \(meaning) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The settings as `--help` lists them.
+    public static var helpText: String {
+        "Settings (each flag overrides its environment variable, which overrides the default):\n"
+            + settings.map { setting in
+                "  \(setting.flag) <value>\n      \(setting.environmentVariable), default "
+                    + (setting.defaultValue.map { $0.isEmpty ? "none" : $0 } ?? "none (required)") + ": " + setting.summary
+            }.joined(separator: "\n")
+    }
+}
+
+extension Array where Element == String {
+    /// The first element and the second, if any.
+    fileprivate var splitFirst: (String, String?) { (self.first ?? "", count > 1 ? self[1] : nil) }
 }
 
 /// Settings that are missing or invalid; each problem names its setting and never quotes a secret.

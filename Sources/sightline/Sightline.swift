@@ -20,7 +20,14 @@ struct Sightline: AsyncParsableCommand {
     static func main() async {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         do {
-            var command = try parseAsRoot()
+            // The settings' flags are the table's, not declared option by option: take them out first.
+            let arguments: [String]
+            do {
+                arguments = try ServerConfiguration.takeFlags(from: Array(CommandLine.arguments.dropFirst())).rest
+            } catch {
+                throw CommandFailure(description: "\(error)")
+            }
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -33,58 +40,20 @@ struct Sightline: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         abstract: "Sightline: the coordination service for public-space CCTV across London.",
-        subcommands: [Serve.self, Worker.self, Migrate.self, Keys.self, Audit.self, Seed.self],
+        discussion: ServerConfiguration.helpText,
+        subcommands: [Serve.self, Worker.self, Settings.self, Migrate.self, Keys.self, Audit.self, Seed.self],
         defaultSubcommand: Serve.self
     )
 }
 
-/// The settings every command shares; each flag overrides its `SIGHTLINE_…` environment variable.
+/// The settings every command shares. Their flags, one for each row of `ServerConfiguration.settings`, are taken
+/// from the command line before the commands parse it (see `Sightline.main`), so this declares none itself.
 struct SettingsOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (SIGHTLINE_DATABASE_URL or SIGHTLINE_DATABASE_URL_FILE).")
-    var databaseURL: String?
-    @Option(name: .customLong("http-host"), help: "Address to listen on (SIGHTLINE_HTTP_HOST, default 127.0.0.1).")
-    var httpHost: String?
-    @Option(name: .customLong("http-port"), help: "Port to listen on (SIGHTLINE_HTTP_PORT, default 8080).")
-    var httpPort: String?
-    @Option(name: .customLong("log-level"), help: "Log level (SIGHTLINE_LOG_LEVEL, default info).")
-    var logLevel: String?
-    @Option(name: .customLong("log-format"), help: "json or text (SIGHTLINE_LOG_FORMAT, default json).")
-    var logFormat: String?
-    @Option(name: .customLong("db-pool-size"), help: "Most database connections (SIGHTLINE_DB_POOL_SIZE, default 10).")
-    var dbPoolSize: String?
-    @Option(name: .customLong("db-acquire-timeout"), help: "Seconds to wait for a connection (SIGHTLINE_DB_ACQUIRE_TIMEOUT, default 5).")
-    var dbAcquireTimeout: String?
-    @Option(name: .customLong("max-body-bytes"), help: "Largest JSON body (SIGHTLINE_MAX_BODY_BYTES, default 1048576).")
-    var maxBodyBytes: String?
-    @Option(name: .customLong("rate-limit-per-second"), help: "Sustained requests per key (SIGHTLINE_RATE_LIMIT_PER_SECOND, default 50).")
-    var rateLimitPerSecond: String?
-    @Option(name: .customLong("rate-limit-burst"), help: "Requests per key at once (SIGHTLINE_RATE_LIMIT_BURST, default 200).")
-    var rateLimitBurst: String?
-    @Option(name: .customLong("evidence-dir"), help: "Directory for uploaded evidence (SIGHTLINE_EVIDENCE_DIR, default .data/evidence).")
-    var evidenceDir: String?
-    @Option(name: .customLong("evidence-purge-days"), help: "Days after collection that content is purged (SIGHTLINE_EVIDENCE_PURGE_DAYS, default 30).")
-    var evidencePurgeDays: String?
-    @Option(name: .customLong("sla-urgent-ack-minutes"), help: "Minutes to acknowledge an urgent task (SIGHTLINE_SLA_URGENT_ACK_MINUTES, default 60).")
-    var slaUrgentAckMinutes: String?
-    @Option(name: .customLong("sla-urgent-export-minutes"), help: "Minutes to export an urgent task (SIGHTLINE_SLA_URGENT_EXPORT_MINUTES, default 1440).")
-    var slaUrgentExportMinutes: String?
-    @Option(name: .customLong("sla-standard-ack-minutes"), help: "Minutes to acknowledge a standard task (SIGHTLINE_SLA_STANDARD_ACK_MINUTES, default 1440).")
-    var slaStandardAckMinutes: String?
-    @Option(name: .customLong("sla-standard-export-minutes"), help: "Minutes to export a standard task (SIGHTLINE_SLA_STANDARD_EXPORT_MINUTES, default 10080).")
-    var slaStandardExportMinutes: String?
-
     /// The validated configuration, with logging set up to match it.
     func resolve() throws -> ServerConfiguration {
-        let flags = [
-            "DATABASE_URL": databaseURL, "HTTP_HOST": httpHost, "HTTP_PORT": httpPort, "LOG_LEVEL": logLevel,
-            "LOG_FORMAT": logFormat, "DB_POOL_SIZE": dbPoolSize, "DB_ACQUIRE_TIMEOUT": dbAcquireTimeout,
-            "MAX_BODY_BYTES": maxBodyBytes, "RATE_LIMIT_PER_SECOND": rateLimitPerSecond, "RATE_LIMIT_BURST": rateLimitBurst,
-            "EVIDENCE_DIR": evidenceDir, "EVIDENCE_PURGE_DAYS": evidencePurgeDays, "SLA_URGENT_ACK_MINUTES": slaUrgentAckMinutes,
-            "SLA_URGENT_EXPORT_MINUTES": slaUrgentExportMinutes, "SLA_STANDARD_ACK_MINUTES": slaStandardAckMinutes,
-            "SLA_STANDARD_EXPORT_MINUTES": slaStandardExportMinutes,
-        ].compactMapValues { $0 }
         let configuration: ServerConfiguration
         do {
+            let flags = try ServerConfiguration.takeFlags(from: Array(CommandLine.arguments.dropFirst())).flags
             configuration = try ServerConfiguration(flags: flags, environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CommandFailure(description: "\(error)")
@@ -125,7 +94,9 @@ enum ProcessRole: String, ExpressibleByArgument, CaseIterable {
 
 /// `sightline serve`: the HTTP API and, unless `--role api`, the workers.
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API and run the workers until SIGTERM or SIGINT.")
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API and run the workers until SIGTERM or SIGINT.", discussion: ServerConfiguration.helpText
+    )
 
     @OptionGroup var settings: SettingsOptions
 
@@ -137,7 +108,9 @@ struct Serve: AsyncParsableCommand {
 
 /// `sightline worker`: the periodic jobs and the webhook dispatcher, with only the operational endpoints served.
 struct Worker: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the jobs and the webhook dispatcher until SIGTERM or SIGINT (serve --role worker).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the jobs and the webhook dispatcher until SIGTERM or SIGINT (serve --role worker).", discussion: ServerConfiguration.helpText
+    )
 
     @OptionGroup var settings: SettingsOptions
 
@@ -192,6 +165,14 @@ func serve(settings: SettingsOptions, role: ProcessRole) async throws {
     )
     try await group.run()
     logger.info("stopped")
+}
+
+/// `sightline settings`: every setting, its flag, environment variable, default and meaning, as the Markdown table of
+/// `docs/operations.md`.
+struct Settings: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print every setting as a Markdown table (the one in docs/operations.md).")
+
+    func run() throws { try output(ServerConfiguration.markdownTable) }
 }
 
 /// `sightline migrate`: apply the schema migrations built into this binary.

@@ -138,7 +138,9 @@ struct LifecycleTests {
                 try await transaction.query("UPDATE audit_log SET entity_id = 'forged' WHERE seq = 3")
                 try await transaction.query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
             }
-            #expect(try await ChildProcess(binary, ["audit", "verify"], environment: ["SIGHTLINE_DATABASE_URL": url]).exitStatus() == 1)
+            let verify = try ChildProcess(binary, ["audit", "verify"], environment: ["SIGHTLINE_DATABASE_URL": url])
+            #expect(try await verify.exitStatus() == 1)
+            #expect(verify.output.contains("audit log broken at row 3"), "\(verify.output)")
         }
     }
 
@@ -146,8 +148,66 @@ struct LifecycleTests {
         try await TestDatabase.withFresh(migrated: false) { _, url in
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
             let server = try ChildProcess(binary, ["serve"], environment: ["SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_HTTP_PORT": "0"])
-            #expect(try await server.exitStatus() != 0)
+            #expect(try await server.exitStatus() == 1)
+            #expect(server.output.contains("the database schema is not usable: behind:") && server.output.contains("run `sightline migrate`"), "\(server.output)")
         }
+    }
+
+    @Test func aWorkerServesOnlyTheOperationalEndpointsAndRunsTheJobs() async throws {
+        try await TestDatabase.withFresh { _, url in
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
+            let port = Int.random(in: 40_000..<50_000)
+            // Settings by flag, both forms, for the one setting that has no other way in here.
+            let worker = try ChildProcess(
+                binary, ["worker", "--http-port", String(port), "--log-format=json"],
+                environment: ["SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_EVIDENCE_DIR": FileManager.default.temporaryDirectory.path + "/sightline-worker"]
+            )
+            let client = CurlClient()
+            let base = "http://127.0.0.1:\(port)"
+            var ready: CurlResponse?
+            for _ in 0..<100 where ready?.status != 200 {
+                try await Task.sleep(for: .milliseconds(100))
+                ready = try? await client.execute(CurlRequest(url: base + "/readyz"))
+            }
+            #expect(ready?.status == 200)
+            #expect(try await client.execute(CurlRequest(url: base + "/healthz")).status == 200)
+            #expect(try await client.execute(CurlRequest(url: base + "/v1/boroughs/E09000001")).status == 404)
+            // The audit chainer runs four times a second: its runs are counted.
+            var metrics = ""
+            for _ in 0..<100 where !metrics.contains(#"sightline_job_runs_total{job="audit-chain"} "#) || metrics.contains(#"sightline_job_runs_total{job="audit-chain"} 0"#) {
+                try await Task.sleep(for: .milliseconds(100))
+                metrics = String(decoding: try await client.execute(CurlRequest(url: base + "/metrics")).body, as: UTF8.self)
+            }
+            for job in ["audit-chain", "idempotency-purge", "evidence-alerts", "evidence-purge", "event-retention", "webhook-lease-reaper"] {
+                #expect(metrics.contains(#"sightline_job_failures_total{job="\#(job)"} 0"#), "\(job)")
+            }
+            #expect(!metrics.contains(#"sightline_job_runs_total{job="audit-chain"} 0"#))
+            client.shutdown()
+            kill(worker.pid, SIGTERM)
+            #expect(try await worker.exitStatus() == 0)
+            #expect(worker.output.contains(#""role":"worker""#), "\(worker.output)")
+        }
+    }
+
+    @Test func everySettingHasAFlagTakenFromTheCommandLine() throws {
+        for setting in ServerConfiguration.settings {
+            let separate = try ServerConfiguration.takeFlags(from: ["keys", setting.flag, "v1", "--org", "MPS"])
+            #expect(separate.flags == [setting.name: "v1"] && separate.rest == ["keys", "--org", "MPS"], "\(setting.flag)")
+            let joined = try ServerConfiguration.takeFlags(from: [setting.flag + "=a=b"])
+            #expect(joined.flags == [setting.name: "a=b"] && joined.rest.isEmpty, "\(setting.flag)")
+        }
+        // Nothing after `--` is a setting; an unknown flag is left for the command to refuse.
+        let rest = try ServerConfiguration.takeFlags(from: ["--", "--http-port", "1", "--frobnicate"])
+        #expect(rest.flags.isEmpty && rest.rest == ["--", "--http-port", "1", "--frobnicate"])
+        let error = try #require(throws: ConfigurationError.self) { try ServerConfiguration.takeFlags(from: ["serve", "--webhook-timeout"]) }
+        #expect(error.problems == ["--webhook-timeout needs a value: seconds a webhook attempt may take in all (a delivery's lease is twice this and a second)"])
+    }
+
+    @Test func theOperationsGuideListsEverySettingAsTheTableDefinesIt() throws {
+        let guide = try String(contentsOf: repositoryRoot.appending(path: "docs/operations.md"), encoding: .utf8)
+        let begin = try #require(guide.range(of: "<!-- settings: generated by `sightline settings` -->\n"))
+        let end = try #require(guide.range(of: "<!-- settings: end -->", range: begin.upperBound..<guide.endIndex))
+        #expect(String(guide[begin.upperBound..<end.lowerBound]) == ServerConfiguration.markdownTable)
     }
 
     @Test func configurationIsValidatedAndNamesEachBadSetting() throws {
