@@ -6,7 +6,7 @@ TEST_PORT ?= 54331
 BENCH_PORT ?= 54332
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test bench stop deps build clean-data
+.PHONY: run test bench stop deps build clean-data format
 
 deps:
 	@scripts/install-deps.sh
@@ -30,6 +30,10 @@ test: deps
 
 bench: deps
 	@scripts/bench.sh $(BENCH_PORT)
+
+# Rewrites every Swift file in the configured format (.swift-format); make test fails on any line out of place.
+format:
+	swift format format --in-place --recursive Sources Tests Benchmarks Plugins Package.swift
 
 stop:
 	@scripts/pg.sh stop run; scripts/pg.sh stop test; scripts/pg.sh stop bench

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: every test against a private PostgreSQL cluster, which is stopped afterwards, pass or fail, so no
-# server outlives the run (a server left behind in a deleted checkout removes the socket of the next one at the
-# same path when it notices and exits).
+# `make test`: the format lint, then every test against a private PostgreSQL cluster, which is stopped afterwards,
+# pass or fail, so no server outlives the run (a server left behind in a deleted checkout removes the socket of the
+# next one at the same path when it notices and exits).
 #
 #   scripts/test.sh PORT [swift test options]
 #
@@ -11,6 +11,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 port=${1:?usage: test.sh PORT [swift test options]}
 shift
+
+# The format first: it takes two seconds and names every line out of place (`make format` fixes them).
+if ! swift format lint --strict --recursive Sources Tests Benchmarks Plugins Package.swift; then
+    echo
+    echo "What failed: swift format lint (run make format)"
+    exit 1
+fi
 
 url=$(scripts/pg.sh start test "$port") || exit 1
 log=$(mktemp)

@@ -31,5 +31,6 @@ let application = SightlineServer.makeApplication(
     router: router, host: "127.0.0.1", port: Int(environment["SIGHTLINE_HTTP_PORT"] ?? "") ?? 18081, logger: logger
 )
 try await ServiceGroup(
-    configuration: .init(services: [.init(service: pool), .init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    configuration: .init(
+        services: [.init(service: pool), .init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
 ).run()

@@ -9,7 +9,8 @@ extension SightlineAPI {
         let caller = try Caller.required()
         let page = try PageRequest(limit: input.query.limit.map(Int.init), cursor: input.query.cursor)
         let result = try await auditor.store.list(organisationID: AuditRules.scope(for: caller), action: input.query.action, page: page)
-        return .ok(.init(body: .json(.init(items: try result.items.map(Components.Schemas.AuditRecord.init), nextCursor: result.nextCursor?.encoded))))
+        return .ok(
+            .init(body: .json(.init(items: try result.items.map(Components.Schemas.AuditRecord.init), nextCursor: result.nextCursor?.encoded))))
     }
 
     func verifyAuditLog(_ input: Operations.VerifyAuditLog.Input) async throws -> Operations.VerifyAuditLog.Output {
@@ -19,10 +20,13 @@ extension SightlineAPI {
             "audit.verify", verification.isValid ? .success : .failed, by: auditor.actor(caller),
             detail: ["checked": .integer(verification.checked), "first_broken_seq": verification.firstBrokenSeq.map(JSONValue.integer) ?? .null]
         )
-        return .ok(.init(body: .json(.init(
-            valid: verification.isValid, checked: verification.checked, firstBrokenSeq: verification.firstBrokenSeq.map(Int64.init),
-            reason: verification.reason
-        ))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        valid: verification.isValid, checked: verification.checked, firstBrokenSeq: verification.firstBrokenSeq.map(Int64.init),
+                        reason: verification.reason
+                    ))))
     }
 }
 

@@ -130,7 +130,9 @@ extension CameraDraft {
         }
         let replaced = collector.attempt { () throws(ValidationError) in try Day.parse(body.lastReplacedOn, at: "/last_replaced_on") }
         try collector.check()
-        guard let kind = CameraKind(rawValue: body.kind.rawValue) else { throw ValidationError([.init(pointer: "/kind", detail: "is not a camera kind")]) }
+        guard let kind = CameraKind(rawValue: body.kind.rawValue) else {
+            throw ValidationError([.init(pointer: "/kind", detail: "is not a camera kind")])
+        }
         self.init(
             controlRoomID: room, externalRef: body.externalRef, kind: kind, location: Location(lat: body.location.lat, lon: body.location.lon),
             boroughGSS: body.boroughGss, headingDeg: body.headingDeg, fieldOfViewDeg: body.fieldOfViewDeg,

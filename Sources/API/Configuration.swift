@@ -64,10 +64,16 @@ public struct ServerConfiguration: Sendable {
         Setting(name: "DB_POOL_SIZE", defaultValue: "10", isSecret: false, summary: "most database connections open at once (1–200)"),
         Setting(name: "DB_ACQUIRE_TIMEOUT", defaultValue: "5", isSecret: false, summary: "seconds a request waits for a database connection"),
         Setting(name: "MAX_BODY_BYTES", defaultValue: "1048576", isSecret: false, summary: "largest JSON request body accepted, in bytes"),
-        Setting(name: "RATE_LIMIT_PER_SECOND", defaultValue: "50", isSecret: false, summary: "requests per second each API key may sustain, on each instance"),
+        Setting(
+            name: "RATE_LIMIT_PER_SECOND", defaultValue: "50", isSecret: false,
+            summary: "requests per second each API key may sustain, on each instance"),
         Setting(name: "RATE_LIMIT_BURST", defaultValue: "200", isSecret: false, summary: "requests each API key may make at once"),
-        Setting(name: "EVIDENCE_DIR", defaultValue: ".data/evidence", isSecret: false, summary: "directory for uploaded evidence files (created owner-only)"),
-        Setting(name: "EVIDENCE_PURGE_DAYS", defaultValue: "30", isSecret: false, summary: "days after collection that stored content is purged (metadata, hash and custody stay)"),
+        Setting(
+            name: "EVIDENCE_DIR", defaultValue: ".data/evidence", isSecret: false,
+            summary: "directory for uploaded evidence files (created owner-only)"),
+        Setting(
+            name: "EVIDENCE_PURGE_DAYS", defaultValue: "30", isSecret: false,
+            summary: "days after collection that stored content is purged (metadata, hash and custody stay)"),
         Setting(name: "SLA_URGENT_ACK_MINUTES", defaultValue: "60", isSecret: false, summary: "minutes an urgent task has to be acknowledged"),
         Setting(name: "SLA_URGENT_EXPORT_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes an urgent task has to be exported"),
         Setting(name: "SLA_STANDARD_ACK_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes a standard task has to be acknowledged"),
@@ -77,14 +83,18 @@ public struct ServerConfiguration: Sendable {
             summary: "comma-separated address blocks webhooks may reach although not public, over HTTP too (e.g. 127.0.0.0/8)"
         ),
         Setting(name: "WEBHOOK_CONNECT_TIMEOUT", defaultValue: "5", isSecret: false, summary: "seconds a webhook may take to connect"),
-        Setting(name: "WEBHOOK_TIMEOUT", defaultValue: "15", isSecret: false, summary: "seconds a webhook attempt may take in all (a delivery's lease is twice this and a second)"),
+        Setting(
+            name: "WEBHOOK_TIMEOUT", defaultValue: "15", isSecret: false,
+            summary: "seconds a webhook attempt may take in all (a delivery's lease is twice this and a second)"),
         Setting(name: "WEBHOOK_CONCURRENCY", defaultValue: "64", isSecret: false, summary: "webhook deliveries in flight at once per instance"),
         Setting(name: "WEBHOOK_PER_ENDPOINT", defaultValue: "8", isSecret: false, summary: "webhook deliveries in flight at once to one endpoint"),
         Setting(
             name: "WEBHOOK_RETRY_SECONDS", defaultValue: "5,300,1800,7200,18000,36000,50400,72000,86400", isSecret: false,
             summary: "waits after each failed webhook attempt, in seconds (each ±10 %)"
         ),
-        Setting(name: "WEBHOOK_DISABLE_AFTER_HOURS", defaultValue: "120", isSecret: false, summary: "hours of failure after which an endpoint is disabled"),
+        Setting(
+            name: "WEBHOOK_DISABLE_AFTER_HOURS", defaultValue: "120", isSecret: false, summary: "hours of failure after which an endpoint is disabled"
+        ),
         Setting(name: "WEBHOOK_ROTATION_HOURS", defaultValue: "24", isSecret: false, summary: "hours a rotated-out webhook secret goes on signing"),
         Setting(name: "EVENT_RETENTION_DAYS", defaultValue: "90", isSecret: false, summary: "days events and their deliveries are kept"),
     ]
@@ -133,7 +143,8 @@ public struct ServerConfiguration: Sendable {
         let level = value("LOG_LEVEL") ?? ""
         logLevel = Logger.Level(rawValue: level) ?? .info
         if Logger.Level(rawValue: level) == nil {
-            problems.append("SIGHTLINE_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(level.prefix(20))\"")
+            problems.append(
+                "SIGHTLINE_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(level.prefix(20))\"")
         }
         let format = value("LOG_FORMAT") ?? ""
         logFormat = LogFormat(rawValue: format) ?? .json
@@ -157,13 +168,21 @@ public struct ServerConfiguration: Sendable {
             purgeAfter: .seconds(86_400 * integer("EVIDENCE_PURGE_DAYS", in: 1...3650, "a number of days"))
         )
         var allowed: [AddressBlock] = []
-        for block in (value("WEBHOOK_ALLOW_CIDRS") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !block.isEmpty {
-            if let parsed = AddressBlock(block) { allowed.append(parsed) } else { problems.append("SIGHTLINE_WEBHOOK_ALLOW_CIDRS: \"\(block.prefix(50))\" is not an address block") }
+        for block in (value("WEBHOOK_ALLOW_CIDRS") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !block.isEmpty
+        {
+            if let parsed = AddressBlock(block) {
+                allowed.append(parsed)
+            } else {
+                problems.append("SIGHTLINE_WEBHOOK_ALLOW_CIDRS: \"\(block.prefix(50))\" is not an address block")
+            }
         }
         let retryText = value("WEBHOOK_RETRY_SECONDS") ?? ""
-        let retries = retryText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { (1...604_800).contains($0) }
+        let retries = retryText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter {
+            (1...604_800).contains($0)
+        }
         if retries.isEmpty || retries.count != retryText.split(separator: ",").count || retries.count > 20 {
-            problems.append("SIGHTLINE_WEBHOOK_RETRY_SECONDS must be 1 to 20 comma-separated waits of 1 to 604800 seconds, not \"\(retryText.prefix(80))\"")
+            problems.append(
+                "SIGHTLINE_WEBHOOK_RETRY_SECONDS must be 1 to 20 comma-separated waits of 1 to 604800 seconds, not \"\(retryText.prefix(80))\"")
         }
         var schedule = WebhookRetrySchedule.standard
         schedule.delays = retries.map { .seconds($0) }

@@ -28,7 +28,8 @@ extension SightlineAPI {
         let query = input.query
         var collector = ProblemCollector()
         let page = collector.attempt { () throws(ValidationError) in try PageRequest(limit: query.limit.map(Int.init), cursor: query.cursor) }
-        let operatorID = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.operatorOrgId, parameter: "operator_org_id") }
+        let operatorID = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(query.operatorOrgId, parameter: "operator_org_id")
+        }
         let borough = collector.attempt { () throws(ValidationError) in try RequestParsing.gssCode(query.borough, parameter: "borough") }
         try collector.check()
         guard let page else { throw Problem.malformedBody("The query could not be read.") }

@@ -81,7 +81,9 @@ struct RFC3339DateTranscoder: DateTranscoder {
         var offset = 0
         if byte(index, is: "Zz") {
             index += 1
-        } else if byte(index, is: "+-"), let hours = number(index + 1, 2), byte(index + 3, is: ":"), let minutes = number(index + 4, 2), hours < 24, minutes < 60 {
+        } else if byte(index, is: "+-"), let hours = number(index + 1, 2), byte(index + 3, is: ":"), let minutes = number(index + 4, 2), hours < 24,
+            minutes < 60
+        {
             offset = (hours * 3600 + minutes * 60) * (text[index] == UInt8(ascii: "-") ? -1 : 1)
             index += 6
         } else {

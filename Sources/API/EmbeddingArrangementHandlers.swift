@@ -27,12 +27,14 @@ extension SightlineAPI {
         let arrangement = try await embeddings.create(
             controlRoomID: roomID, policeOrganisationID: policeID, draft: draft, actor: auditor.actor(caller)
         )
-        return .created(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
+        return .created(
+            .init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }
 
     func getEmbeddingArrangement(_ input: Operations.GetEmbeddingArrangement.Input) async throws -> Operations.GetEmbeddingArrangement.Output {
         guard let id = UUID(uuidString: input.path.id), let arrangement = try await embeddings.get(id: id) else { throw Problem.notFound() }
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
+        return .ok(
+            .init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }
 
     func listEmbeddingArrangements(
@@ -47,10 +49,16 @@ extension SightlineAPI {
         try collector.check()
         guard let page else { throw Problem.malformedBody("The query could not be read.") }
         let filter = EmbeddingFilter(
-            controlRoomID: room, policeOrganisationID: police, activeOn: activeOn, model: query.model.flatMap { EmbeddingModel(rawValue: $0.rawValue) }
+            controlRoomID: room, policeOrganisationID: police, activeOn: activeOn,
+            model: query.model.flatMap { EmbeddingModel(rawValue: $0.rawValue) }
         )
         let result = try await embeddings.list(filter, page: page)
-        return .ok(.init(body: .json(.init(items: result.items.map { Components.Schemas.EmbeddingArrangement($0, today: Day(clock.now())) }, nextCursor: result.nextCursor?.encoded))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: result.items.map { Components.Schemas.EmbeddingArrangement($0, today: Day(clock.now())) },
+                        nextCursor: result.nextCursor?.encoded))))
     }
 
     func updateEmbeddingArrangement(
@@ -64,7 +72,8 @@ extension SightlineAPI {
         let arrangement = try await change(arrangementID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller, ending: false) { current in
             try MergePatch.apply(try RequestParsing.patch(patch), to: current, allowed: EmbeddingDraft.patchableFields)
         }
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
+        return .ok(
+            .init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }
 
     func endEmbeddingArrangement(_ input: Operations.EndEmbeddingArrangement.Input) async throws -> Operations.EndEmbeddingArrangement.Output {
@@ -75,7 +84,8 @@ extension SightlineAPI {
         let arrangement = try await change(arrangementID: input.path.id, ifMatch: input.headers.ifMatch, caller: caller, ending: true) { current in
             try current.ended(on: date ?? today, today: today)
         }
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
+        return .ok(
+            .init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }
 
     /// The one path of every change to an arrangement, as for cameras.

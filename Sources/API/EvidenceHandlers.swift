@@ -72,7 +72,8 @@ extension SightlineAPI {
             status: query.status.flatMap { EvidenceTaskStatus(rawValue: $0.rawValue) }, controlRoomID: room,
             priority: query.priority.flatMap { EvidencePriority(rawValue: $0.rawValue) }, requestID: request
         )
-        let result = try await evidence.tasks(organisationID: caller.organisationID, visibility: CovertVisibility(for: caller), filter: filter, page: page)
+        let result = try await evidence.tasks(
+            organisationID: caller.organisationID, visibility: CovertVisibility(for: caller), filter: filter, page: page)
         let view = try await EvidenceView(caller: caller, store: evidence)
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0, items: nil, view: view) }, nextCursor: result.nextCursor?.encoded))))
     }
@@ -101,11 +102,15 @@ extension SightlineAPI {
         let hold = try move.validate(now: clock.now())
         guard
             let moved = try await evidence.transition(
-                taskID: task.id, expectedVersion: task.version, to: next, move: move, holdUntil: hold, keyID: caller.keyID, actor: auditor.actor(caller)
+                taskID: task.id, expectedVersion: task.version, to: next, move: move, holdUntil: hold, keyID: caller.keyID,
+                actor: auditor.actor(caller)
             )
         else { throw Problem.notFound() }
         let items = try await evidenceItems.items(taskID: task.id)
-        return .ok(.init(headers: .init(eTag: Preconditions.etag(version: moved.version)), body: .json(.init(moved.visible(to: view.visibility), items: items, view: view))))
+        return .ok(
+            .init(
+                headers: .init(eTag: Preconditions.etag(version: moved.version)),
+                body: .json(.init(moved.visible(to: view.visibility), items: items, view: view))))
     }
 
     /// The task with `id` if `caller` may see it (else the 404 of a task that does not exist), with the view
@@ -144,7 +149,11 @@ extension EvidenceRequestDraft {
         var problems: [FieldProblem] = []
         var ids: [UUID] = []
         for (index, text) in (body.cameraIds ?? []).enumerated() {
-            if let id = UUID(uuidString: text) { ids.append(id) } else { problems.append(.init(pointer: "/camera_ids/\(index)", detail: "is not a UUID")) }
+            if let id = UUID(uuidString: text) {
+                ids.append(id)
+            } else {
+                problems.append(.init(pointer: "/camera_ids/\(index)", detail: "is not a UUID"))
+            }
         }
         guard problems.isEmpty else { throw ValidationError(problems) }
         self.init(
@@ -160,7 +169,8 @@ extension Components.Schemas.EvidenceRequest {
     init(_ request: EvidenceRequest) {
         let draft = request.draft
         self.init(
-            id: request.id.uuidString.lowercased(), reference: request.reference, requesterOrgId: request.requesterOrganisationID.uuidString.lowercased(),
+            id: request.id.uuidString.lowercased(), reference: request.reference,
+            requesterOrgId: request.requesterOrganisationID.uuidString.lowercased(),
             crimeReference: draft.crimeReference, incidentReference: draft.incidentReference, offence: draft.offence,
             priority: .init(rawValue: draft.priority.rawValue) ?? .standard, legalBasis: draft.legalBasis, authorisedBy: draft.authorisedBy,
             location: .init(draft.location), radiusM: draft.radiusMetres, windowFrom: draft.windowFrom, windowTo: draft.windowTo,
@@ -175,7 +185,9 @@ extension Components.Schemas.EvidenceRequest {
         // Explicitly named cameras the caller may not know of never appear (they could not have named them).
         tasks = detail.tasks.map { .init($0, items: nil, view: view) }
         excludedCameras = detail.exclusions.map {
-            .init(cameraId: $0.cameraID.uuidString.lowercased(), reason: .init(rawValue: $0.reason.rawValue) ?? .alreadyOverwritten, overwriteAt: $0.overwriteAt)
+            .init(
+                cameraId: $0.cameraID.uuidString.lowercased(), reason: .init(rawValue: $0.reason.rawValue) ?? .alreadyOverwritten,
+                overwriteAt: $0.overwriteAt)
         }
     }
 }
@@ -190,9 +202,12 @@ extension Components.Schemas.EvidenceTask {
             overwriteAt: task.overwriteAt, atRisk: task.atRisk, holdUntil: task.holdUntil, acknowledgedAt: task.acknowledgedAt,
             outcomeReason: task.outcomeReason, outcomeNotes: task.outcomeNotes,
             cameras: task.cameras.map {
-                .init(cameraId: $0.cameraID.uuidString.lowercased(), outcome: .init(rawValue: $0.outcome.rawValue) ?? .pending, overwriteAt: $0.overwriteAt)
+                .init(
+                    cameraId: $0.cameraID.uuidString.lowercased(), outcome: .init(rawValue: $0.outcome.rawValue) ?? .pending,
+                    overwriteAt: $0.overwriteAt)
             },
-            items: items?.map(Components.Schemas.EvidenceItem.init), allowedActions: view.allowedActions(task).compactMap { .init(rawValue: $0.rawValue) },
+            items: items?.map(Components.Schemas.EvidenceItem.init),
+            allowedActions: view.allowedActions(task).compactMap { .init(rawValue: $0.rawValue) },
             createdAt: task.createdAt, updatedAt: task.updatedAt, version: task.version
         )
     }

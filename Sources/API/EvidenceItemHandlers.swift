@@ -54,9 +54,11 @@ extension SightlineAPI {
         do {
             let content = self.content
             guard
-                let stored = try await evidenceItems.completeUpload(id: item.id, contentName: name, actor: auditor.actor(caller), place: {
-                    try await content.place(staged, as: name)
-                })
+                let stored = try await evidenceItems.completeUpload(
+                    id: item.id, contentName: name, actor: auditor.actor(caller),
+                    place: {
+                        try await content.place(staged, as: name)
+                    })
             else { throw Problem.notFound() }
             return .ok(.init(body: .json(.init(stored))))
         } catch {
@@ -69,7 +71,8 @@ extension SightlineAPI {
         let caller = try Caller.required()
         let (item, _, _) = try await visibleItem(input.path.id, caller: caller)
         guard let name = item.contentPath else {
-            throw StateConflict(item.status == .purged ? "The content was purged; its hash and custody trail remain." : "No content has been uploaded.")
+            throw StateConflict(
+                item.status == .purged ? "The content was purged; its hash and custody trail remain." : "No content has been uploaded.")
         }
         let size = item.draft.sizeBytes
         let etag = "\"" + item.draft.sha256 + "\""
@@ -82,7 +85,8 @@ extension SightlineAPI {
         let bytes = range ?? 0..<size
         let chunks = try content.read(name, range: bytes)
         try await evidenceItems.recordDownload(id: item.id, range: range, actor: auditor.actor(caller))
-        let body = HTTPBody(chunks.map { ArraySlice($0.readableBytesView) }, length: .known(bytes.upperBound - bytes.lowerBound), iterationBehavior: .single)
+        let body = HTTPBody(
+            chunks.map { ArraySlice($0.readableBytesView) }, length: .known(bytes.upperBound - bytes.lowerBound), iterationBehavior: .single)
         if let range {
             return .partialContent(
                 .init(headers: .init(eTag: etag, contentRange: "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"), body: .binary(body))
@@ -95,7 +99,8 @@ extension SightlineAPI {
         let caller = try Caller.required()
         guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
         let problems = [
-            TextRules.problem(body.receivedBy, at: "/received_by", maximum: 200, required: true), TextRules.problem(body.notes, at: "/notes", maximum: 2000),
+            TextRules.problem(body.receivedBy, at: "/received_by", maximum: 200, required: true),
+            TextRules.problem(body.notes, at: "/notes", maximum: 2000),
         ].compactMap { $0 }
         guard problems.isEmpty else { throw ValidationError(problems) }
         let (item, task, view) = try await visibleItem(input.path.id, caller: caller)
@@ -126,7 +131,9 @@ extension SightlineAPI {
 extension Problem {
     /// 422: uploaded content is not what was registered; nothing was kept.
     static func contentMismatch(_ detail: String) -> Problem {
-        Problem(status: .unprocessableContent, slug: "content-mismatch", title: "The content is not the registered file", detail: detail + " Nothing was kept.")
+        Problem(
+            status: .unprocessableContent, slug: "content-mismatch", title: "The content is not the registered file",
+            detail: detail + " Nothing was kept.")
     }
 
     /// 416: the range starts beyond the end of a file of `size` bytes.

@@ -58,7 +58,8 @@ struct RequestIDMiddleware: RouterMiddleware {
 /// The parts of generated request ids.
 enum RequestIDSequence {
     /// Random per process, so ids from different instances and restarts do not collide.
-    static let prefix = String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(to: 16) + "-"
+    static let prefix =
+        String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(to: 16) + "-"
         + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
     static let next = Atomic<UInt64>(0)
 }

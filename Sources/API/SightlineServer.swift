@@ -72,7 +72,10 @@ public enum SightlineServer {
             on: RecordingTransport(router: router, table: routes),
             configuration: Configuration(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: (authorise
-                ? [AuthorisationMiddleware(authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)]
+                ? [
+                    AuthorisationMiddleware(
+                        authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)
+                ]
                 : []) + [
                     IdempotencyMiddleware(store: IdempotencyStore(database)), WebhookNudgeMiddleware(nudge: WebhookNudge(database)),
                     EntityTagMiddleware(), GeoJSONExportMiddleware(),

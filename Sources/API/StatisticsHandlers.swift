@@ -13,9 +13,12 @@ extension SightlineAPI {
         }
         let groups = try await cameras.statistics(asOf: dates, groupBy: grouping, visibility: CovertVisibility(for: caller))
         let totals = dates.indices.map { index in groups.reduce(0) { $0 + $1.counts[index] } }
-        return .ok(.init(body: .json(.init(
-            groupBy: grouping.rawValue, asOf: dates.map(\.description),
-            groups: groups.map { .init(key: $0.key, counts: $0.counts) }, totals: totals
-        ))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        groupBy: grouping.rawValue, asOf: dates.map(\.description),
+                        groups: groups.map { .init(key: $0.key, counts: $0.counts) }, totals: totals
+                    ))))
     }
 }

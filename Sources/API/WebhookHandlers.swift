@@ -85,7 +85,8 @@ extension SightlineAPI {
         guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
         if body.since > clock.now() { throw ValidationError([.init(pointer: "/since", detail: "must not be in the future")]) }
         guard let id = UUID(uuidString: input.path.id),
-            let queued = try await webhooks.recover(endpointID: id, organisationID: caller.organisationID, since: body.since, actor: auditor.actor(caller))
+            let queued = try await webhooks.recover(
+                endpointID: id, organisationID: caller.organisationID, since: body.since, actor: auditor.actor(caller))
         else { throw Problem.notFound() }
         return .accepted(.init(body: .json(.init(queued: queued))))
     }

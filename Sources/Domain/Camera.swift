@@ -56,10 +56,21 @@ public struct CameraDraft: Sendable, Hashable, Codable {
     public static let patchableFields: Set<String> = Set(CodingKeys.allCases.map(\.rawValue))
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case controlRoomID = "control_room_id", externalRef = "external_ref", kind, location, boroughGSS = "borough_gss"
-        case headingDeg = "heading_deg", fieldOfViewDeg = "field_of_view_deg", maxDORI = "max_dori", retentionDays = "retention_days"
-        case status, commissionedOn = "commissioned_on", decommissionedOn = "decommissioned_on", lastReplacedOn = "last_replaced_on"
-        case condition, publicSpace = "public_space", covert
+        case controlRoomID = "control_room_id"
+        case externalRef = "external_ref"
+        case kind, location
+        case boroughGSS = "borough_gss"
+        case headingDeg = "heading_deg"
+        case fieldOfViewDeg = "field_of_view_deg"
+        case maxDORI = "max_dori"
+        case retentionDays = "retention_days"
+        case status
+        case commissionedOn = "commissioned_on"
+        case decommissionedOn = "decommissioned_on"
+        case lastReplacedOn = "last_replaced_on"
+        case condition
+        case publicSpace = "public_space"
+        case covert
     }
 
     /// A draft from its parts.

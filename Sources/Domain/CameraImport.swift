@@ -28,7 +28,9 @@ public enum CameraImport {
     /// Reads a CSV file.
     public static func parseCSV(_ data: Data) throws(ValidationError) -> [Row] {
         let records = try CSVReader.records(data)
-        guard let header = records.first else { throw ValidationError([.init(pointer: "/rows/1", detail: "the file is empty: a header row is required")]) }
+        guard let header = records.first else {
+            throw ValidationError([.init(pointer: "/rows/1", detail: "the file is empty: a header row is required")])
+        }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         var problems: [FieldProblem] = []
         for name in names where !columns.contains(name) && !ignored.contains(name) {
@@ -120,29 +122,42 @@ public enum CameraImport {
         func problem(_ field: String, _ detail: String) { problems.append(.init(pointer: pointer + "/" + field, detail: detail)) }
         func number(_ field: String) -> Double? {
             guard let text = values[field] else { return nil }
-            guard let value = Double(text), value.isFinite else { problem(field, "must be a number"); return nil }
+            guard let value = Double(text), value.isFinite else {
+                problem(field, "must be a number")
+                return nil
+            }
             return value
         }
         func integer(_ field: String) -> Int? {
             guard let text = values[field] else { return nil }
-            guard let value = Int(text) else { problem(field, "must be a whole number"); return nil }
+            guard let value = Int(text) else {
+                problem(field, "must be a whole number")
+                return nil
+            }
             return value
         }
         func day(_ field: String) -> Day? {
             guard let text = values[field] else { return nil }
-            guard let value = Day(text) else { problem(field, "must be a date, YYYY-MM-DD"); return nil }
+            guard let value = Day(text) else {
+                problem(field, "must be a date, YYYY-MM-DD")
+                return nil
+            }
             return value
         }
         func flag(_ field: String) -> Bool? {
             guard let text = values[field]?.lowercased() else { return nil }
             guard let value = ["true": true, "false": false, "yes": true, "no": false, "1": true, "0": false][text] else {
-                problem(field, "must be true or false"); return nil
+                problem(field, "must be true or false")
+                return nil
             }
             return value
         }
         func choice<T: RawRepresentable>(_ field: String, _ type: T.Type) -> T? where T.RawValue == String {
             guard let text = values[field] else { return nil }
-            guard let value = T(rawValue: text) else { problem(field, "is not one of the allowed values"); return nil }
+            guard let value = T(rawValue: text) else {
+                problem(field, "is not one of the allowed values")
+                return nil
+            }
             return value
         }
         let kind = choice("kind", CameraKind.self)
@@ -168,11 +183,13 @@ public enum CameraImport {
         do {
             try draft.validate()
         } catch {
-            return .failure(ValidationError(error.problems.map { problem in
-                problem.pointer.hasPrefix("/location/")
-                    ? FieldProblem(pointer: locationPointer + "/" + problem.pointer.dropFirst("/location/".count), detail: problem.detail)
-                    : FieldProblem(pointer: pointer + problem.pointer, detail: problem.detail)
-            }))
+            return .failure(
+                ValidationError(
+                    error.problems.map { problem in
+                        problem.pointer.hasPrefix("/location/")
+                            ? FieldProblem(pointer: locationPointer + "/" + problem.pointer.dropFirst("/location/".count), detail: problem.detail)
+                            : FieldProblem(pointer: pointer + problem.pointer, detail: problem.detail)
+                    }))
         }
         return .success(draft)
     }
@@ -232,7 +249,9 @@ enum CSVReader {
                     quoted = true
                     fieldStarted = true
                 } else {
-                    throw ValidationError([.init(pointer: "/rows/\(number)", detail: "has a quote inside an unquoted cell (RFC 4180 quotes the whole cell)")])
+                    throw ValidationError([
+                        .init(pointer: "/rows/\(number)", detail: "has a quote inside an unquoted cell (RFC 4180 quotes the whole cell)")
+                    ])
                 }
             case ",":
                 endField()

@@ -25,9 +25,15 @@ public struct ControlRoomDraft: Sendable, Hashable, Codable {
     public static let patchableFields: Set<String> = Set(CodingKeys.allCases.map(\.rawValue))
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, location, address, boroughsServed = "boroughs_served", hours, operatorPositions = "operator_positions"
-        case vmsPlatform = "vms_platform", exportFormats = "export_formats", defaultRetentionDays = "default_retention_days"
-        case annualCostPence = "annual_cost_pence", status
+        case name, location, address
+        case boroughsServed = "boroughs_served"
+        case hours
+        case operatorPositions = "operator_positions"
+        case vmsPlatform = "vms_platform"
+        case exportFormats = "export_formats"
+        case defaultRetentionDays = "default_retention_days"
+        case annualCostPence = "annual_cost_pence"
+        case status
     }
 
     /// A draft from its parts.

@@ -26,8 +26,13 @@ public struct EmbeddingDraft: Sendable, Hashable, Codable {
     public static let patchableFields: Set<String> = Set(CodingKeys.allCases.map(\.rawValue))
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, staffCount = "staff_count", hoursPerWeek = "hours_per_week", startsOn = "starts_on", endsOn = "ends_on"
-        case agreementRef = "agreement_ref", reviewDueOn = "review_due_on"
+        case model
+        case staffCount = "staff_count"
+        case hoursPerWeek = "hours_per_week"
+        case startsOn = "starts_on"
+        case endsOn = "ends_on"
+        case agreementRef = "agreement_ref"
+        case reviewDueOn = "review_due_on"
     }
 
     /// A draft from its parts.

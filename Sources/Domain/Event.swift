@@ -157,7 +157,8 @@ extension DomainEvent {
 
 extension DomainEvent {
     /// An endpoint disabled by the dispatcher: its organisation hears, through its other endpoints.
-    public static func webhookEndpointDisabled(id: UUID, version: Int, organisation: UUID, reason: WebhookDisabledReason, url: String) -> DomainEvent {
+    public static func webhookEndpointDisabled(id: UUID, version: Int, organisation: UUID, reason: WebhookDisabledReason, url: String) -> DomainEvent
+    {
         DomainEvent(
             .webhookEndpointDisabled, kind: "webhook_endpoint", id: id, version: version, audience: [organisation],
             fields: ["reason": .string(reason.rawValue), "url": .string(url)]
@@ -167,7 +168,8 @@ extension DomainEvent {
     /// The test event for the endpoint `endpointID`: about a subject of its own, heard by no organisation (it is
     /// delivered to that one endpoint directly, never listed).
     public static func webhookTest(endpointID: UUID) -> DomainEvent {
-        var event = DomainEvent(.webhookTest, kind: "webhook_test", id: UUID(), version: 1, audience: [], fields: ["message": "A test event from Sightline."])
+        var event = DomainEvent(
+            .webhookTest, kind: "webhook_test", id: UUID(), version: 1, audience: [], fields: ["message": "A test event from Sightline."])
         event.payload["id"] = .id(endpointID)
         return event
     }

@@ -53,7 +53,9 @@ public struct EvidenceItemDraft: Sendable, Hashable {
         for (text, pointer, maximum) in [(exhibitRef, "/exhibit_ref", 100), (fileName, "/file_name", 255), (format, "/format", 50)] {
             if let problem = TextRules.problem(text, at: pointer, maximum: maximum, required: true) { problems.append(problem) }
         }
-        if fileName.contains("/") || fileName.contains("\\") { problems.append(.init(pointer: "/file_name", detail: "must be a file name, not a path")) }
+        if fileName.contains("/") || fileName.contains("\\") {
+            problems.append(.init(pointer: "/file_name", detail: "must be a file name, not a path"))
+        }
         if !(0...Self.maximumSize).contains(sizeBytes) { problems.append(.init(pointer: "/size_bytes", detail: "must be from 0 to 1 TiB")) }
         if sha256.utf8.count != 64 || !sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) {
             problems.append(.init(pointer: "/sha256", detail: "must be 64 hexadecimal digits"))
@@ -146,26 +148,47 @@ public enum ByteRangeRequest: Sendable, Hashable {
 
     /// The range `header` asks of a file of `size` bytes.
     public init(header: String?, size: Int64) {
-        guard let header, header.hasPrefix("bytes=") else { self = .whole; return }
+        guard let header, header.hasPrefix("bytes=") else {
+            self = .whole
+            return
+        }
         let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
-        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { self = .whole; return }
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else {
+            self = .whole
+            return
+        }
         let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
         let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
         let digits: (String) -> Bool = { !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }
         if first.isEmpty {
             // A suffix: the last `last` bytes.
-            guard digits(last), let suffix = Int64(last) else { self = .whole; return }
-            guard suffix > 0, size > 0 else { self = .unsatisfiable; return }
+            guard digits(last), let suffix = Int64(last) else {
+                self = .whole
+                return
+            }
+            guard suffix > 0, size > 0 else {
+                self = .unsatisfiable
+                return
+            }
             self = .partial(max(0, size - suffix)..<size)
             return
         }
-        guard digits(first), let start = Int64(first) else { self = .whole; return }
+        guard digits(first), let start = Int64(first) else {
+            self = .whole
+            return
+        }
         var end = size - 1
         if !last.isEmpty {
-            guard digits(last), let given = Int64(last), given >= start else { self = .whole; return }
+            guard digits(last), let given = Int64(last), given >= start else {
+                self = .whole
+                return
+            }
             end = min(given, size - 1)
         }
-        guard start < size else { self = .unsatisfiable; return }
+        guard start < size else {
+            self = .unsatisfiable
+            return
+        }
         self = .partial(start..<(end + 1))
     }
 }

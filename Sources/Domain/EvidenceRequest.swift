@@ -214,7 +214,8 @@ public struct EvidencePlan: Sendable, Hashable {
     /// Why the request has no task, when it has none: `no_cameras_found` or `all_overwritten`.
     public var emptyReason: String? {
         guard tasks.isEmpty else { return nil }
-        return exclusions.isEmpty ? "no_cameras_found" : exclusions.allSatisfy { $0.reason == .alreadyOverwritten } ? "all_overwritten" : "none_in_service"
+        return exclusions.isEmpty
+            ? "no_cameras_found" : exclusions.allSatisfy { $0.reason == .alreadyOverwritten } ? "all_overwritten" : "none_in_service"
     }
 
     /// The status a new request starts in.

@@ -294,11 +294,13 @@ public struct EvidenceTaskMove: Sendable, Hashable {
         switch action {
         case .reject:
             if RejectionReason(rawValue: reason ?? "") == nil {
-                problems.append(.init(pointer: "/reason", detail: "must be one of " + RejectionReason.allCases.map(\.rawValue).joined(separator: ", ")))
+                problems.append(
+                    .init(pointer: "/reason", detail: "must be one of " + RejectionReason.allCases.map(\.rawValue).joined(separator: ", ")))
             }
         case .recordNoFootage:
             if NoFootageReason(rawValue: reason ?? "") == nil {
-                problems.append(.init(pointer: "/reason", detail: "must be one of " + NoFootageReason.allCases.map(\.rawValue).joined(separator: ", ")))
+                problems.append(
+                    .init(pointer: "/reason", detail: "must be one of " + NoFootageReason.allCases.map(\.rawValue).joined(separator: ", ")))
             }
         case .acknowledge, .export, .collect, .cancel:
             if reason != nil { problems.append(.init(pointer: "/reason", detail: "is only for reject and record_no_footage")) }

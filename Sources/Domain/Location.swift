@@ -16,7 +16,9 @@ public struct Location: Sendable, Hashable, Codable {
     /// What is wrong with the coordinates, each named under `pointer` (`/location`).
     public func problems(at pointer: String) -> [FieldProblem] {
         var problems: [FieldProblem] = []
-        if !(lat.isFinite && (-90...90).contains(lat)) { problems.append(.init(pointer: pointer + "/lat", detail: "must be a latitude from -90 to 90")) }
+        if !(lat.isFinite && (-90...90).contains(lat)) {
+            problems.append(.init(pointer: pointer + "/lat", detail: "must be a latitude from -90 to 90"))
+        }
         if !(lon.isFinite && (-180...180).contains(lon)) {
             problems.append(.init(pointer: pointer + "/lon", detail: "must be a longitude from -180 to 180"))
         }

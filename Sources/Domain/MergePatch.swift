@@ -53,8 +53,10 @@ public enum MergePatch {
         switch error {
         case .keyNotFound: "is required"
         case .valueNotFound: "must not be null"
-        case .typeMismatch(let type, _): "has the wrong type (expected \(type == String.self ? "a string" : type == Bool.self ? "a boolean" : "a number or object"))"
-        case .dataCorrupted(let context): context.debugDescription.hasPrefix("Cannot initialize") ? "is not one of the allowed values" : context.debugDescription
+        case .typeMismatch(let type, _):
+            "has the wrong type (expected \(type == String.self ? "a string" : type == Bool.self ? "a boolean" : "a number or object"))"
+        case .dataCorrupted(let context):
+            context.debugDescription.hasPrefix("Cannot initialize") ? "is not one of the allowed values" : context.debugDescription
         @unknown default: "is not valid"
         }
     }

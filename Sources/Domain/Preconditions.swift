@@ -26,4 +26,3 @@ public enum PreconditionFailure: Error, Sendable, Hashable {
     /// The resource changed since the client read it; `currentETag` is its tag now.
     case stale(currentETag: String)
 }
-

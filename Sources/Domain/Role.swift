@@ -45,4 +45,3 @@ public struct Principal: Sendable, Hashable {
         self.covertAccess = covertAccess
     }
 }
-

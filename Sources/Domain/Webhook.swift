@@ -38,8 +38,10 @@ public struct WebhookRetrySchedule: Sendable, Hashable {
 
     /// DESIGN §7: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h, each ±10 %.
     public static let standard = WebhookRetrySchedule(
-        delays: [.seconds(5), .seconds(300), .seconds(1800), .seconds(7200), .seconds(18000), .seconds(36000), .seconds(50400),
-                 .seconds(72000), .seconds(86400)],
+        delays: [
+            .seconds(5), .seconds(300), .seconds(1800), .seconds(7200), .seconds(18000), .seconds(36000), .seconds(50400),
+            .seconds(72000), .seconds(86400),
+        ],
         jitter: 0.1, longestRetryAfter: .seconds(86400)
     )
 
@@ -104,7 +106,8 @@ public struct WebhookCircuitBreaker: Sendable, Hashable {
     public var disableAfter: Duration
 
     /// DESIGN §7: open after 5 failures in a row, for 30 s doubling up to 10 min; disable after 5 days.
-    public static let standard = WebhookCircuitBreaker(threshold: 5, firstOpen: .seconds(30), longestOpen: .seconds(600), disableAfter: .seconds(5 * 86400))
+    public static let standard = WebhookCircuitBreaker(
+        threshold: 5, firstOpen: .seconds(30), longestOpen: .seconds(600), disableAfter: .seconds(5 * 86400))
 
     /// A breaker from its parts.
     public init(threshold: Int, firstOpen: Duration, longestOpen: Duration, disableAfter: Duration) {
@@ -265,9 +268,13 @@ public struct WebhookURL: Sendable, Hashable {
     /// The URL in `text`, or the problem with it: absolute `https` (or `http`, allowed only towards an allowed
     /// address, which is checked once the host is resolved), no user information, no fragment.
     public static func parse(_ text: String, at pointer: String) -> Result<WebhookURL, ValidationError> {
-        func problem(_ detail: String) -> Result<WebhookURL, ValidationError> { .failure(ValidationError([FieldProblem(pointer: pointer, detail: detail)])) }
+        func problem(_ detail: String) -> Result<WebhookURL, ValidationError> {
+            .failure(ValidationError([FieldProblem(pointer: pointer, detail: detail)]))
+        }
         guard text.count <= 2000 else { return problem("is longer than 2000 characters") }
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else { return problem("is not an absolute URL") }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
+            return problem("is not an absolute URL")
+        }
         guard scheme == "https" || scheme == "http" else { return problem("must use https") }
         guard var host = components.host, !host.isEmpty else { return problem("has no host") }
         guard components.user == nil, components.password == nil else { return problem("must not carry a user name or password") }
@@ -321,8 +328,13 @@ public struct WebhookEndpointDraft: Sendable, Hashable, Codable {
     public static let patchableFields: Set<String> = Set(CodingKeys.allCases.map(\.rawValue))
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, eventTypes = "event_types", description, enabled, covertAccess = "covert_access"
-        case tlsClientCertificate = "tls_client_certificate", tlsClientKey = "tls_client_key", tlsCACertificate = "tls_ca_certificate"
+        case url
+        case eventTypes = "event_types"
+        case description, enabled
+        case covertAccess = "covert_access"
+        case tlsClientCertificate = "tls_client_certificate"
+        case tlsClientKey = "tls_client_key"
+        case tlsCACertificate = "tls_ca_certificate"
     }
 
     /// Every problem with the draft apart from where its host resolves; `WebhookURL` comes back for that check.
@@ -352,7 +364,8 @@ public struct WebhookEndpointDraft: Sendable, Hashable, Codable {
             }
         }
         if (tlsClientCertificate == nil) != (tlsClientKey == nil) {
-            problems.append(FieldProblem(pointer: tlsClientKey == nil ? "/tls_client_key" : "/tls_client_certificate", detail: "must be given with its pair"))
+            problems.append(
+                FieldProblem(pointer: tlsClientKey == nil ? "/tls_client_key" : "/tls_client_certificate", detail: "must be given with its pair"))
         }
         guard problems.isEmpty, let parsed else { throw ValidationError(problems) }
         return parsed

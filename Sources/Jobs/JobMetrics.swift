@@ -11,10 +11,12 @@ public final class JobMetrics: Sendable {
     ]
 
     private static var runs: MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "sightline", subsystem: "job", metricName: "runs", unitName: "total", helpText: "Job runs that succeeded, by job.")
+        MetricNameDescriptor(
+            namespace: "sightline", subsystem: "job", metricName: "runs", unitName: "total", helpText: "Job runs that succeeded, by job.")
     }
     private static var failures: MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "sightline", subsystem: "job", metricName: "failures", unitName: "total", helpText: "Job runs that failed, by job.")
+        MetricNameDescriptor(
+            namespace: "sightline", subsystem: "job", metricName: "failures", unitName: "total", helpText: "Job runs that failed, by job.")
     }
     private static var lastSuccess: MetricNameDescriptor {
         MetricNameDescriptor(
@@ -23,7 +25,8 @@ public final class JobMetrics: Sendable {
         )
     }
     private static var duration: MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "sightline", subsystem: "job", metricName: "duration", unitName: "seconds", helpText: "Time each job run took.")
+        MetricNameDescriptor(
+            namespace: "sightline", subsystem: "job", metricName: "duration", unitName: "seconds", helpText: "Time each job run took.")
     }
 
     /// Metrics registered in `registry`.

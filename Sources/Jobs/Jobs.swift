@@ -1,7 +1,7 @@
 import Domain
-import Storage
 import Logging
 import ServiceLifecycle
+import Storage
 
 /// Every periodic job, in one place.
 public enum Jobs {

@@ -65,7 +65,7 @@ public final class CurlClient: Sendable {
     }
 
     private static func runLoop(_ shared: Shared) {
-                let multi = shared.multi
+        let multi = shared.multi
         var active: [ObjectIdentifier: CurlTransfer] = [:]
         while true {
             let (added, cancelled, stopping) = shared.inbox.withLock { inbox in

@@ -55,8 +55,10 @@ final class CurlTransfer: @unchecked Sendable {
         if let path = request.tls.caBundlePath { try set(CURLOPT_CAINFO, path) }
         if let path = request.tls.clientCertificatePath { try set(CURLOPT_SSLCERT, path) }
         if let path = request.tls.clientKeyPath { try set(CURLOPT_SSLKEY, path) }
-        for (option, pem) in [(CURLOPT_CAINFO_BLOB, request.tls.caBundlePEM), (CURLOPT_SSLCERT_BLOB, request.tls.clientCertificatePEM),
-                              (CURLOPT_SSLKEY_BLOB, request.tls.clientKeyPEM)] {
+        for (option, pem) in [
+            (CURLOPT_CAINFO_BLOB, request.tls.caBundlePEM), (CURLOPT_SSLCERT_BLOB, request.tls.clientCertificatePEM),
+            (CURLOPT_SSLKEY_BLOB, request.tls.clientKeyPEM),
+        ] {
             guard let pem else { continue }
             if option == CURLOPT_SSLCERT_BLOB { try set(CURLOPT_SSLCERTTYPE, "PEM") }
             if option == CURLOPT_SSLKEY_BLOB { try set(CURLOPT_SSLKEYTYPE, "PEM") }
@@ -153,7 +155,8 @@ final class CurlTransfer: @unchecked Sendable {
         case CURLE_RECV_ERROR where text.contains("SSL routines"), CURLE_SEND_ERROR where text.contains("SSL routines"): kind = .tls
         default: kind = refusedAddresses.isEmpty ? .other : .addressRefused
         }
-        let detail = refusedAddresses.isEmpty ? text : "\(text) (refused by the address filter: \(refusedAddresses.map(\.text).joined(separator: ", ")))"
+        let detail =
+            refusedAddresses.isEmpty ? text : "\(text) (refused by the address filter: \(refusedAddresses.map(\.text).joined(separator: ", ")))"
         return CurlError(code: kind, curlCode: Int32(code.rawValue), message: detail)
     }
 

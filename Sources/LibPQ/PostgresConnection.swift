@@ -169,7 +169,7 @@ public struct PostgresNotification: Sendable, Hashable {
 /// Calls `body` with a NULL-terminated array of C strings that lives only for the call.
 private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
     let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
+    defer { for copy in copies { free(copy) } }
     let pointers = copies.map { UnsafePointer<CChar>($0) } + [nil]
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
@@ -187,7 +187,7 @@ private func withParameterPointers<R>(_ values: [[UInt8]?], _ body: (UnsafePoint
         buffer[bytes.count] = 0
         return buffer
     }
-    defer { buffers.forEach { $0?.deallocate() } }
+    defer { for buffer in buffers { buffer?.deallocate() } }
     let pointers = buffers.map { $0.map { UnsafePointer<CChar>($0) } }
     return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
 }

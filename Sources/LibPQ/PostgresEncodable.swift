@@ -3,7 +3,10 @@ import Foundation
 /// A parameter as libpq takes it: a type, a format and bytes (`nil` for SQL NULL).
 public struct PostgresParameter: Sendable, Hashable {
     /// Whether `bytes` is PostgreSQL's text or binary representation.
-    public enum Format: Int32, Sendable { case text = 0, binary = 1 }
+    public enum Format: Int32, Sendable {
+        case text = 0
+        case binary = 1
+    }
 
     /// The parameter's type, sent to the server so it need not guess.
     public var type: PostgresType

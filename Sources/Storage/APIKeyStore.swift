@@ -68,8 +68,10 @@ public struct APIKeyStore: Sendable {
             try await connection.recordAudit(
                 actor.event(
                     "api_key.create", .success, entityType: "api_key", entityID: key.id.uuidString.lowercased(),
-                    detail: ["prefix": .string(key.prefix), "role": .string(key.role.rawValue), "organisation_id": .id(organisationID),
-                             "covert_access": .boolean(covertAccess)]
+                    detail: [
+                        "prefix": .string(key.prefix), "role": .string(key.role.rawValue), "organisation_id": .id(organisationID),
+                        "covert_access": .boolean(covertAccess),
+                    ]
                 )
             )
             return key
@@ -142,7 +144,9 @@ public struct APIKeyStore: Sendable {
             else { return nil }
             let key = try APIKey(row: row)
             try await connection.recordAudit(
-                actor.event("api_key.revoke", .success, entityType: "api_key", entityID: key.id.uuidString.lowercased(), detail: ["prefix": .string(key.prefix)])
+                actor.event(
+                    "api_key.revoke", .success, entityType: "api_key", entityID: key.id.uuidString.lowercased(),
+                    detail: ["prefix": .string(key.prefix)])
             )
             return key
         }

@@ -50,8 +50,9 @@ public struct CameraStore: Sendable {
             )[0].decode(0)
             let camera = try await Self.get(id, on: connection)
             try await connection.recordAudit(
-                actor.event("camera.create", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
-                            detail: draft.covert ? ["covert": true] : [:])
+                actor.event(
+                    "camera.create", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
+                    detail: draft.covert ? ["covert": true] : [:])
             )
             try await Self.emit(camera, previous: nil, at: now, on: connection)
             return camera
@@ -76,17 +77,21 @@ public struct CameraStore: Sendable {
             var seen: Set<String> = []
             for row in rows {
                 if let room = row.draft.controlRoomID, usable[room] == nil {
-                    problems.append(.init(pointer: row.pointer + "/control_room_id", detail: "is not a control room of the owner or one serving its borough"))
+                    problems.append(
+                        .init(pointer: row.pointer + "/control_room_id", detail: "is not a control room of the owner or one serving its borough"))
                 }
                 if let ref = row.draft.externalRef {
                     if taken.contains(ref) { problems.append(.init(pointer: row.pointer + "/external_ref", detail: "is registered already")) }
-                    if !seen.insert(ref).inserted { problems.append(.init(pointer: row.pointer + "/external_ref", detail: "appears earlier in the file")) }
+                    if !seen.insert(ref).inserted {
+                        problems.append(.init(pointer: row.pointer + "/external_ref", detail: "appears earlier in the file"))
+                    }
                 }
             }
             guard problems.isEmpty else { throw ValidationError(problems) }
 
             let encoder = JSONEncoder()
-            let records = String(decoding: try encoder.encode(rows.enumerated().map { ImportRecord(order: $0.offset, draft: $0.element.draft) }), as: UTF8.self)
+            let records = String(
+                decoding: try encoder.encode(rows.enumerated().map { ImportRecord(order: $0.offset, draft: $0.element.draft) }), as: UTF8.self)
             let inserted = try await connection.query(
                 """
                 WITH input AS (
@@ -112,7 +117,9 @@ public struct CameraStore: Sendable {
             )
             let police = try await connection.policeForces()
             var authorities: [String: UUID] = [:]
-            for row in try await connection.query("SELECT gss_code, organisation_id FROM boroughs") { authorities[try row.decode(0)] = try row.decode(1) }
+            for row in try await connection.query("SELECT gss_code, organisation_id FROM boroughs") {
+                authorities[try row.decode(0)] = try row.decode(1)
+            }
             let events = try inserted.map { row in
                 let room: UUID? = try row.decode(1)
                 let borough: String? = try row.decode(2)
@@ -137,9 +144,9 @@ public struct CameraStore: Sendable {
         return try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.columns + """
-                , NULL::float8 FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
-                WHERE c.id = $1 AND (NOT c.covert OR $2 OR c.owner_org_id = $3::uuid)
-                """,
+                    , NULL::float8 FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
+                    WHERE c.id = $1 AND (NOT c.covert OR $2 OR c.owner_org_id = $3::uuid)
+                    """,
                 id, covert.all, covert.owner
             ).first.map(Camera.init(row:))
         }
@@ -180,21 +187,23 @@ public struct CameraStore: Sendable {
         }
         // Two orders, each written out whole: by distance from the centre for a near search, else by id.
         let distance = "ST_Distance(c.location, ST_SetSRID(ST_MakePoint($9, $8), 4326)::geography)"
-        let order = filter.near == nil
+        let order =
+            filter.near == nil
             ? "AND ($16::uuid IS NULL OR c.id > $16) ORDER BY c.id"
             : "AND ($17::uuid IS NULL OR (" + distance + ", c.id) > ($16, $17)) ORDER BY " + distance + ", c.id"
         let cursor: [(any PostgresEncodable)?] = filter.near == nil ? [afterID] : [afterDistance, afterID]
-        let sql = "SELECT " + columns + ", CASE WHEN $8::float8 IS NULL THEN NULL ELSE " + distance + """
-             END FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
-            WHERE (NOT c.covert OR $1 OR c.owner_org_id = $2::uuid)
-              AND ($3::uuid IS NULL OR c.owner_org_id = $3)
-              AND ($4::uuid IS NULL OR c.control_room_id = $4)
-              AND ($5::text IS NULL OR c.borough_gss = $5)
-              AND ($6::text IS NULL OR c.kind = $6)
-              AND ($7::text IS NULL OR c.status = $7)
-              AND ($8::float8 IS NULL OR ST_DWithin(c.location, ST_SetSRID(ST_MakePoint($9, $8), 4326)::geography, $10))
-              AND ($11::float8 IS NULL OR ST_Intersects(c.location, ST_MakeEnvelope($11, $12, $13, $14, 4326)::geography))
-            """ + " " + order + " LIMIT $15"
+        let sql =
+            "SELECT " + columns + ", CASE WHEN $8::float8 IS NULL THEN NULL ELSE " + distance + """
+                 END FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
+                WHERE (NOT c.covert OR $1 OR c.owner_org_id = $2::uuid)
+                  AND ($3::uuid IS NULL OR c.owner_org_id = $3)
+                  AND ($4::uuid IS NULL OR c.control_room_id = $4)
+                  AND ($5::text IS NULL OR c.borough_gss = $5)
+                  AND ($6::text IS NULL OR c.kind = $6)
+                  AND ($7::text IS NULL OR c.status = $7)
+                  AND ($8::float8 IS NULL OR ST_DWithin(c.location, ST_SetSRID(ST_MakePoint($9, $8), 4326)::geography, $10))
+                  AND ($11::float8 IS NULL OR ST_Intersects(c.location, ST_MakeEnvelope($11, $12, $13, $14, 4326)::geography))
+                """ + " " + order + " LIMIT $15"
         let parameters: [(any PostgresEncodable)?] = [
             covert.all, covert.owner, filter.ownerOrganisationID, filter.controlRoomID, filter.boroughGSS?.rawValue,
             filter.kind?.rawValue, filter.status?.rawValue, filter.near?.centre.lat, filter.near?.centre.lon,
@@ -272,8 +281,9 @@ public struct CameraStore: Sendable {
             )
             let camera = try await Self.get(id, on: connection)
             try await connection.recordAudit(
-                actor.event("camera.update", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
-                            detail: ["version": .integer(camera.version)])
+                actor.event(
+                    "camera.update", .success, entityType: "camera", entityID: id.uuidString.lowercased(),
+                    detail: ["version": .integer(camera.version)])
             )
             try await Self.emit(camera, previous: previous, at: now, on: connection)
             return camera
@@ -293,7 +303,9 @@ public struct CameraStore: Sendable {
     private static func checkRoom(_ roomID: UUID?, owner: UUID, on connection: PostgresConnection) async throws {
         guard let roomID, try await usableRooms([roomID], owner: owner, on: connection).isEmpty else { return }
         guard try await connection.query("SELECT 1 FROM control_rooms WHERE id = $1", roomID).isEmpty else {
-            throw ValidationError([.init(pointer: "/control_room_id", detail: "is a control room of another organisation that does not serve the owner's borough")])
+            throw ValidationError([
+                .init(pointer: "/control_room_id", detail: "is a control room of another organisation that does not serve the owner's borough")
+            ])
         }
         throw ValidationError([.init(pointer: "/control_room_id", detail: "is not a control room")])
     }
@@ -347,7 +359,8 @@ public struct CameraStore: Sendable {
         let event: DomainEvent =
             if let previous {
                 .cameraChanged(
-                    camera, previousStatus: previous.draft.status, roomOperator: roomOperator, boroughAuthority: boroughAuthority, policeForces: police
+                    camera, previousStatus: previous.draft.status, roomOperator: roomOperator, boroughAuthority: boroughAuthority,
+                    policeForces: police
                 )
             } else {
                 .camera(

@@ -61,14 +61,14 @@ public struct ControlRoomStore: Sendable {
         let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.columns + """
-                 FROM control_rooms r
-                WHERE ($1::uuid IS NULL OR r.operator_org_id = $1)
-                  AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM control_room_boroughs b WHERE b.control_room_id = r.id AND b.gss_code = $2))
-                  AND ($3::text IS NULL OR r.status = $3)
-                  AND ($4::text IS NULL OR (r.name, r.id) > ($4, $5::uuid))
-                ORDER BY r.name, r.id
-                LIMIT $6
-                """,
+                     FROM control_rooms r
+                    WHERE ($1::uuid IS NULL OR r.operator_org_id = $1)
+                      AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM control_room_boroughs b WHERE b.control_room_id = r.id AND b.gss_code = $2))
+                      AND ($3::text IS NULL OR r.status = $3)
+                      AND ($4::text IS NULL OR (r.name, r.id) > ($4, $5::uuid))
+                    ORDER BY r.name, r.id
+                    LIMIT $6
+                    """,
                 filter.operatorOrganisationID, filter.boroughServed?.rawValue, filter.status?.rawValue, after?[0], after?[1], page.limit + 1
             )
         }
@@ -105,8 +105,9 @@ public struct ControlRoomStore: Sendable {
             )
             let room = try await Self.get(id, on: connection)
             try await connection.recordAudit(
-                actor.event("control_room.update", .success, entityType: "control_room", entityID: id.uuidString.lowercased(),
-                            detail: ["version": .integer(room.version)])
+                actor.event(
+                    "control_room.update", .success, entityType: "control_room", entityID: id.uuidString.lowercased(),
+                    detail: ["version": .integer(room.version)])
             )
             try await Self.emit(.controlRoomUpdated, room, at: now, on: connection)
             return room

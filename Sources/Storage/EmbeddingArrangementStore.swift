@@ -56,15 +56,15 @@ public struct EmbeddingArrangementStore: Sendable {
         let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.columns + """
-                 FROM embedding_arrangements e
-                WHERE ($1::uuid IS NULL OR e.control_room_id = $1)
-                  AND ($2::uuid IS NULL OR e.police_org_id = $2)
-                  AND ($3::date IS NULL OR (e.starts_on <= $3 AND (e.ends_on IS NULL OR e.ends_on >= $3)))
-                  AND ($4::text IS NULL OR e.model = $4)
-                  AND ($5::date IS NULL OR (e.starts_on, e.id) > ($5, $6::uuid))
-                ORDER BY e.starts_on, e.id
-                LIMIT $7
-                """,
+                     FROM embedding_arrangements e
+                    WHERE ($1::uuid IS NULL OR e.control_room_id = $1)
+                      AND ($2::uuid IS NULL OR e.police_org_id = $2)
+                      AND ($3::date IS NULL OR (e.starts_on <= $3 AND (e.ends_on IS NULL OR e.ends_on >= $3)))
+                      AND ($4::text IS NULL OR e.model = $4)
+                      AND ($5::date IS NULL OR (e.starts_on, e.id) > ($5, $6::uuid))
+                    ORDER BY e.starts_on, e.id
+                    LIMIT $7
+                    """,
                 filter.controlRoomID, filter.policeOrganisationID, filter.activeOn.map(PostgresDate.init), filter.model?.rawValue,
                 after.flatMap { Day($0[0]) }.map(PostgresDate.init), after.flatMap { UUID(uuidString: $0[1]) }, page.limit + 1
             )
@@ -97,8 +97,9 @@ public struct EmbeddingArrangementStore: Sendable {
             )
             let arrangement = try await Self.get(id, on: connection)
             try await connection.recordAudit(
-                actor.event(ended ? "embedding_arrangement.end" : "embedding_arrangement.update", .success, entityType: "embedding_arrangement",
-                            entityID: id.uuidString.lowercased(), detail: ["version": .integer(arrangement.version)])
+                actor.event(
+                    ended ? "embedding_arrangement.end" : "embedding_arrangement.update", .success, entityType: "embedding_arrangement",
+                    entityID: id.uuidString.lowercased(), detail: ["version": .integer(arrangement.version)])
             )
             try await Self.emit(ended ? .embeddingArrangementEnded : .embeddingArrangementUpdated, arrangement, at: now, on: connection)
             return arrangement

@@ -50,7 +50,8 @@ public struct EvidenceContentStore: Sendable {
         _ body: Body, expectedSize: Int64, expectedSHA256: String
     ) async throws -> Staged where Body.Element == ArraySlice<UInt8> {
         let path = FilePath(directory).appending("incoming").appending(UUID().uuidString.lowercased())
-        let handle = try await FileSystem.shared.openFile(forWritingAt: path, options: .newFile(replaceExisting: false, permissions: [.ownerReadWrite]))
+        let handle = try await FileSystem.shared.openFile(
+            forWritingAt: path, options: .newFile(replaceExisting: false, permissions: [.ownerReadWrite]))
         do {
             var hasher = SHA256()
             var received: Int64 = 0

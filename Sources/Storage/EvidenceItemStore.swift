@@ -38,14 +38,16 @@ public struct EvidenceItemStore: Sendable {
                 draft.recordedTo, draft.clockOffsetSeconds, keyID, now
             )[0].decode(0)
             if let camera = draft.cameraID {
-                try await connection.query("UPDATE evidence_task_cameras SET outcome = 'exported' WHERE task_id = $1 AND camera_id = $2", taskID, camera)
+                try await connection.query(
+                    "UPDATE evidence_task_cameras SET outcome = 'exported' WHERE task_id = $1 AND camera_id = $2", taskID, camera)
             }
             try await connection.appendCustody(
                 id, .exported, actor: actor, notes: nil, detail: ["sha256": draft.sha256, "size_bytes": String(draft.sizeBytes)]
             )
             try await connection.recordAudit(
-                actor.event("evidence_item.register", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased(),
-                            detail: ["task_id": .id(taskID), "exhibit_ref": .string(draft.exhibitRef)])
+                actor.event(
+                    "evidence_item.register", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased(),
+                    detail: ["task_id": .id(taskID), "exhibit_ref": .string(draft.exhibitRef)])
             )
             return try await Self.get(id, on: connection)
         }
@@ -54,8 +56,9 @@ public struct EvidenceItemStore: Sendable {
     /// The item with `id` and its task, or `nil`.
     public func get(id: UUID) async throws -> (item: EvidenceItem, task: EvidenceTask)? {
         try await database.withConnection { connection in
-            guard let item = try await connection.query("SELECT " + Self.columns + " FROM evidence_items i WHERE i.id = $1", id).first
-                .map(EvidenceItem.init(row:)),
+            guard
+                let item = try await connection.query("SELECT " + Self.columns + " FROM evidence_items i WHERE i.id = $1", id).first
+                    .map(EvidenceItem.init(row:)),
                 let task = try await EvidenceStore.tasks(where: "t.id = $1", [item.taskID], on: connection).first
             else { return nil }
             return (item, task)
@@ -79,7 +82,8 @@ public struct EvidenceItemStore: Sendable {
     ) async throws -> EvidenceItem? {
         let now = clock.now()
         return try await database.withTransaction { connection in
-            guard let row = try await connection.query("SELECT status, sha256, size_bytes FROM evidence_items WHERE id = $1 FOR UPDATE", id).first else {
+            guard let row = try await connection.query("SELECT status, sha256, size_bytes FROM evidence_items WHERE id = $1 FOR UPDATE", id).first
+            else {
                 return nil
             }
             let status: String = try row.decode(0)
@@ -91,9 +95,11 @@ public struct EvidenceItemStore: Sendable {
                 id, contentName, now
             )
             try await connection.appendCustody(
-                id, .uploaded, actor: actor, notes: nil, detail: ["sha256": try row.decode(1), "size_bytes": String(try row.decode(2, as: Int64.self))]
+                id, .uploaded, actor: actor, notes: nil,
+                detail: ["sha256": try row.decode(1), "size_bytes": String(try row.decode(2, as: Int64.self))]
             )
-            try await connection.recordAudit(actor.event("evidence_item.upload", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased()))
+            try await connection.recordAudit(
+                actor.event("evidence_item.upload", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased()))
             try await place()
             return try await Self.get(id, on: connection)
         }
@@ -105,7 +111,9 @@ public struct EvidenceItemStore: Sendable {
             let detail = range.map { ["range": "bytes=\($0.lowerBound)-\($0.upperBound - 1)"] } ?? [:]
             try await connection.appendCustody(id, .downloaded, actor: actor, notes: nil, detail: detail)
             try await connection.recordAudit(
-                actor.event("evidence_item.download", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased(), detail: detail.mapValues(JSONValue.string))
+                actor.event(
+                    "evidence_item.download", .success, entityType: "evidence_item", entityID: id.uuidString.lowercased(),
+                    detail: detail.mapValues(JSONValue.string))
             )
         }
     }
@@ -129,7 +137,8 @@ public struct EvidenceItemStore: Sendable {
         }
         let rows = try await database.withConnection { connection in
             try await connection.query(
-                "SELECT " + PostgresConnection.custodyColumns + " FROM custody_events WHERE item_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3",
+                "SELECT " + PostgresConnection.custodyColumns
+                    + " FROM custody_events WHERE item_id = $1 AND ($2::bigint IS NULL OR id > $2) ORDER BY id LIMIT $3",
                 itemID, after.flatMap { Int($0[0]) }, page.limit + 1
             )
         }

@@ -141,7 +141,9 @@ public struct EvidenceStore: Sendable {
                 id: id, requestID: requestID, reference: reference, requesterOrganisationID: requester, holder: task.holder, status: .pending,
                 priority: priority, ackDueAt: task.ackDueAt, exportDueAt: task.exportDueAt, overwriteAt: task.overwriteAt, atRisk: task.atRisk,
                 holdUntil: nil, acknowledgedAt: nil, outcomeReason: nil, outcomeNotes: nil, covert: task.covert,
-                cameras: task.cameras.map { EvidenceTask.Camera(cameraID: $0.cameraID, overwriteAt: $0.overwriteAt, covert: $0.covert, outcome: .pending) },
+                cameras: task.cameras.map {
+                    EvidenceTask.Camera(cameraID: $0.cameraID, overwriteAt: $0.overwriteAt, covert: $0.covert, outcome: .pending)
+                },
                 createdAt: request.createdAt, updatedAt: request.createdAt, version: 1
             )
             written.append(created)
@@ -208,14 +210,14 @@ public struct EvidenceStore: Sendable {
         let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.requestColumns + """
-                 FROM evidence_requests q
-                WHERE q.requester_org_id = $1
-                  AND ($2::text IS NULL OR q.status = $2)
-                  AND ($3::text IS NULL OR q.crime_reference = $3)
-                  AND ($4::float8 IS NULL OR (q.created_at, q.id) < (to_timestamp($4), $5::uuid))
-                ORDER BY q.created_at DESC, q.id DESC
-                LIMIT $6
-                """,
+                     FROM evidence_requests q
+                    WHERE q.requester_org_id = $1
+                      AND ($2::text IS NULL OR q.status = $2)
+                      AND ($3::text IS NULL OR q.crime_reference = $3)
+                      AND ($4::float8 IS NULL OR (q.created_at, q.id) < (to_timestamp($4), $5::uuid))
+                    ORDER BY q.created_at DESC, q.id DESC
+                    LIMIT $6
+                    """,
                 organisationID, filter.status?.rawValue, filter.crimeReference, after.flatMap { Double($0[0]) },
                 after.flatMap { UUID(uuidString: $0[1]) }, page.limit + 1
             )
@@ -243,7 +245,8 @@ public struct EvidenceStore: Sendable {
         // The queue order as one sort key: rank (0 at risk and live, 1 live, 2 settled), then the deadline that
         // matters now, then id.
         let rank = "(CASE WHEN t.status IN ('pending', 'acknowledged') THEN (CASE WHEN t.at_risk THEN 0 ELSE 1 END) ELSE 2 END)"
-        let deadline = "extract(epoch FROM CASE t.status WHEN 'pending' THEN t.ack_due_at WHEN 'acknowledged' THEN t.export_due_at ELSE t.created_at END)"
+        let deadline =
+            "extract(epoch FROM CASE t.status WHEN 'pending' THEN t.ack_due_at WHEN 'acknowledged' THEN t.export_due_at ELSE t.created_at END)"
         return try await database.withConnection { connection in
             let tasks = try await Self.tasks(
                 where: """
@@ -256,7 +259,8 @@ public struct EvidenceStore: Sendable {
                       AND ($8::int IS NULL OR (
                     """ + rank + ", " + deadline + ", t.id) > ($8, $9::float8, $10::uuid))",
                 [
-                    organisationID, covert.all, covert.owner, filter.status?.rawValue, filter.controlRoomID, filter.priority?.rawValue, filter.requestID,
+                    organisationID, covert.all, covert.owner, filter.status?.rawValue, filter.controlRoomID, filter.priority?.rawValue,
+                    filter.requestID,
                     after.flatMap { Int($0[0]) }, after.flatMap { Double($0[1]) }, after.flatMap { UUID(uuidString: $0[2]) },
                 ],
                 order: rank + ", " + deadline + ", t.id", limit: page.limit + 1, on: connection
@@ -334,13 +338,15 @@ public struct EvidenceStore: Sendable {
             ).map { try $0.decode(0) }
             guard !live.isEmpty else { throw StateConflict("The request has no task left to cancel.", allowedActions: []) }
             for task in live {
-                try await Self.move(task, to: .cancelled, move: EvidenceTaskMove(action: .cancel, notes: notes), holdUntil: nil, keyID: nil, actor: actor,
-                                    now: now, on: connection)
+                try await Self.move(
+                    task, to: .cancelled, move: EvidenceTaskMove(action: .cancel, notes: notes), holdUntil: nil, keyID: nil, actor: actor,
+                    now: now, on: connection)
             }
             try await Self.settle(requestID, forceVersionBump: true, now: now, on: connection)
             try await connection.recordAudit(
-                actor.event("evidence_request.cancel", .success, entityType: "evidence_request", entityID: requestID.uuidString.lowercased(),
-                            detail: ["tasks_cancelled": .integer(live.count)])
+                actor.event(
+                    "evidence_request.cancel", .success, entityType: "evidence_request", entityID: requestID.uuidString.lowercased(),
+                    detail: ["tasks_cancelled": .integer(live.count)])
             )
             return try await Self.detail(requestID, on: connection).visible(to: visibility)
         }
@@ -384,8 +390,9 @@ public struct EvidenceStore: Sendable {
         var detail: JSONObject = ["status": .string(next.rawValue), "version": .integer(task.version)]
         if let reason = move.reason { detail["reason"] = .string(reason) }
         try await connection.recordAudit(
-            actor.event("evidence_task." + move.action.rawValue, .success, entityType: "evidence_task", entityID: taskID.uuidString.lowercased(),
-                        detail: detail)
+            actor.event(
+                "evidence_task." + move.action.rawValue, .success, entityType: "evidence_task", entityID: taskID.uuidString.lowercased(),
+                detail: detail)
         )
         try await connection.append(.evidenceTask(.evidenceTask(becoming: next), task), at: now)
     }
@@ -444,7 +451,8 @@ public struct EvidenceStore: Sendable {
                 let status = EvidenceTaskStatus(rawValue: try row.decode(1, as: String.self)) ?? .pending
                 let raised = Set(try row.decode(5, as: [String].self).compactMap(EvidenceAlert.init(rawValue:)))
                 let due = EvidenceAlert.due(
-                    status: status, overwriteAt: try row.decode(2), ackDueAt: try row.decode(3), exportDueAt: try row.decode(4), raised: raised, now: now
+                    status: status, overwriteAt: try row.decode(2), ackDueAt: try row.decode(3), exportDueAt: try row.decode(4), raised: raised,
+                    now: now
                 )
                 if !due.mark.isEmpty {
                     try await connection.query(
@@ -461,8 +469,9 @@ public struct EvidenceStore: Sendable {
                     let task = try await Self.tasks(where: "t.id = $1", [id], on: connection)[0]
                     try await connection.append(.evidenceTask(alert.eventType, task, alert: alert), at: now)
                     try await connection.recordAudit(
-                        AuditActor.scheduler.event(alert.eventType.rawValue, .success, entityType: "evidence_task", entityID: id.uuidString.lowercased(),
-                                        detail: alert.eventFields)
+                        AuditActor.scheduler.event(
+                            alert.eventType.rawValue, .success, entityType: "evidence_task", entityID: id.uuidString.lowercased(),
+                            detail: alert.eventFields)
                     )
                     raisedCount += 1
                 }
@@ -474,7 +483,8 @@ public struct EvidenceStore: Sendable {
     // MARK: Queries shared by the evidence stores
 
     static func detail(_ requestID: UUID, on connection: PostgresConnection) async throws -> RequestDetail {
-        let request = try EvidenceRequest(row: try await connection.query("SELECT " + requestColumns + " FROM evidence_requests q WHERE q.id = $1", requestID)[0])
+        let request = try EvidenceRequest(
+            row: try await connection.query("SELECT " + requestColumns + " FROM evidence_requests q WHERE q.id = $1", requestID)[0])
         let tasks = try await tasks(where: "t.request_id = $1", [requestID], order: "t.overwrite_at, t.id", on: connection)
         let exclusions = try await connection.query(
             "SELECT camera_id, reason, overwrite_at, covert FROM evidence_request_exclusions WHERE request_id = $1 ORDER BY camera_id", requestID
@@ -580,7 +590,8 @@ extension EvidenceRequest {
                 radiusMetres: try row.decode(11), windowFrom: try row.decode(12), windowTo: try row.decode(13), requiredDORI: dori.flatMap(DORI.init),
                 cameraIDs: try row.decode(15), notes: try row.decode(16)
             ),
-            status: status, statusReason: try row.decode(18), createdAt: try row.decode(19), updatedAt: try row.decode(20), version: try row.decode(21)
+            status: status, statusReason: try row.decode(18), createdAt: try row.decode(19), updatedAt: try row.decode(20),
+            version: try row.decode(21)
         )
     }
 }

@@ -90,7 +90,8 @@ public struct IdempotencyStore: Sendable {
     @discardableResult
     public func purgeExpired(now: Date) async throws -> Int {
         try await database.withConnection { connection in
-            try await connection.query("WITH gone AS (DELETE FROM idempotency_keys WHERE expires_at <= $1 RETURNING 1) SELECT count(*) FROM gone", now)[0]
+            try await connection.query(
+                "WITH gone AS (DELETE FROM idempotency_keys WHERE expires_at <= $1 RETURNING 1) SELECT count(*) FROM gone", now)[0]
                 .decode(0)
         }
     }

@@ -60,7 +60,8 @@ public enum SchemaStatus: Sendable, Hashable {
         case .current: "current"
         case .behind(let pending): "behind: \(pending.count) migration(s) not applied (\(pending.joined(separator: ", "))); run `sightline migrate`"
         case .modified(let name): "migration \(name) changed after it was applied; restore the applied file and add a new migration instead"
-        case .ahead(let unknown): "the database has migration(s) \(unknown.map(String.init).joined(separator: ", ")) that this build does not know; deploy a newer build"
+        case .ahead(let unknown):
+            "the database has migration(s) \(unknown.map(String.init).joined(separator: ", ")) that this build does not know; deploy a newer build"
         }
     }
 }

@@ -102,8 +102,10 @@ public struct RegistrySeeder: Sendable {
             let reference = try await connection.query("SELECT sightline_reference_id('TfL'), sightline_reference_id('MPS')")[0]
             let (tfl, mps): (UUID, UUID) = (try reference.decode(0), try reference.decode(1))
             var cameras = try await Self.generate(boroughCameras, owner: .boroughs, on: connection)
-            cameras += try await Self.generate(boroughCameras / 20, owner: .organisation(tfl, room: tflRoom, kinds: ["fixed", "ptz", "anpr"]), on: connection)
-            cameras += try await Self.generate(boroughCameras / 40, owner: .organisation(business, room: nil, kinds: ["fixed", "doorbell", "multi_sensor"]), on: connection)
+            cameras += try await Self.generate(
+                boroughCameras / 20, owner: .organisation(tfl, room: tflRoom, kinds: ["fixed", "ptz", "anpr"]), on: connection)
+            cameras += try await Self.generate(
+                boroughCameras / 40, owner: .organisation(business, room: nil, kinds: ["fixed", "doorbell", "multi_sensor"]), on: connection)
             cameras += try await Self.generate(
                 5, owner: .organisation(mps, room: nil, kinds: ["redeployable"]), covert: true, on: connection
             )

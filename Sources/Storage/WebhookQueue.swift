@@ -259,15 +259,17 @@ public struct WebhookQueue: Sendable {
         }
         let rows = zip(attempts, verdicts).map { attempt, verdict in
             let (claim, outcome) = (attempt.claim, attempt.outcome)
-            let errorClass: WebhookErrorClass? = switch verdict {
-            case .delivered: nil
-            case .gone, .retry: outcome.errorClass ?? .httpStatus
-            case nil: outcome.errorClass ?? .other
-            }
+            let errorClass: WebhookErrorClass? =
+                switch verdict {
+                case .delivered: nil
+                case .gone, .retry: outcome.errorClass ?? .httpStatus
+                case nil: outcome.errorClass ?? .other
+                }
             return AttemptRow(
                 delivery_id: claim.deliveryID, attempt: claim.attempt, started_at: outcome.startedAt, status_code: outcome.statusCode,
                 error_class: errorClass?.rawValue, error_message: errorClass == nil ? nil : outcome.failure, dns_ms: outcome.timings?.dns,
-                connect_ms: outcome.timings?.connect, tls_ms: outcome.timings?.tls, first_byte_ms: outcome.timings?.firstByte, total_ms: outcome.timings?.total
+                connect_ms: outcome.timings?.connect, tls_ms: outcome.timings?.tls, first_byte_ms: outcome.timings?.firstByte,
+                total_ms: outcome.timings?.total
             )
         }
         let rowsJSON = String(decoding: try JSONEncoder.postgres.encode(rows), as: UTF8.self)

@@ -40,7 +40,9 @@ public struct WebhookStore: Sendable {
                 draft.tlsClientKey, draft.tlsCACertificate, secret.text, clock.now()
             )[0].decode(0)
             try await connection.recordAudit(
-                actor.event("webhook_endpoint.create", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(), detail: ["url": .string(draft.url)])
+                actor.event(
+                    "webhook_endpoint.create", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(),
+                    detail: ["url": .string(draft.url)])
             )
             return try await Self.endpoint(id, on: connection)
         }
@@ -53,10 +55,10 @@ public struct WebhookStore: Sendable {
         let rows = try await database.withConnection { connection in
             try await connection.query(
                 "SELECT " + Self.columns + """
-                 FROM webhook_endpoints e
-                WHERE e.organisation_id = $1 AND ($2::bigint IS NULL OR (e.created_at, e.id) > (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::uuid))
-                ORDER BY e.created_at, e.id LIMIT $4
-                """,
+                     FROM webhook_endpoints e
+                    WHERE e.organisation_id = $1 AND ($2::bigint IS NULL OR (e.created_at, e.id) > (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::uuid))
+                    ORDER BY e.created_at, e.id LIMIT $4
+                    """,
                 organisationID, after?.microseconds, after?.id, page.limit + 1
             )
         }
@@ -66,8 +68,10 @@ public struct WebhookStore: Sendable {
     /// The endpoint `id` if it belongs to `organisationID`.
     public func endpoint(id: UUID, organisationID: UUID) async throws -> WebhookEndpoint? {
         try await database.withConnection { connection in
-            try await connection.query("SELECT " + Self.columns + " FROM webhook_endpoints e WHERE e.id = $1 AND e.organisation_id = $2", id, organisationID)
-                .first.map(WebhookEndpoint.init(row:))
+            try await connection.query(
+                "SELECT " + Self.columns + " FROM webhook_endpoints e WHERE e.id = $1 AND e.organisation_id = $2", id, organisationID
+            )
+            .first.map(WebhookEndpoint.init(row:))
         }
     }
 
@@ -96,7 +100,9 @@ public struct WebhookStore: Sendable {
                 draft.tlsCACertificate, draft.enabled, clock.now()
             )
             try await connection.recordAudit(
-                actor.event("webhook_endpoint.update", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(), detail: ["url": .string(draft.url)])
+                actor.event(
+                    "webhook_endpoint.update", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(),
+                    detail: ["url": .string(draft.url)])
             )
             return try await Self.endpoint(id, on: connection)
         }
@@ -110,8 +116,9 @@ public struct WebhookStore: Sendable {
             )
             guard let row = deleted.first else { return false }
             try await connection.recordAudit(
-                actor.event("webhook_endpoint.delete", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(),
-                            detail: ["url": .string(try row.decode(0))])
+                actor.event(
+                    "webhook_endpoint.delete", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased(),
+                    detail: ["url": .string(try row.decode(0))])
             )
             return true
         }
@@ -152,7 +159,8 @@ public struct WebhookStore: Sendable {
                 """,
                 id, clock.now()
             )
-            try await connection.recordAudit(actor.event("webhook_endpoint.enable", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased()))
+            try await connection.recordAudit(
+                actor.event("webhook_endpoint.enable", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased()))
             return try await Self.endpoint(id, on: connection)
         }
     }
@@ -176,7 +184,8 @@ public struct WebhookStore: Sendable {
                 """,
                 id, event.type.rawValue, event.subject, event.payload.jsonText, clock.now()
             )[0].decode(0)
-            try await connection.recordAudit(actor.event("webhook_endpoint.test", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased()))
+            try await connection.recordAudit(
+                actor.event("webhook_endpoint.test", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased()))
             return try await Self.deliveries(where: "d.id = $1", [delivery], limit: 1, on: connection).first
         }
     }
@@ -189,10 +198,13 @@ public struct WebhookStore: Sendable {
     ) async throws -> Page<WebhookDelivery>? {
         let before = try TimeCursor.after(page)
         return try await database.withConnection { connection in
-            guard try await connection.query("SELECT 1 FROM webhook_endpoints WHERE id = $1 AND organisation_id = $2", endpointID, organisationID).first != nil
+            guard
+                try await connection.query("SELECT 1 FROM webhook_endpoints WHERE id = $1 AND organisation_id = $2", endpointID, organisationID).first
+                    != nil
             else { return nil }
             let fetched = try await Self.deliveries(
-                where: "d.endpoint_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::bigint IS NULL OR (d.created_at, d.id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid))",
+                where:
+                    "d.endpoint_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::bigint IS NULL OR (d.created_at, d.id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid))",
                 [endpointID, status?.rawValue, before?.microseconds, before?.id], order: "d.created_at DESC, d.id DESC", limit: page.limit + 1,
                 on: connection
             )
@@ -208,7 +220,8 @@ public struct WebhookStore: Sendable {
         try await database.withConnection { connection in
             guard
                 var delivery = try await Self.deliveries(
-                    where: "d.id = $1 AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE organisation_id = $2)", [id, organisationID], limit: 1,
+                    where: "d.id = $1 AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE organisation_id = $2)", [id, organisationID],
+                    limit: 1,
                     on: connection
                 ).first
             else { return nil }
@@ -242,7 +255,8 @@ public struct WebhookStore: Sendable {
             try await connection.query(
                 "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2, updated_at = $2 WHERE id = $1", id, clock.now()
             )
-            try await connection.recordAudit(actor.event("webhook_delivery.redeliver", .success, entityType: "webhook_delivery", entityID: id.uuidString.lowercased()))
+            try await connection.recordAudit(
+                actor.event("webhook_delivery.redeliver", .success, entityType: "webhook_delivery", entityID: id.uuidString.lowercased()))
             return try await Self.deliveries(where: "d.id = $1", [id], limit: 1, on: connection).first
         }
     }
@@ -272,8 +286,9 @@ public struct WebhookStore: Sendable {
                 endpointID, since, clock.now()
             )[0].decode(0)
             try await connection.recordAudit(
-                actor.event("webhook_endpoint.recover", .success, entityType: "webhook_endpoint", entityID: endpointID.uuidString.lowercased(),
-                            detail: ["since": .string(ISO8601DateFormatter().string(from: since)), "queued": .integer(queued)])
+                actor.event(
+                    "webhook_endpoint.recover", .success, entityType: "webhook_endpoint", entityID: endpointID.uuidString.lowercased(),
+                    detail: ["since": .string(ISO8601DateFormatter().string(from: since)), "queued": .integer(queued)])
             )
             return queued
         }
@@ -297,13 +312,13 @@ public struct WebhookStore: Sendable {
     ) async throws -> [WebhookDelivery] {
         try await connection.query(
             "SELECT " + deliveryColumns + """
-             FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
-            LEFT JOIN LATERAL (
-                SELECT error_class, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms FROM webhook_attempts
-                WHERE delivery_id = d.id ORDER BY attempt DESC LIMIT 1
-            ) a ON true
-            WHERE
-            """ + " " + condition + " ORDER BY " + order + " LIMIT " + String(limit),
+                 FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
+                LEFT JOIN LATERAL (
+                    SELECT error_class, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms FROM webhook_attempts
+                    WHERE delivery_id = d.id ORDER BY attempt DESC LIMIT 1
+                ) a ON true
+                WHERE
+                """ + " " + condition + " ORDER BY " + order + " LIMIT " + String(limit),
             parameters: parameters
         ).map(WebhookDelivery.init(row:))
     }
@@ -332,7 +347,8 @@ extension WebhookDelivery {
         let errorClass: String? = try row.decode(10)
         let timings = try Timings(row: row, from: 12)
         self.init(
-            id: try row.decode(0), endpointID: try row.decode(1), eventID: try row.decode(2), eventType: try row.decode(3), subject: try row.decode(4),
+            id: try row.decode(0), endpointID: try row.decode(1), eventID: try row.decode(2), eventType: try row.decode(3),
+            subject: try row.decode(4),
             sequence: Int(try row.decode(5, as: Int32.self)), status: status, attempts: Int(try row.decode(7, as: Int32.self)),
             nextAttemptAt: status == .pending ? try row.decode(8) : nil, lastStatusCode: try row.decode(9, as: Int32?.self).map(Int.init),
             lastErrorClass: errorClass.flatMap(WebhookErrorClass.init(rawValue:)), lastError: try row.decode(11), lastTimings: timings,
@@ -357,8 +373,10 @@ extension WebhookAttempt {
     init(row: PostgresRow) throws {
         let errorClass: String? = try row.decode(3)
         self.init(
-            attempt: Int(try row.decode(0, as: Int32.self)), startedAt: try row.decode(1), statusCode: try row.decode(2, as: Int32?.self).map(Int.init),
-            errorClass: errorClass.flatMap(WebhookErrorClass.init(rawValue:)), error: try row.decode(4), timings: try WebhookDelivery.Timings(row: row, from: 5)
+            attempt: Int(try row.decode(0, as: Int32.self)), startedAt: try row.decode(1),
+            statusCode: try row.decode(2, as: Int32?.self).map(Int.init),
+            errorClass: errorClass.flatMap(WebhookErrorClass.init(rawValue:)), error: try row.decode(4),
+            timings: try WebhookDelivery.Timings(row: row, from: 5)
         )
     }
 }

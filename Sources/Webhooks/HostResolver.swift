@@ -3,7 +3,7 @@ import Foundation
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Resolves host names with the system resolver (as libcurl does), off the Swift executors: each lookup blocks one

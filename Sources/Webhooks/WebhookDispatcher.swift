@@ -94,7 +94,10 @@ public final class WebhookDispatcher: Service, Sendable {
     /// Fans out what is new (when a NOTIFY or the poll says there may be some), then claims as many due
     /// deliveries as there is room for and starts sending them.
     private func pass(_ deliveries: inout DiscardingTaskGroup) async throws {
-        if eventsMayBeNew.withLock({ may in defer { may = false }; return may }) {
+        if eventsMayBeNew.withLock({ may in
+            defer { may = false }
+            return may
+        }) {
             // Fan out until a batch comes back short: everything committed so far has its deliveries.
             let batch = 1000
             var created = 0
@@ -149,7 +152,8 @@ public final class WebhookDispatcher: Service, Sendable {
                     metrics?.record(result, duration: attempt.outcome.timings.map { .milliseconds($0.total) })
                     if result == .endpointDisabled {
                         logger.warning(
-                            "webhook endpoint disabled", metadata: ["endpoint": "\(attempt.claim.endpointID)", "status": "\(attempt.outcome.statusCode ?? 0)"]
+                            "webhook endpoint disabled",
+                            metadata: ["endpoint": "\(attempt.claim.endpointID)", "status": "\(attempt.outcome.statusCode ?? 0)"]
                         )
                     }
                 }
@@ -180,7 +184,8 @@ public final class WebhookDispatcher: Service, Sendable {
             ],
             body: body, connectTimeout: settings.connectTimeout, timeout: settings.timeout, maxResponseBodyBytes: 4096, followRedirects: false,
             allowedProtocols: [.http, .https],
-            tls: CurlTLSOptions(caBundlePEM: claim.tlsCACertificate, clientCertificatePEM: claim.tlsClientCertificate, clientKeyPEM: claim.tlsClientKey),
+            tls: CurlTLSOptions(
+                caBundlePEM: claim.tlsCACertificate, clientCertificatePEM: claim.tlsClientCertificate, clientKeyPEM: claim.tlsClientKey),
             // Checked again at connect time, whatever the name resolves to now (DNS rebinding): plain HTTP only
             // to addresses the operator allows, HTTPS to those or any public address.
             addressFilter: { address in
@@ -218,7 +223,8 @@ public final class WebhookDispatcher: Service, Sendable {
 extension WebhookDelivery.Timings {
     init(_ timings: CurlTimings) {
         func ms(_ duration: Duration) -> Double { duration.seconds * 1000 }
-        self.init(dns: ms(timings.dns), connect: ms(timings.connect), tls: ms(timings.tls), firstByte: ms(timings.firstByte), total: ms(timings.total))
+        self.init(
+            dns: ms(timings.dns), connect: ms(timings.connect), tls: ms(timings.tls), firstByte: ms(timings.firstByte), total: ms(timings.total))
     }
 }
 

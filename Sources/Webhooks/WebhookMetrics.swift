@@ -9,7 +9,8 @@ public final class WebhookMetrics: Sendable {
 
     private static var deliveries: MetricNameDescriptor {
         MetricNameDescriptor(
-            namespace: "sightline", subsystem: "webhook", metricName: "deliveries", unitName: "total", helpText: "Webhook attempts recorded, by outcome."
+            namespace: "sightline", subsystem: "webhook", metricName: "deliveries", unitName: "total",
+            helpText: "Webhook attempts recorded, by outcome."
         )
     }
     private static var queueDepth: MetricNameDescriptor {
@@ -33,20 +34,23 @@ public final class WebhookMetrics: Sendable {
                 namespace: "sightline", subsystem: "webhook", metricName: "attempt_duration", unitName: "seconds",
                 helpText: "Time from the start of a webhook attempt to its response, as libcurl measured it."
             ),
-            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
-                      .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(15)]
+            buckets: [
+                .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(15),
+            ]
         )
     }
 
     /// One attempt recorded as `outcome`, which took `duration` if a response came.
     func record(_ outcome: WebhookQueue.Recorded, duration: Duration?) {
-        let name = switch outcome {
-        case .delivered: "delivered"
-        case .retrying: "retrying"
-        case .failed: "failed"
-        case .endpointDisabled: "endpoint_disabled"
-        case .stale: "stale"
-        }
+        let name =
+            switch outcome {
+            case .delivered: "delivered"
+            case .retrying: "retrying"
+            case .failed: "failed"
+            case .endpointDisabled: "endpoint_disabled"
+            case .stale: "stale"
+            }
         // The registry returns the counter it already has for these labels.
         registry.makeCounter(descriptor: Self.deliveries, labels: [("outcome", name)]).increment()
         if let duration { attemptDuration.record(duration) }

@@ -20,7 +20,8 @@ struct Audit: AsyncParsableCommand {
                     return
                 }
                 throw CommandFailure(
-                    description: "audit log broken at row \(broken): \(verification.reason ?? "") (\(verification.checked) row(s) before it are intact)"
+                    description:
+                        "audit log broken at row \(broken): \(verification.reason ?? "") (\(verification.checked) row(s) before it are intact)"
                 )
             }
         }

@@ -6,8 +6,8 @@ import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
-import Webhooks
 import TestSupport
+import Webhooks
 
 /// Runs `body` against the real router, in process, with keys for every role of Westminster City Council and of
 /// the Metropolitan Police Service, made through `pool` (the schema owner's).
@@ -20,7 +20,8 @@ func withApp(
     maxBodyBytes: Int = 1 << 20,
     seedKeys: Bool = true,
     rateLimit: RateLimitPolicy = RateLimitPolicy(perSecond: 10_000, burst: 10_000),
-    evidence: EvidenceSettings = EvidenceSettings(directory: FileManager.default.temporaryDirectory.path + "/sightline-evidence-" + UUID().uuidString),
+    evidence: EvidenceSettings = EvidenceSettings(
+        directory: FileManager.default.temporaryDirectory.path + "/sightline-evidence-" + UUID().uuidString),
     testing: TestingSetup = .router,
     acquireTimeout: Duration = .seconds(5),
     webhooks: WebhookSettings = WebhookSettings(),
@@ -68,7 +69,8 @@ struct TestKeys: Sendable {
         for organisation in [Self.westminster, Self.mps] {
             for role in Role.allCases {
                 let (_, token) = try await store.create(
-                    organisationID: organisation, name: "test \(role.rawValue)", role: role, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
+                    organisationID: organisation, name: "test \(role.rawValue)", role: role, covertAccess: false, expiresAt: nil, createdBy: nil,
+                    actor: .commandLine("test")
                 )
                 tokens["\(organisation)/\(role.rawValue)"] = token.text
             }

@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite("API: authentication and the role × operation table")
 struct AuthorisationTests {
@@ -33,7 +33,10 @@ struct AuthorisationTests {
         "updateCamera": (.patch, "/v1/cameras/00000000-0000-4000-8000-000000000000", "{}"),
         "decommissionCamera": (.post, "/v1/cameras/00000000-0000-4000-8000-000000000000/decommission", "{}"),
         "exportCameras": (.get, "/v1/cameras/export?format=csv", nil),
-        "importCameras": (.post, "/v1/cameras/import", #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 51.5]}, "properties": {"kind": "fixed"}}]}"#),
+        "importCameras": (
+            .post, "/v1/cameras/import",
+            #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 51.5]}, "properties": {"kind": "fixed"}}]}"#
+        ),
         "getCameraStatistics": (.get, "/v1/statistics/cameras?as_of=2023-12-31&group_by=kind", nil),
         "listEmbeddingArrangements": (.get, "/v1/embedding-arrangements", nil),
         "getEmbeddingArrangement": (.get, "/v1/embedding-arrangements/00000000-0000-4000-8000-000000000000", nil),
@@ -71,7 +74,9 @@ struct AuthorisationTests {
         "rotateWebhookSecret": (.post, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/rotate-secret", nil),
         "testWebhookEndpoint": (.post, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/test", nil),
         "enableWebhookEndpoint": (.post, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/enable", nil),
-        "recoverWebhookEndpoint": (.post, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/recover", #"{"since": "2026-01-01T00:00:00Z"}"#),
+        "recoverWebhookEndpoint": (
+            .post, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/recover", #"{"since": "2026-01-01T00:00:00Z"}"#
+        ),
         "listWebhookDeliveries": (.get, "/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000/deliveries", nil),
         "getWebhookDelivery": (.get, "/v1/webhook-deliveries/00000000-0000-4000-8000-000000000000", nil),
         "redeliverWebhook": (.post, "/v1/webhook-deliveries/00000000-0000-4000-8000-000000000000/redeliver", nil),
@@ -81,10 +86,11 @@ struct AuthorisationTests {
 
     @Test func everyOperationInTheContractHasAnEntryInTheTableAndARequestHere() throws {
         let contract = try String(contentsOf: repositoryRoot.appending(path: "openapi.yaml"), encoding: .utf8)
-        let operations = Set(contract.split(separator: "\n").compactMap { line -> String? in
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            return trimmed.hasPrefix("operationId:") ? String(trimmed.dropFirst("operationId:".count)).trimmingCharacters(in: .whitespaces) : nil
-        })
+        let operations = Set(
+            contract.split(separator: "\n").compactMap { line -> String? in
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                return trimmed.hasPrefix("operationId:") ? String(trimmed.dropFirst("operationId:".count)).trimmingCharacters(in: .whitespaces) : nil
+            })
         #expect(operations.count >= 11)
         #expect(Set(Permissions.table.keys) == operations)
         #expect(Set(Self.requests.keys) == operations)
@@ -115,10 +121,13 @@ struct AuthorisationTests {
     @Test func everyBadKeyGetsTheSame401() async throws {
         try await TestDatabase.withFresh { pool, url in
             let store = APIKeyStore(Database(pool: pool))
-            let revoked = try await store.create(organisationID: TestKeys.mps, name: "r", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test"))
+            let revoked = try await store.create(
+                organisationID: TestKeys.mps, name: "r", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil,
+                actor: .commandLine("test"))
             _ = try await store.revoke(id: revoked.key.id, actor: .commandLine("test"))
             let expiring = try await store.create(
-                organisationID: TestKeys.mps, name: "e", role: .requester, covertAccess: false, expiresAt: Date(timeIntervalSinceNow: 0.5), createdBy: nil, actor: .commandLine("test")
+                organisationID: TestKeys.mps, name: "e", role: .requester, covertAccess: false, expiresAt: Date(timeIntervalSinceNow: 0.5),
+                createdBy: nil, actor: .commandLine("test")
             )
             try await Task.sleep(for: .milliseconds(700))
             try await withApp(pool: pool, url: url) { client, keys in
@@ -148,9 +157,24 @@ struct AuthorisationTests {
         }
     }
 
-    struct CreatedKey: Decodable { let id: String; let key: String; let prefix: String; let organisation_id: String; let role: String }
-    struct KeyList: Decodable { let items: [ListedKey]; let next_cursor: String? }
-    struct ListedKey: Decodable { let id: String; let prefix: String; let organisation_id: String; let revoked_at: String?; let last_used_at: String? }
+    struct CreatedKey: Decodable {
+        let id: String
+        let key: String
+        let prefix: String
+        let organisation_id: String
+        let role: String
+    }
+    struct KeyList: Decodable {
+        let items: [ListedKey]
+        let next_cursor: String?
+    }
+    struct ListedKey: Decodable {
+        let id: String
+        let prefix: String
+        let organisation_id: String
+        let revoked_at: String?
+        let last_used_at: String?
+    }
 
     @Test func partnerAdminsManageTheirOwnOrganisationsKeys() async throws {
         try await TestDatabase.withFresh { pool, url in
@@ -177,7 +201,8 @@ struct AuthorisationTests {
                 #expect(!list.text.contains("secret"))
 
                 // Another organisation's keys are invisible; creating for it, or an admin key, is refused.
-                let mpsKey = try await APIKeyStore(Database(pool: pool)).list(organisationID: TestKeys.mps, page: PageRequest(limit: 1, cursor: nil)).items[0]
+                let mpsKey = try await APIKeyStore(Database(pool: pool)).list(organisationID: TestKeys.mps, page: PageRequest(limit: 1, cursor: nil))
+                    .items[0]
                 let foreign = try await client.execute(uri: "/v1/api-keys/\(mpsKey.id.uuidString)/revoke", method: .post, headers: partner)
                 #expect(foreign.status == .notFound)
                 let missing = try await client.execute(uri: "/v1/api-keys/\(UUID().uuidString)/revoke", method: .post, headers: partner)
@@ -187,7 +212,8 @@ struct AuthorisationTests {
                     body: ByteBuffer(string: #"{"name": "x", "role": "operator", "organisation_id": "\#(TestKeys.mps.uuidString)"}"#)
                 )
                 #expect(crossOrg.status == .forbidden)
-                let escalate = try await client.execute(uri: "/v1/api-keys", method: .post, headers: partner, body: ByteBuffer(string: #"{"name": "x", "role": "admin"}"#))
+                let escalate = try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: partner, body: ByteBuffer(string: #"{"name": "x", "role": "admin"}"#))
                 #expect(escalate.status == .forbidden)
                 let peek = try await client.execute(uri: "/v1/api-keys?organisation_id=\(TestKeys.mps.uuidString)", method: .get, headers: partner)
                 #expect(peek.status == .forbidden)
@@ -211,7 +237,10 @@ struct AuthorisationTests {
                 let admin = keys(.admin).merging([.contentType: "application/json"])
                 let created = try await client.execute(
                     uri: "/v1/api-keys", method: .post, headers: admin,
-                    body: ByteBuffer(string: #"{"name": "BTP investigator", "role": "requester", "covert_access": true, "organisation_id": "e8d16a0b-eff5-b6b7-c5a2-b3e045ee70ef"}"#)
+                    body: ByteBuffer(
+                        string:
+                            #"{"name": "BTP investigator", "role": "requester", "covert_access": true, "organisation_id": "e8d16a0b-eff5-b6b7-c5a2-b3e045ee70ef"}"#
+                    )
                 )
                 #expect(created.status == .created)
                 let all = try await client.execute(uri: "/v1/api-keys?limit=500", method: .get, headers: admin)
@@ -236,40 +265,65 @@ struct AuthorisationTests {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
                 let response = try await client.execute(
-                    uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "application/json"]), body: ByteBuffer(string: body)
+                    uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "application/json"]),
+                    body: ByteBuffer(string: body)
                 )
                 #expect(response.status == .badRequest, "\(body)")
                 let problem = try response.decode(ProblemBody.self)
                 #expect(problem.errors?.map(\.pointer).contains(pointer) == true, "\(body): \(String(describing: problem.errors))")
-                let count: Int = try await pool.withConnection { try await $0.query("SELECT count(*) FROM api_keys WHERE name = 'x' OR name = ''")[0].decode(0) }
+                let count: Int = try await pool.withConnection {
+                    try await $0.query("SELECT count(*) FROM api_keys WHERE name = 'x' OR name = ''")[0].decode(0)
+                }
                 #expect(count == 0)
             }
         }
     }
 
-    struct AuditPage: Decodable { let items: [AuditRow]; let next_cursor: String? }
+    struct AuditPage: Decodable {
+        let items: [AuditRow]
+        let next_cursor: String?
+    }
     struct AuditRow: Decodable {
-        let seq: Int; let action: String; let outcome: String; let key_prefix: String?; let organisation_id: String?
-        let request_id: String?; let client_address: String?; let entity_id: String?; let detail: [String: Scalar]
+        let seq: Int
+        let action: String
+        let outcome: String
+        let key_prefix: String?
+        let organisation_id: String?
+        let request_id: String?
+        let client_address: String?
+        let entity_id: String?
+        let detail: [String: Scalar]
     }
 
     /// A value of an audit row's detail, which keeps its JSON type.
     enum Scalar: Decodable, Equatable, ExpressibleByStringLiteral {
-        case text(String), number(Double), flag(Bool), none
+        case text(String)
+        case number(Double)
+        case flag(Bool)
+        case none
 
         init(stringLiteral value: String) { self = .text(value) }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .none }
-            else if let flag = try? container.decode(Bool.self) { self = .flag(flag) }
-            else if let number = try? container.decode(Double.self) { self = .number(number) }
-            else { self = .text(try container.decode(String.self)) }
+            if container.decodeNil() {
+                self = .none
+            } else if let flag = try? container.decode(Bool.self) {
+                self = .flag(flag)
+            } else if let number = try? container.decode(Double.self) {
+                self = .number(number)
+            } else {
+                self = .text(try container.decode(String.self))
+            }
         }
 
         var text: String? { if case .text(let text) = self { text } else { nil } }
     }
-    struct Verification: Decodable { let valid: Bool; let checked: Int; let first_broken_seq: Int? }
+    struct Verification: Decodable {
+        let valid: Bool
+        let checked: Int
+        let first_broken_seq: Int?
+    }
 
     @Test func refusalsAndKeyChangesAreAuditedAndAuditorsSeeTheirOwnOrganisation() async throws {
         try await TestDatabase.withFresh { pool, url in
@@ -370,7 +424,8 @@ struct AuthorisationTests {
                 // A valid key from the same address is still served: only failures are limited.
                 #expect(try await client.execute(uri: "/v1/boroughs", method: .get, headers: keys(.analyst)).status == .ok)
                 // Only the failures answered 401 are audited, one row each.
-                let audited = try await AuditStore(Database(pool: pool)).list(organisationID: nil, action: "authenticate", page: PageRequest(limit: 500, cursor: nil))
+                let audited = try await AuditStore(Database(pool: pool)).list(
+                    organisationID: nil, action: "authenticate", page: PageRequest(limit: 500, cursor: nil))
                 #expect(audited.items.count == answered)
             }
         }
@@ -380,7 +435,8 @@ struct AuthorisationTests {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
                 let broken = try await client.execute(
-                    uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "application/json"]), body: ByteBuffer(string: "{nope")
+                    uri: "/v1/api-keys", method: .post, headers: keys(.admin).merging([.contentType: "application/json"]),
+                    body: ByteBuffer(string: "{nope")
                 )
                 #expect(broken.status == .badRequest)
                 #expect(try broken.decode(ProblemBody.self).type == "urn:sightline:problem:malformed-request")

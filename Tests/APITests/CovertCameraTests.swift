@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Neither confirm nor deny: a covert camera does not exist for a key that may not know of it — in reads,
 /// searches, lists, changes and events — and every read that shows one is audited.
@@ -46,7 +46,9 @@ struct CovertCameraTests {
                     } else {
                         #expect(got.status == .notFound, "\(caller.name)")
                         let (a, b) = (try got.decode(ProblemBody.self), try nothing.decode(ProblemBody.self))
-                        #expect(a.type == b.type && a.title == b.title && a.detail == b.detail && a.status == b.status && a.errors == b.errors, "\(caller.name)")
+                        #expect(
+                            a.type == b.type && a.title == b.title && a.detail == b.detail && a.status == b.status && a.errors == b.errors,
+                            "\(caller.name)")
                         #expect(got.headers[.eTag] == nil)
                     }
                     let searches = [
@@ -69,7 +71,8 @@ struct CovertCameraTests {
     @Test func onlyKeysThatMayKnowOfItChangeOrRecordACovertCamera() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
-                let refused = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "covert": true"#))
+                let refused = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "covert": true"#))
                 #expect(refused.status == .forbidden)
                 let owner = keys.covert(.operator, of: TestKeys.westminster)
                 let covert = try await client.send(.post, "/v1/cameras", owner, Places.camera(Places.westminster, extra: #", "covert": true"#))
@@ -98,7 +101,8 @@ struct CovertCameraTests {
                 _ = try await client.send(.get, "/v1/cameras/\(covert.id)", police)
                 _ = try await client.send(.get, "/v1/cameras?borough=E09000033", police)
                 _ = try await client.send(.get, "/v1/cameras?borough=E09000033", keys(.operator))
-                let reads = try await AuditStore(Database(pool: pool)).list(organisationID: nil, action: "camera.read_covert", page: PageRequest(limit: 50, cursor: nil))
+                let reads = try await AuditStore(Database(pool: pool)).list(
+                    organisationID: nil, action: "camera.read_covert", page: PageRequest(limit: 50, cursor: nil))
                 #expect(reads.items.count == 2)
                 #expect(reads.items.allSatisfy { $0.event.organisationID == TestKeys.mps && $0.event.detailJSON.contains(covert.id) })
                 #expect(reads.items.contains { $0.event.entityID == covert.id })

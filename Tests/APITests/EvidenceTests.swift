@@ -9,8 +9,8 @@ import Jobs
 import LibPQ
 import Prometheus
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// A small London around Parliament Square: who holds which camera, made directly in the database.
 struct EvidenceWorld {
@@ -30,8 +30,10 @@ struct EvidenceWorld {
             }
             let westminsterRoom = try await room(TestKeys.westminster, "Westminster CCTV")
             let tflRoom = try await room(TestKeys.tfl, "TfL centre")
-            func camera(_ owner: UUID, _ room: UUID?, lat: Double = Places.westminster.lat, lon: Double = Places.westminster.lon,
-                        dori: String = "identify", retention: Int? = nil, covert: Bool = false, status: String = "operational") async throws -> UUID {
+            func camera(
+                _ owner: UUID, _ room: UUID?, lat: Double = Places.westminster.lat, lon: Double = Places.westminster.lon,
+                dori: String = "identify", retention: Int? = nil, covert: Bool = false, status: String = "operational"
+            ) async throws -> UUID {
                 try await connection.query(
                     """
                     INSERT INTO cameras (owner_org_id, control_room_id, kind, location, max_dori, retention_days, covert, status)
@@ -42,10 +44,12 @@ struct EvidenceWorld {
             }
             let world = EvidenceWorld(
                 westminsterRoom: westminsterRoom, tflRoom: tflRoom,
-                w1: try await camera(TestKeys.westminster, westminsterRoom), w2: try await camera(TestKeys.westminster, westminsterRoom, lat: Places.westminster.lat + 0.0003),
+                w1: try await camera(TestKeys.westminster, westminsterRoom),
+                w2: try await camera(TestKeys.westminster, westminsterRoom, lat: Places.westminster.lat + 0.0003),
                 tfl: try await camera(TestKeys.tfl, tflRoom, dori: "observe"), camden: try await camera(TestKeys.camden, nil),
                 shortRetention: try await camera(TestKeys.westminster, westminsterRoom, retention: 1),
-                covert: try await camera(TestKeys.mps, nil, covert: true), planned: try await camera(TestKeys.westminster, westminsterRoom, status: "planned"),
+                covert: try await camera(TestKeys.mps, nil, covert: true),
+                planned: try await camera(TestKeys.westminster, westminsterRoom, status: "planned"),
                 far: try await camera(TestKeys.westminster, westminsterRoom, lat: Places.westminster.lat + 0.0135)
             )
             try await connection.query(
@@ -69,7 +73,10 @@ struct RequestBody: Decodable {
     let tasks: [TaskBody]?
     let excluded_cameras: [Excluded]?
 
-    struct Excluded: Decodable { let camera_id: String; let reason: String }
+    struct Excluded: Decodable {
+        let camera_id: String
+        let reason: String
+    }
 }
 
 struct TaskBody: Decodable {
@@ -85,13 +92,28 @@ struct TaskBody: Decodable {
     let items: [ItemBody]?
     let hold_until: String?
 
-    struct TaskCamera: Decodable { let camera_id: String; let outcome: String }
+    struct TaskCamera: Decodable {
+        let camera_id: String
+        let outcome: String
+    }
 }
 
-struct TaskPage: Decodable { let items: [TaskBody]; let next_cursor: String? }
-struct ItemBody: Decodable { let id: String; let status: String; let sha256: String; let size_bytes: Int64 }
+struct TaskPage: Decodable {
+    let items: [TaskBody]
+    let next_cursor: String?
+}
+struct ItemBody: Decodable {
+    let id: String
+    let status: String
+    let sha256: String
+    let size_bytes: Int64
+}
 struct CustodyPage: Decodable { let items: [Custody] }
-struct Custody: Decodable { let event: String; let organisation_id: String?; let detail: [String: String]? }
+struct Custody: Decodable {
+    let event: String
+    let organisation_id: String?
+    let detail: [String: String]?
+}
 
 /// RFC 3339 for `date`, to the second.
 func rfc3339(_ date: Date) -> String { date.formatted(.iso8601) }
@@ -143,7 +165,8 @@ struct EvidenceTests {
 
                 // An explicit camera joins whatever its distance.
                 let explicit = try await client.send(
-                    .post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident(radius: 10, extra: #", "camera_ids": ["\#(world.far.text)"]"#)
+                    .post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps),
+                    incident(radius: 10, extra: #", "camera_ids": ["\#(world.far.text)"]"#)
                 ).decode(RequestBody.self)
                 #expect(explicit.tasks?.flatMap(\.cameras).map(\.camera_id).contains(world.far.text) == true)
             }
@@ -162,7 +185,8 @@ struct EvidenceTests {
                 #expect(request.status == "no_footage")
                 #expect(request.status_reason == "no_cameras_found")
                 #expect(request.tasks?.isEmpty == true)
-                let fetched = try await client.send(.get, "/v1/evidence-requests/" + request.id, keys(.requester, of: TestKeys.mps)).decode(RequestBody.self)
+                let fetched = try await client.send(.get, "/v1/evidence-requests/" + request.id, keys(.requester, of: TestKeys.mps)).decode(
+                    RequestBody.self)
                 #expect(fetched.reference == request.reference)
             }
         }
@@ -173,15 +197,26 @@ struct EvidenceTests {
         ("window_to before window_from", #""window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T09:00:00Z""#, "/window_to"),
         ("window in the future", #""window_from": "2999-01-01T10:00:00Z", "window_to": "2999-01-01T11:00:00Z""#, "/window_to"),
         ("radius 1,001 m", #""window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z", "radius_m": 1001"#, "/radius_m"),
-        ("unknown camera", #""window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z", "camera_ids": ["0b0e7d3c-5a36-4c52-9e3a-5d6a8e0b9f11"]"#, "/camera_ids/0"),
-        ("camera id not a UUID", #""window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z", "camera_ids": ["x"]"#, "/camera_ids/0"),
-        ("empty crime reference", #""window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z", "crime_reference": " ""#, "/crime_reference"),
+        (
+            "unknown camera",
+            #""window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z", "camera_ids": ["0b0e7d3c-5a36-4c52-9e3a-5d6a8e0b9f11"]"#,
+            "/camera_ids/0"
+        ),
+        (
+            "camera id not a UUID", #""window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z", "camera_ids": ["x"]"#,
+            "/camera_ids/0"
+        ),
+        (
+            "empty crime reference", #""window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z", "crime_reference": " ""#,
+            "/crime_reference"
+        ),
     ])
     func badRequestsAre400NamingTheFieldAndWriteNothing(what: String, fields: String, pointer: String) async throws {
         try await TestDatabase.withFresh { pool, url in
             _ = try await EvidenceWorld.make(pool)
             try await withApp(pool: pool, url: url) { client, keys in
-                var body = #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "#
+                var body =
+                    #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "#
                     + #""location": {"lat": 51.50095, "lon": -0.12655}, "# + fields + "}"
                 if fields.contains("crime_reference") { body = body.replacingOccurrences(of: #""crime_reference": "CRIS 1", "#, with: "") }
                 let response = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), body)
@@ -199,7 +234,8 @@ struct EvidenceTests {
             _ = try await EvidenceWorld.make(pool)
             try await withApp(pool: pool, url: url) { client, keys in
                 func request(from: String, to: String) async throws -> TestResponse {
-                    let body = #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "#
+                    let body =
+                        #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "#
                         + #""location": {"lat": 51.50095, "lon": -0.12655}, "window_from": "\#(from)", "window_to": "\#(to)"}"#
                     return try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), body)
                 }
@@ -223,9 +259,11 @@ struct EvidenceTests {
         try await TestDatabase.withFresh { pool, url in
             let world = try await EvidenceWorld.make(pool)
             try await withApp(pool: pool, url: url) { client, keys in
-                let plain = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(RequestBody.self)
+                let plain = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(
+                    RequestBody.self)
                 #expect(!(plain.tasks ?? []).contains { $0.holder_org_id == TestKeys.mps.text })
-                let covert = try await client.send(.post, "/v1/evidence-requests", keys.covert(.requester, of: TestKeys.mps), incident()).decode(RequestBody.self)
+                let covert = try await client.send(.post, "/v1/evidence-requests", keys.covert(.requester, of: TestKeys.mps), incident()).decode(
+                    RequestBody.self)
                 let covertTask = try #require(covert.tasks?.first { $0.holder_org_id == TestKeys.mps.text })
                 #expect(covertTask.cameras.map(\.camera_id) == [world.covert.text])
 
@@ -240,7 +278,8 @@ struct EvidenceTests {
                 #expect(try named.decode(ProblemBody.self).errors == random.decode(ProblemBody.self).errors)
 
                 // The covert task is invisible to the force's plain keys: absent from the request, the queue and by id.
-                let asPlain = try await client.send(.get, "/v1/evidence-requests/" + covert.id, keys(.requester, of: TestKeys.mps)).decode(RequestBody.self)
+                let asPlain = try await client.send(.get, "/v1/evidence-requests/" + covert.id, keys(.requester, of: TestKeys.mps)).decode(
+                    RequestBody.self)
                 #expect(!(asPlain.tasks ?? []).contains { $0.id == covertTask.id })
                 let queue = try await client.send(.get, "/v1/evidence-tasks?limit=500", keys(.requester, of: TestKeys.mps)).decode(TaskPage.self)
                 #expect(!queue.items.contains { $0.id == covertTask.id })
@@ -302,7 +341,8 @@ struct EvidenceTests {
         try await TestDatabase.withFresh(maxConnections: 8) { pool, url in
             _ = try await EvidenceWorld.make(pool)
             try await withApp(pool: pool, url: url) { client, keys in
-                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(RequestBody.self)
+                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(
+                    RequestBody.self)
                 let tasks = try #require(request.tasks)
                 let westminster = try #require(tasks.first { $0.holder_org_id == TestKeys.westminster.text })
                 let path = "/v1/evidence-tasks/" + westminster.id + "/transitions"
@@ -320,14 +360,18 @@ struct EvidenceTests {
                 #expect(early.status == .conflict)
                 #expect(early.text.contains(#""allowed_actions":["acknowledge","reject","record_no_footage"]"#))
                 // The requester cannot act for the holder, nor the holder for the requester.
-                #expect(try await client.send(.post, path, keys(.requester, of: TestKeys.mps), #"{"action": "acknowledge"}"#, ifMatch: "\"1\"").status == .forbidden)
+                #expect(
+                    try await client.send(.post, path, keys(.requester, of: TestKeys.mps), #"{"action": "acknowledge"}"#, ifMatch: "\"1\"").status
+                        == .forbidden)
                 #expect(try await client.send(.post, path, holder, #"{"action": "cancel"}"#, ifMatch: "\"1\"").status == .forbidden)
                 // A reason is required to reject.
                 #expect(try await client.send(.post, path, holder, #"{"action": "reject"}"#, ifMatch: "\"1\"").status == .badRequest)
 
                 // Two operators acknowledge at once: one wins, the other is told it changed.
                 let results = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                    for _ in 0..<2 { group.addTask { try await client.send(.post, path, holder, #"{"action": "acknowledge"}"#, ifMatch: "\"1\"").status } }
+                    for _ in 0..<2 {
+                        group.addTask { try await client.send(.post, path, holder, #"{"action": "acknowledge"}"#, ifMatch: "\"1\"").status }
+                    }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
                 #expect(results.sorted { $0.code < $1.code } == [.ok, .preconditionFailed])
@@ -348,20 +392,31 @@ struct EvidenceTests {
                 let camden = try #require(tasks.first { $0.holder_org_id == TestKeys.camden.text })
                 // TfL's and Camden's tasks belong to organisations without keys here: the requester cancels one, and an
                 // admin of neither cannot touch the other.
-                #expect(try await client.send(.post, "/v1/evidence-tasks/" + tfl.id + "/transitions", keys(.operator), #"{"action": "acknowledge"}"#, ifMatch: "\"1\"").status == .notFound)
+                #expect(
+                    try await client.send(
+                        .post, "/v1/evidence-tasks/" + tfl.id + "/transitions", keys(.operator), #"{"action": "acknowledge"}"#, ifMatch: "\"1\""
+                    ).status == .notFound)
                 let cancelled = try await client.send(
-                    .post, "/v1/evidence-tasks/" + tfl.id + "/transitions", keys(.requester, of: TestKeys.mps), #"{"action": "cancel"}"#, ifMatch: "\"1\""
+                    .post, "/v1/evidence-tasks/" + tfl.id + "/transitions", keys(.requester, of: TestKeys.mps), #"{"action": "cancel"}"#,
+                    ifMatch: "\"1\""
                 )
                 #expect(try cancelled.decode(TaskBody.self).status == "cancelled")
-                #expect(try await client.send(.get, "/v1/evidence-requests/" + request.id, keys(.requester, of: TestKeys.mps)).decode(RequestBody.self).status == "open")
-                let cancelAll = try await client.send(.post, "/v1/evidence-requests/" + request.id + "/cancel", keys(.requester, of: TestKeys.mps), "{}", ifMatch: "\"1\"")
+                #expect(
+                    try await client.send(.get, "/v1/evidence-requests/" + request.id, keys(.requester, of: TestKeys.mps)).decode(RequestBody.self)
+                        .status == "open")
+                let cancelAll = try await client.send(
+                    .post, "/v1/evidence-requests/" + request.id + "/cancel", keys(.requester, of: TestKeys.mps), "{}", ifMatch: "\"1\"")
                 #expect(cancelAll.status == .ok, "\(cancelAll.text)")
                 let settled = try cancelAll.decode(RequestBody.self)
                 #expect(settled.status == "completed")
                 #expect(settled.tasks?.first { $0.id == camden.id }?.status == "cancelled")
                 #expect(try await count("events WHERE type = 'evidence_request.completed'", pool) == 1)
                 // Nothing is left to cancel.
-                #expect(try await client.send(.post, "/v1/evidence-requests/" + request.id + "/cancel", keys(.requester, of: TestKeys.mps), "{}", ifMatch: "\"\(settled.version)\"").status == .conflict)
+                #expect(
+                    try await client.send(
+                        .post, "/v1/evidence-requests/" + request.id + "/cancel", keys(.requester, of: TestKeys.mps), "{}",
+                        ifMatch: "\"\(settled.version)\""
+                    ).status == .conflict)
 
                 // The requester collects; the items follow.
                 let collected = try await client.send(
@@ -369,7 +424,9 @@ struct EvidenceTests {
                 ).decode(TaskBody.self)
                 #expect(collected.status == "collected")
                 #expect(collected.items?.allSatisfy { $0.status == "collected" } == true)
-                #expect(try await count("audit_pending WHERE action LIKE 'evidence_%'", pool) + count("audit_log WHERE action LIKE 'evidence_%'", pool) >= 8)
+                #expect(
+                    try await count("audit_pending WHERE action LIKE 'evidence_%'", pool) + count("audit_log WHERE action LIKE 'evidence_%'", pool)
+                        >= 8)
             }
         }
     }
@@ -378,7 +435,8 @@ struct EvidenceTests {
         try await TestDatabase.withFresh { pool, url in
             _ = try await EvidenceWorld.make(pool)
             try await withApp(pool: pool, url: url) { client, keys in
-                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(RequestBody.self)
+                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(
+                    RequestBody.self)
                 let tasks = try #require(request.tasks)
                 let westminster = try #require(tasks.first { $0.holder_org_id == TestKeys.westminster.text })
                 let tfl = try #require(tasks.first { $0.holder_org_id == TestKeys.tfl.text })
@@ -387,7 +445,8 @@ struct EvidenceTests {
                 // the holder of another task of the same request, does not.
                 let seers: [(String, HTTPFields, HTTPResponse.Status)] = [
                     ("Westminster operator", keys(.operator), .ok), ("Westminster partner admin", keys(.partnerAdmin), .ok),
-                    ("MPS requester", keys(.requester, of: TestKeys.mps), .ok), ("MPS embedded officer", keys(.embeddedOfficer, of: TestKeys.mps), .ok),
+                    ("MPS requester", keys(.requester, of: TestKeys.mps), .ok),
+                    ("MPS embedded officer", keys(.embeddedOfficer, of: TestKeys.mps), .ok),
                     ("TfL operator", keys.covert(.operator, of: TestKeys.tfl), .notFound), ("Westminster requester", keys(.requester), .ok),
                     ("MPS operator", keys(.operator, of: TestKeys.mps), .ok),
                 ]
@@ -429,10 +488,12 @@ struct EvidenceTests {
             _ = try await EvidenceWorld.make(pool)
             let directory = FileManager.default.temporaryDirectory.path + "/sightline-evidence-" + UUID().uuidString
             try await withApp(pool: pool, url: url, evidence: EvidenceSettings(directory: directory)) { client, keys in
-                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(RequestBody.self)
+                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(
+                    RequestBody.self)
                 let task = try #require(request.tasks?.first { $0.holder_org_id == TestKeys.westminster.text })
                 let holder = keys(.operator)
-                _ = try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/transitions", holder, #"{"action": "acknowledge"}"#, ifMatch: "\"1\"")
+                _ = try await client.send(
+                    .post, "/v1/evidence-tasks/" + task.id + "/transitions", holder, #"{"action": "acknowledge"}"#, ifMatch: "\"1\"")
                 let content = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
                 let item = try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/items", holder, Self.item(content)).decode(ItemBody.self)
                 let contentPath = "/v1/evidence-items/" + item.id + "/content"
@@ -481,12 +542,15 @@ struct EvidenceTests {
                 #expect(try await client.send(.get, contentPath, keys.covert(.operator, of: TestKeys.tfl)).status == .notFound)
                 #expect(try await client.send(.get, "/v1/evidence-items/" + item.id, keys.covert(.operator, of: TestKeys.tfl)).status == .notFound)
 
-                let handover = try await client.send(.post, "/v1/evidence-items/" + item.id + "/handover", requester, #"{"received_by": "PC 123 Smith"}"#)
+                let handover = try await client.send(
+                    .post, "/v1/evidence-items/" + item.id + "/handover", requester, #"{"received_by": "PC 123 Smith"}"#)
                 #expect(handover.status == .created)
                 let custody = try await client.send(.get, "/v1/evidence-items/" + item.id + "/custody", holder).decode(CustodyPage.self)
                 #expect(custody.items.map(\.event) == ["exported", "uploaded", "downloaded", "downloaded", "downloaded", "handed_over"])
                 #expect(custody.items[3].detail?["range"] == "bytes=100-199")
-                #expect(try await count("audit_pending WHERE action = 'evidence_item.download'", pool) + count("audit_log WHERE action = 'evidence_item.download'", pool) == 3)
+                #expect(
+                    try await count("audit_pending WHERE action = 'evidence_item.download'", pool)
+                        + count("audit_log WHERE action = 'evidence_item.download'", pool) == 3)
                 // The trail is append-only, even for the server's own role.
                 let serverPool = try TestDatabase.makePool(url: TestDatabase.serverURL(url))
                 await #expect(throws: PostgresError.self) {
@@ -502,17 +566,21 @@ struct EvidenceTests {
             _ = try await EvidenceWorld.make(pool)
             let directory = FileManager.default.temporaryDirectory.path + "/sightline-evidence-" + UUID().uuidString
             try await withApp(pool: pool, url: url, evidence: EvidenceSettings(directory: directory), testing: .live) { client, keys in
-                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(RequestBody.self)
+                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(
+                    RequestBody.self)
                 let task = try #require(request.tasks?.first { $0.holder_org_id == TestKeys.westminster.text })
-                _ = try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/transitions", keys(.operator), #"{"action": "acknowledge"}"#, ifMatch: "\"1\"")
+                _ = try await client.send(
+                    .post, "/v1/evidence-tasks/" + task.id + "/transitions", keys(.operator), #"{"action": "acknowledge"}"#, ifMatch: "\"1\"")
                 let content = Data(repeating: 0x5A, count: 4 << 20)
-                let item = try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/items", keys(.operator), Self.item(content)).decode(ItemBody.self)
+                let item = try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/items", keys(.operator), Self.item(content)).decode(
+                    ItemBody.self)
                 let port = try #require(client.port)
 
                 // Send the headers and half the body over a raw socket, then hang up.
                 try RawHTTP.sendAndHangUp(
                     port: port,
-                    head: "PUT /v1/evidence-items/\(item.id)/content HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(keys.token(.operator))\r\n"
+                    head:
+                        "PUT /v1/evidence-items/\(item.id)/content HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(keys.token(.operator))\r\n"
                         + "Content-Type: application/octet-stream\r\nContent-Length: \(content.count)\r\n\r\n",
                     body: content.prefix(content.count / 2)
                 )
@@ -526,7 +594,8 @@ struct EvidenceTests {
                 #expect(try await client.send(.get, "/v1/evidence-items/" + item.id, keys(.operator)).decode(ItemBody.self).status == "registered")
                 var headers = keys(.operator)
                 headers[.contentType] = "application/octet-stream"
-                let retried = try await client.execute(uri: "/v1/evidence-items/" + item.id + "/content", method: .put, headers: headers, body: ByteBuffer(bytes: content))
+                let retried = try await client.execute(
+                    uri: "/v1/evidence-items/" + item.id + "/content", method: .put, headers: headers, body: ByteBuffer(bytes: content))
                 #expect(retried.status == .ok)
             }
         }
@@ -549,7 +618,8 @@ struct EvidenceTests {
                 let registry = PrometheusCollectorRegistry()
                 let metrics = JobMetrics(registry: registry)
                 let workers = Jobs.runners(
-                    (0..<3).map { _ in EvidenceAlertsJob(Database(pool: pool, clock: clock)) }, clock: clock, metrics: metrics, logger: TestDatabase.logger
+                    (0..<3).map { _ in EvidenceAlertsJob(Database(pool: pool, clock: clock)) }, clock: clock, metrics: metrics,
+                    logger: TestDatabase.logger
                 )
                 func runAll() async throws {
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -586,20 +656,28 @@ struct EvidenceTests {
                 let exposition = registry.emitToString()
                 #expect(exposition.contains(#"sightline_job_runs_total{job="evidence-alerts"} 18"#), "\(exposition)")
                 #expect(exposition.contains(#"sightline_job_failures_total{job="evidence-alerts"} 0"#))
-                let lastSuccess = exposition.split(separator: "\n").first { $0.hasPrefix(#"sightline_job_last_success_timestamp_seconds{job="evidence-alerts"}"#) }
+                let lastSuccess = exposition.split(separator: "\n").first {
+                    $0.hasPrefix(#"sightline_job_last_success_timestamp_seconds{job="evidence-alerts"}"#)
+                }
                 let seconds = try #require(lastSuccess.flatMap { Double($0.split(separator: " ").last ?? "") })
                 #expect(abs(seconds - clock.now().timeIntervalSince1970) < 0.001)
 
                 // Upload, export and collect; 30 days after collection the content goes and the trail stays.
                 let content = Data("the footage".utf8)
-                let item = try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/items", keys(.operator), Self.item(content)).decode(ItemBody.self)
+                let item = try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/items", keys(.operator), Self.item(content)).decode(
+                    ItemBody.self)
                 var headers = keys(.operator)
                 headers[.contentType] = "application/octet-stream"
-                _ = try await client.execute(uri: "/v1/evidence-items/" + item.id + "/content", method: .put, headers: headers, body: ByteBuffer(bytes: content))
+                _ = try await client.execute(
+                    uri: "/v1/evidence-items/" + item.id + "/content", method: .put, headers: headers, body: ByteBuffer(bytes: content))
                 var version = try await client.send(.get, "/v1/evidence-tasks/" + task.id, keys(.operator)).decode(TaskBody.self).version
-                version = try await client.send(.post, path, keys(.operator), #"{"action": "export"}"#, ifMatch: "\"\(version)\"").decode(TaskBody.self).version
+                version = try await client.send(.post, path, keys(.operator), #"{"action": "export"}"#, ifMatch: "\"\(version)\"").decode(
+                    TaskBody.self
+                ).version
                 _ = try await client.send(.post, path, keys(.requester, of: TestKeys.mps), #"{"action": "collect"}"#, ifMatch: "\"\(version)\"")
-                let purge = JobRunner(EvidencePurgeJob(Database(pool: pool, clock: clock), settings: settings), clock: clock, metrics: metrics, logger: TestDatabase.logger)
+                let purge = JobRunner(
+                    EvidencePurgeJob(Database(pool: pool, clock: clock), settings: settings), clock: clock, metrics: metrics,
+                    logger: TestDatabase.logger)
                 func status() async throws -> String {
                     try await client.send(.get, "/v1/evidence-items/" + item.id, keys(.operator)).decode(ItemBody.self).status
                 }

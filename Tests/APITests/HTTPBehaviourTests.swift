@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @testable import API
 
@@ -64,7 +64,8 @@ struct HTTPBehaviourTests {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url, maxBodyBytes: 1024) { client, keys in
                 let big = ByteBuffer(repeating: UInt8(ascii: "x"), count: 4096)
-                let declared = try await client.execute(uri: "/v1/organisations", method: .post, headers: [.contentType: "application/json"], body: big)
+                let declared = try await client.execute(
+                    uri: "/v1/organisations", method: .post, headers: [.contentType: "application/json"], body: big)
                 #expect(declared.status == .contentTooLarge)
                 #expect(try declared.decode(ProblemBody.self).type == "urn:sightline:problem:content-too-large")
 
@@ -180,7 +181,8 @@ struct HTTPBehaviourTests {
 
     @Test func preconditionFailuresBecome428And412WithTheCurrentETag() {
         let routes = RouteTable()
-        let missing = ProblemMiddleware<SightlineRequestContext>.problem(for: PreconditionFailure.missing, method: "PATCH", path: "/x", routes: routes)
+        let missing = ProblemMiddleware<SightlineRequestContext>.problem(
+            for: PreconditionFailure.missing, method: "PATCH", path: "/x", routes: routes)
         #expect(missing.status == .preconditionRequired)
         let stale = ProblemMiddleware<SightlineRequestContext>.problem(
             for: PreconditionFailure.stale(currentETag: #""8""#), method: "PATCH", path: "/x", routes: routes

@@ -6,8 +6,8 @@ import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite("API: Idempotency-Key on creating POSTs")
 struct IdempotencyTests {
@@ -145,7 +145,8 @@ struct IdempotencyTests {
                     for _ in 0..<12 {
                         group.addTask {
                             try await client.execute(
-                                uri: "/v1/api-keys", method: .post, headers: headers, body: ByteBuffer(string: #"{"name": "burst", "role": "analyst"}"#)
+                                uri: "/v1/api-keys", method: .post, headers: headers,
+                                body: ByteBuffer(string: #"{"name": "burst", "role": "analyst"}"#)
                             )
                         }
                     }
@@ -189,16 +190,20 @@ struct IdempotencyStoreTests {
         try await TestDatabase.withFresh { pool, _ in
             let apiKey = try await pool.withConnection { try await $0.query("SELECT id FROM api_keys LIMIT 1").first?.decode(0, as: UUID.self) }
             let keyID: UUID
-            if let apiKey { keyID = apiKey } else {
+            if let apiKey {
+                keyID = apiKey
+            } else {
                 keyID = try await APIKeyStore(Database(pool: pool)).create(
-                    organisationID: TestKeys.mps, name: "i", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
+                    organisationID: TestKeys.mps, name: "i", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil,
+                    actor: .commandLine("test")
                 ).key.id
             }
             let store = IdempotencyStore(Database(pool: pool))
             let key = [UInt8](repeating: 1, count: 32)
             let request = [UInt8](repeating: 2, count: 32)
             func claim(_ request: [UInt8], lease: Duration = .seconds(60)) async throws -> IdempotencyClaim {
-                try await store.claim(apiKeyID: keyID, keyHash: key, operation: "createThing", requestHash: request, lease: lease, keepFor: .seconds(3600))
+                try await store.claim(
+                    apiKeyID: keyID, keyHash: key, operation: "createThing", requestHash: request, lease: lease, keepFor: .seconds(3600))
             }
             #expect(try await claim(request, lease: .zero) == .claimed)
             // A claim whose lease ran out (its server died) passes to a retry of the same request only.

@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Attack strings in every text parameter of the contract reach the database as values only: each request is
 /// answered with a clean 2xx or 4xx (never a 500), and nothing in the database changes but what the request
@@ -43,27 +43,38 @@ struct InjectionTests {
         ("listCameras", .get, "/v1/cameras?owner_org_id=@&control_room_id=@", nil, .analyst),
         ("getCamera", .get, "/v1/cameras/@", nil, .analyst),
         ("createCamera", .post, "/v1/cameras", #"{"kind": "fixed", "location": {"lat": 51.5, "lon": -0.1}, "external_ref": "@"}"#, .operator),
-        ("createCamera", .post, "/v1/cameras", #"{"kind": "fixed", "location": {"lat": 51.5, "lon": -0.1}, "borough_gss": "@", "commissioned_on": "@"}"#, .operator),
+        (
+            "createCamera", .post, "/v1/cameras",
+            #"{"kind": "fixed", "location": {"lat": 51.5, "lon": -0.1}, "borough_gss": "@", "commissioned_on": "@"}"#, .operator
+        ),
         ("updateCamera", .patch, "/v1/cameras/@", #"{"external_ref": "@"}"#, .operator),
         ("decommissionCamera", .post, "/v1/cameras/@/decommission", #"{"decommissioned_on": "@"}"#, .operator),
         ("listEmbeddingArrangements", .get, "/v1/embedding-arrangements?active_on=@&police_org_id=@", nil, .analyst),
         ("getEmbeddingArrangement", .get, "/v1/embedding-arrangements/@", nil, .analyst),
-        ("createEmbeddingArrangement", .post, "/v1/embedding-arrangements",
-         #"{"control_room_id": "@", "police_org_id": "@", "model": "embedded", "starts_on": "@", "agreement_ref": "@"}"#, .operator),
+        (
+            "createEmbeddingArrangement", .post, "/v1/embedding-arrangements",
+            #"{"control_room_id": "@", "police_org_id": "@", "model": "embedded", "starts_on": "@", "agreement_ref": "@"}"#, .operator
+        ),
         ("endEmbeddingArrangement", .post, "/v1/embedding-arrangements/@/end", #"{"ends_on": "@"}"#, .operator),
-        ("createEvidenceRequest", .post, "/v1/evidence-requests",
-         #"{"crime_reference": "@", "incident_reference": "@", "offence": "@", "priority": "urgent", "authorised_by": "@", "legal_basis": "@", "notes": "@", "location": {"lat": 51.5, "lon": -0.1}, "window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z"}"#,
-         .requester),
-        ("createEvidenceRequest", .post, "/v1/evidence-requests",
-         #"{"crime_reference": "c", "offence": "o", "priority": "urgent", "authorised_by": "a", "camera_ids": ["@"], "location": {"lat": 51.5, "lon": -0.1}, "window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z"}"#,
-         .requester),
+        (
+            "createEvidenceRequest", .post, "/v1/evidence-requests",
+            #"{"crime_reference": "@", "incident_reference": "@", "offence": "@", "priority": "urgent", "authorised_by": "@", "legal_basis": "@", "notes": "@", "location": {"lat": 51.5, "lon": -0.1}, "window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z"}"#,
+            .requester
+        ),
+        (
+            "createEvidenceRequest", .post, "/v1/evidence-requests",
+            #"{"crime_reference": "c", "offence": "o", "priority": "urgent", "authorised_by": "a", "camera_ids": ["@"], "location": {"lat": 51.5, "lon": -0.1}, "window_from": "2026-01-01T10:00:00Z", "window_to": "2026-01-01T11:00:00Z"}"#,
+            .requester
+        ),
         ("listEvidenceRequests", .get, "/v1/evidence-requests?crime_reference=@&cursor=@", nil, .requester),
         ("listEvidenceTasks", .get, "/v1/evidence-tasks?control_room_id=@&request_id=@&cursor=@", nil, .operator),
         ("getEvidenceTask", .get, "/v1/evidence-tasks/@", nil, .operator),
         ("transitionEvidenceTask", .post, "/v1/evidence-tasks/@/transitions", #"{"action": "reject", "reason": "@", "notes": "@"}"#, .operator),
-        ("registerEvidenceItem", .post, "/v1/evidence-tasks/@/items",
-         #"{"exhibit_ref": "@", "file_name": "@", "format": "@", "size_bytes": 1, "sha256": "@", "recorded_from": "2026-01-01T10:00:00Z", "recorded_to": "2026-01-01T11:00:00Z"}"#,
-         .operator),
+        (
+            "registerEvidenceItem", .post, "/v1/evidence-tasks/@/items",
+            #"{"exhibit_ref": "@", "file_name": "@", "format": "@", "size_bytes": 1, "sha256": "@", "recorded_from": "2026-01-01T10:00:00Z", "recorded_to": "2026-01-01T11:00:00Z"}"#,
+            .operator
+        ),
         ("handOverEvidenceItem", .post, "/v1/evidence-items/@/handover", #"{"received_by": "@", "notes": "@"}"#, .requester),
         ("listCustodyEvents", .get, "/v1/evidence-items/@/custody?cursor=@", nil, .requester),
         ("listEvents", .get, "/v1/events?cursor=@", nil, .analyst),

@@ -58,7 +58,8 @@ struct LifecycleTests {
     @Test func theBinaryServesAndExitsZeroOnSIGTERM() async throws {
         try await TestDatabase.withFresh { pool, url in
             let key = try await APIKeyStore(Database(pool: pool)).create(
-                organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
+                organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil,
+                actor: .commandLine("test")
             ).token.text
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
             let port = Int.random(in: 20_000..<30_000)
@@ -93,7 +94,8 @@ struct LifecycleTests {
         let pool = try TestDatabase.makePool(url: cluster.url, maxConnections: 1)
         try await Migrator(logger: TestDatabase.logger).migrate(Database(pool: pool))
         let key = try await APIKeyStore(Database(pool: pool)).create(
-            organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil, actor: .commandLine("test")
+            organisationID: TestKeys.mps, name: "t", role: .requester, covertAccess: false, expiresAt: nil, createdBy: nil,
+            actor: .commandLine("test")
         ).token.text
         let authorised = [CurlHeader("Authorization", "Bearer " + key)]
         await pool.close()
@@ -149,7 +151,9 @@ struct LifecycleTests {
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "sightline").path
             let server = try ChildProcess(binary, ["serve"], environment: ["SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_HTTP_PORT": "0"])
             #expect(try await server.exitStatus() == 1)
-            #expect(server.output.contains("the database schema is not usable: behind:") && server.output.contains("run `sightline migrate`"), "\(server.output)")
+            #expect(
+                server.output.contains("the database schema is not usable: behind:") && server.output.contains("run `sightline migrate`"),
+                "\(server.output)")
         }
     }
 
@@ -160,7 +164,9 @@ struct LifecycleTests {
             // Settings by flag, both forms, for the one setting that has no other way in here.
             let worker = try ChildProcess(
                 binary, ["worker", "--http-port", String(port), "--log-format=json"],
-                environment: ["SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_EVIDENCE_DIR": FileManager.default.temporaryDirectory.path + "/sightline-worker"]
+                environment: [
+                    "SIGHTLINE_DATABASE_URL": url, "SIGHTLINE_EVIDENCE_DIR": FileManager.default.temporaryDirectory.path + "/sightline-worker",
+                ]
             )
             let client = CurlClient()
             let base = "http://127.0.0.1:\(port)"
@@ -174,7 +180,10 @@ struct LifecycleTests {
             #expect(try await client.execute(CurlRequest(url: base + "/v1/boroughs/E09000001")).status == 404)
             // The audit chainer runs four times a second: its runs are counted.
             var metrics = ""
-            for _ in 0..<100 where !metrics.contains(#"sightline_job_runs_total{job="audit-chain"} "#) || metrics.contains(#"sightline_job_runs_total{job="audit-chain"} 0"#) {
+            for _ in 0..<100
+            where !metrics.contains(#"sightline_job_runs_total{job="audit-chain"} "#)
+                || metrics.contains(#"sightline_job_runs_total{job="audit-chain"} 0"#)
+            {
                 try await Task.sleep(for: .milliseconds(100))
                 metrics = String(decoding: try await client.execute(CurlRequest(url: base + "/metrics")).body, as: UTF8.self)
             }
@@ -200,7 +209,10 @@ struct LifecycleTests {
         let rest = try ServerConfiguration.takeFlags(from: ["--", "--http-port", "1", "--frobnicate"])
         #expect(rest.flags.isEmpty && rest.rest == ["--", "--http-port", "1", "--frobnicate"])
         let error = try #require(throws: ConfigurationError.self) { try ServerConfiguration.takeFlags(from: ["serve", "--webhook-timeout"]) }
-        #expect(error.problems == ["--webhook-timeout needs a value: seconds a webhook attempt may take in all (a delivery's lease is twice this and a second)"])
+        #expect(
+            error.problems == [
+                "--webhook-timeout needs a value: seconds a webhook attempt may take in all (a delivery's lease is twice this and a second)"
+            ])
     }
 
     @Test func theOperationsGuideListsEverySettingAsTheTableDefinesIt() throws {

@@ -2,15 +2,30 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
 
 @Suite("API: organisations and boroughs")
 struct OrganisationAPITests {
-    struct BoroughList: Decodable { let items: [Borough]; let next_cursor: String? }
-    struct Borough: Decodable, Equatable { let gss_code: String; let name: String; let organisation_id: String }
-    struct OrganisationList: Decodable { let items: [Organisation]; let next_cursor: String? }
-    struct Organisation: Decodable, Equatable { let id: String; let kind: String; let name: String; let gss_code: String? }
+    struct BoroughList: Decodable {
+        let items: [Borough]
+        let next_cursor: String?
+    }
+    struct Borough: Decodable, Equatable {
+        let gss_code: String
+        let name: String
+        let organisation_id: String
+    }
+    struct OrganisationList: Decodable {
+        let items: [Organisation]
+        let next_cursor: String?
+    }
+    struct Organisation: Decodable, Equatable {
+        let id: String
+        let kind: String
+        let name: String
+        let gss_code: String?
+    }
 
     @Test func pagesThroughAllThirtyThreeBoroughs() async throws {
         try await TestDatabase.withFresh { pool, url in
@@ -42,9 +57,11 @@ struct OrganisationAPITests {
                 #expect(camden.name == "Camden")
                 let authority = try await client.execute(uri: "/v1/organisations/\(camden.organisation_id)", method: .get, headers: keys.analyst)
                 #expect(authority.status == .ok)
-                #expect(try authority.decode(Organisation.self) == Organisation(
-                    id: camden.organisation_id, kind: "borough", name: "London Borough of Camden", gss_code: "E09000007"
-                ))
+                #expect(
+                    try authority.decode(Organisation.self)
+                        == Organisation(
+                            id: camden.organisation_id, kind: "borough", name: "London Borough of Camden", gss_code: "E09000007"
+                        ))
             }
         }
     }

@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// What the tests read of a camera.
 struct CameraBody: Decodable {
@@ -38,7 +38,9 @@ struct RoomBody: Decodable {
 
 extension TestClientProtocol {
     /// Sends `json` with `method` to `uri`.
-    func send(_ method: HTTPRequest.Method, _ uri: String, _ headers: HTTPFields, _ json: String? = nil, ifMatch: String? = nil) async throws -> TestResponse {
+    func send(_ method: HTTPRequest.Method, _ uri: String, _ headers: HTTPFields, _ json: String? = nil, ifMatch: String? = nil) async throws
+        -> TestResponse
+    {
         var headers = headers
         if json != nil { headers[.contentType] = "application/json" }
         if let ifMatch { headers[.ifMatch] = ifMatch }
@@ -98,7 +100,8 @@ struct RegistryTests {
                 #expect(foreign.status == .forbidden)
                 #expect(try await client.send(.patch, path, keys(.analyst), patch, ifMatch: "\"2\"").status == .forbidden)
                 let forOthers = try await client.send(
-                    .post, "/v1/control-rooms", operatorKey, #"{"name": "x", "boroughs_served": ["E09000033"], "operator_org_id": "\#(TestKeys.mps)"}"#
+                    .post, "/v1/control-rooms", operatorKey,
+                    #"{"name": "x", "boroughs_served": ["E09000033"], "operator_org_id": "\#(TestKeys.mps)"}"#
                 )
                 #expect(forOthers.status == .forbidden)
             }
@@ -134,7 +137,8 @@ struct RegistryTests {
                 let camera = try derived.decode(CameraBody.self)
                 #expect(camera.borough_gss == "E09000033" && !camera.borough_mismatch)
                 #expect(camera.owner_org_id == TestKeys.westminster.uuidString.lowercased())
-                let mismatched = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "borough_gss": "E09000007""#))
+                let mismatched = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "borough_gss": "E09000007""#))
                 #expect(try mismatched.decode(CameraBody.self).borough_gss == "E09000007")
                 #expect(try mismatched.decode(CameraBody.self).borough_mismatch)
                 let outside = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.reading))
@@ -150,9 +154,11 @@ struct RegistryTests {
                 #expect(after.borough_gss == "E09000007" && !after.borough_mismatch)
                 #expect(after.effective_retention_days == 14 && after.version == 2)
                 // `null` clears an optional field; fields that are not the owner's to set are refused by name.
-                let cleared = try await client.send(.patch, "/v1/cameras/\(camera.id)", keys(.operator), #"{"retention_days": null}"#, ifMatch: "\"2\"")
+                let cleared = try await client.send(
+                    .patch, "/v1/cameras/\(camera.id)", keys(.operator), #"{"retention_days": null}"#, ifMatch: "\"2\"")
                 #expect(try cleared.decode(CameraBody.self).effective_retention_days == nil)
-                let refused = try await client.send(.patch, "/v1/cameras/\(camera.id)", keys(.operator), #"{"owner_org_id": "\#(TestKeys.mps)"}"#, ifMatch: "\"3\"")
+                let refused = try await client.send(
+                    .patch, "/v1/cameras/\(camera.id)", keys(.operator), #"{"owner_org_id": "\#(TestKeys.mps)"}"#, ifMatch: "\"3\"")
                 #expect(refused.status == .badRequest)
                 #expect(try refused.decode(ProblemBody.self).errors?.first?.pointer == "/owner_org_id")
             }
@@ -163,7 +169,11 @@ struct RegistryTests {
         (Places.camera((lat: 91, lon: 0)), "/location/lat"),
         (Places.camera((lat: 51.5, lon: -181)), "/location/lon"),
         (#"{"kind": "dome", "location": {"lat": 51.5, "lon": -0.1}}"#, "/kind"),
-        (Places.camera(Places.westminster, extra: #", "status": "decommissioned", "commissioned_on": "2020-05-01", "decommissioned_on": "2019-01-01""#), "/decommissioned_on"),
+        (
+            Places.camera(
+                Places.westminster, extra: #", "status": "decommissioned", "commissioned_on": "2020-05-01", "decommissioned_on": "2019-01-01""#),
+            "/decommissioned_on"
+        ),
         (Places.camera(Places.westminster, extra: #", "commissioned_on": "2023-02-30""#), "/commissioned_on"),
         (Places.camera(Places.westminster, extra: #", "heading_deg": 360"#), "/heading_deg"),
         (Places.camera(Places.westminster, extra: #", "condition": 6"#), "/condition"),
@@ -190,23 +200,29 @@ struct RegistryTests {
     @Test func aCameraInARoomOfAnotherOrganisationIsRefused() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
-                let room = try await client.send(.post, "/v1/control-rooms", keys(.operator, of: TestKeys.tfl), #"{"name": "TfL", "boroughs_served": ["E09000001"]}"#)
+                let room = try await client.send(
+                    .post, "/v1/control-rooms", keys(.operator, of: TestKeys.tfl), #"{"name": "TfL", "boroughs_served": ["E09000001"]}"#)
                 let roomID = try room.decode(RoomBody.self).id
-                let response = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(roomID)""#))
+                let response = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(roomID)""#))
                 #expect(response.status == .badRequest)
                 #expect(try response.decode(ProblemBody.self).errors?.first?.pointer == "/control_room_id")
                 #expect(try await count("cameras", pool) == 0)
                 // In its own room it is monitored, and takes the room's retention.
-                let own = try await client.send(.post, "/v1/control-rooms", keys(.operator), #"{"name": "WCC", "boroughs_served": ["E09000033"], "default_retention_days": 28}"#)
+                let own = try await client.send(
+                    .post, "/v1/control-rooms", keys(.operator), #"{"name": "WCC", "boroughs_served": ["E09000033"], "default_retention_days": 28}"#)
                 let ownID = try own.decode(RoomBody.self).id
-                let camera = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(ownID)""#))
+                let camera = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(ownID)""#))
                 #expect(try camera.decode(CameraBody.self).effective_retention_days == 28)
                 // A shared room run by Camden that serves Westminster monitors Westminster's cameras too.
                 let shared = try await client.send(
-                    .post, "/v1/control-rooms", keys(.admin), #"{"name": "Shared", "boroughs_served": ["E09000007", "E09000033"], "operator_org_id": "\#(TestKeys.camden)"}"#
+                    .post, "/v1/control-rooms", keys(.admin),
+                    #"{"name": "Shared", "boroughs_served": ["E09000007", "E09000033"], "operator_org_id": "\#(TestKeys.camden)"}"#
                 )
                 let sharedID = try shared.decode(RoomBody.self).id
-                let partner = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(sharedID)""#))
+                let partner = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "control_room_id": "\#(sharedID)""#))
                 #expect(partner.status == .created)
             }
         }
@@ -219,7 +235,8 @@ struct RegistryTests {
                 var ids: [String] = []
                 for step in 0..<12 {
                     let kind = step.isMultiple(of: 2) ? "fixed" : "ptz"
-                    let body = #"{"kind": "\#(kind)", "location": {"lat": \#(Places.westminster.lat + Double(step) * 0.0002), "lon": \#(Places.westminster.lon)}}"#
+                    let body =
+                        #"{"kind": "\#(kind)", "location": {"lat": \#(Places.westminster.lat + Double(step) * 0.0002), "lon": \#(Places.westminster.lon)}}"#
                     ids.append(try await client.send(.post, "/v1/cameras", keys(.operator), body).decode(CameraBody.self).id)
                 }
                 let centre = "\(Places.westminster.lat),\(Places.westminster.lon)"
@@ -227,7 +244,8 @@ struct RegistryTests {
                 var cursor: String?
                 repeat {
                     let page = try await client.send(
-                        .get, "/v1/cameras?near=\(centre)&radius_m=210&limit=4" + (cursor.map { "&cursor=" + $0 } ?? ""), keys(.requester, of: TestKeys.mps)
+                        .get, "/v1/cameras?near=\(centre)&radius_m=210&limit=4" + (cursor.map { "&cursor=" + $0 } ?? ""),
+                        keys(.requester, of: TestKeys.mps)
                     ).decode(CameraPage.self)
                     seen += page.items
                     cursor = page.next_cursor
@@ -239,7 +257,8 @@ struct RegistryTests {
                 let ptz = try await client.send(.get, "/v1/cameras?near=\(centre)&radius_m=210&kind=ptz", keys(.analyst)).decode(CameraPage.self)
                 #expect(ptz.items.map(\.id) == [1, 3, 5, 7, 9].map { ids[$0] })
 
-                let box = "\(Places.westminster.lon - 0.001),\(Places.westminster.lat + 0.0003),\(Places.westminster.lon + 0.001),\(Places.westminster.lat + 0.0011)"
+                let box =
+                    "\(Places.westminster.lon - 0.001),\(Places.westminster.lat + 0.0003),\(Places.westminster.lon + 0.001),\(Places.westminster.lat + 0.0011)"
                 let boxed = try await client.send(.get, "/v1/cameras?bbox=\(box)", keys(.analyst)).decode(CameraPage.self)
                 #expect(Set(boxed.items.map(\.id)) == Set([2, 3, 4, 5].map { ids[$0] }))
                 #expect(boxed.items.allSatisfy { $0.distance_m == nil })
@@ -262,7 +281,9 @@ struct RegistryTests {
                 let response = try await client.send(.get, "/v1/cameras?" + query, keys(.analyst))
                 #expect(response.status == .badRequest, "\(query): \(response.text)")
                 let problem = try response.decode(ProblemBody.self)
-                #expect(problem.errors?.contains { $0.pointer == "#/parameters/" + parameter } == true || problem.detail?.contains(parameter) == true, "\(response.text)")
+                #expect(
+                    problem.errors?.contains { $0.pointer == "#/parameters/" + parameter } == true || problem.detail?.contains(parameter) == true,
+                    "\(response.text)")
             }
         }
     }
@@ -270,8 +291,10 @@ struct RegistryTests {
     @Test func decommissioningNeedsIfMatchAndHappensOnce() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
-                let camera = try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "commissioned_on": "2013-04-01""#))
-                    .decode(CameraBody.self)
+                let camera = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "commissioned_on": "2013-04-01""#)
+                )
+                .decode(CameraBody.self)
                 let path = "/v1/cameras/\(camera.id)/decommission"
                 #expect(try await client.send(.post, path, keys(.operator), "{}").status == .preconditionRequired)
                 let early = try await client.send(.post, path, keys(.operator), #"{"decommissioned_on": "2012-01-01"}"#, ifMatch: "\"1\"")
@@ -360,7 +383,9 @@ struct ArrangementPage: Decodable {
 @Suite("API: police embedding arrangements")
 struct EmbeddingArrangementTests {
     private func room(_ client: some TestClientProtocol, _ keys: TestKeys) async throws -> String {
-        try await client.send(.post, "/v1/control-rooms", keys(.operator), #"{"name": "WCC", "boroughs_served": ["E09000033"]}"#).decode(RoomBody.self).id
+        try await client.send(.post, "/v1/control-rooms", keys(.operator), #"{"name": "WCC", "boroughs_served": ["E09000033"]}"#).decode(
+            RoomBody.self
+        ).id
     }
 
     @Test func eachModelIsRecordedListedByDateChangedAndEnded() async throws {
@@ -368,14 +393,18 @@ struct EmbeddingArrangementTests {
             try await withApp(pool: pool, url: url) { client, keys in
                 let roomID = try await room(client, keys)
                 var ids: [String: String] = [:]
-                for (model, starts, ends) in [("embedded", "2024-04-01", nil), ("visiting", "2019-01-01", "2023-12-31"), ("remote_link", "2025-06-01", nil)] as [(String, String, String?)] {
-                    let body = #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.mps)", "model": "\#(model)", "starts_on": "\#(starts)", "staff_count": 3, "hours_per_week": 37.5, "agreement_ref": "ISA-\#(model)"\#(ends.map { #", "ends_on": "\#($0)""# } ?? "")}"#
+                for (model, starts, ends) in [
+                    ("embedded", "2024-04-01", nil), ("visiting", "2019-01-01", "2023-12-31"), ("remote_link", "2025-06-01", nil),
+                ] as [(String, String, String?)] {
+                    let body =
+                        #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.mps)", "model": "\#(model)", "starts_on": "\#(starts)", "staff_count": 3, "hours_per_week": 37.5, "agreement_ref": "ISA-\#(model)"\#(ends.map { #", "ends_on": "\#($0)""# } ?? "")}"#
                     // The force records it as readily as the room's operator.
                     let created = try await client.send(.post, "/v1/embedding-arrangements", keys(.partnerAdmin, of: TestKeys.mps), body)
                     #expect(created.status == .created, "\(created.text)")
                     ids[model] = try created.decode(ArrangementBody.self).id
                 }
-                let in2022 = try await client.send(.get, "/v1/embedding-arrangements?active_on=2022-06-01", keys(.analyst)).decode(ArrangementPage.self)
+                let in2022 = try await client.send(.get, "/v1/embedding-arrangements?active_on=2022-06-01", keys(.analyst)).decode(
+                    ArrangementPage.self)
                 #expect(in2022.items.map(\.model) == ["visiting"])
                 let now = try await client.send(.get, "/v1/embedding-arrangements?active_on=2025-07-01&control_room_id=\(roomID)", keys(.analyst))
                     .decode(ArrangementPage.self)
@@ -385,7 +414,8 @@ struct EmbeddingArrangementTests {
                 #expect(try byPolice.decode(ArrangementPage.self).items.count == 1)
 
                 let path = "/v1/embedding-arrangements/\(ids["embedded"]!)"
-                let changed = try await client.send(.patch, path, keys(.operator), #"{"staff_count": 4, "review_due_on": "2026-04-01"}"#, ifMatch: "\"1\"")
+                let changed = try await client.send(
+                    .patch, path, keys(.operator), #"{"staff_count": 4, "review_due_on": "2026-04-01"}"#, ifMatch: "\"1\"")
                 #expect(changed.status == .ok)
                 let ended = try await client.send(.post, path + "/end", keys(.operator), #"{"ends_on": "2026-03-31"}"#, ifMatch: "\"2\"")
                 #expect(ended.status == .ok)
@@ -394,8 +424,9 @@ struct EmbeddingArrangementTests {
 
                 // The force, the room's operator and the borough hear of it; another force does not.
                 let events = try await client.send(.get, "/v1/events", keys(.analyst, of: TestKeys.mps)).decode(EventPage.self)
-                #expect(events.items.filter { $0.subject == "embedding_arrangement/\(ids["embedded"]!)" }.map(\.type)
-                    == ["embedding_arrangement.created", "embedding_arrangement.updated", "embedding_arrangement.ended"])
+                #expect(
+                    events.items.filter { $0.subject == "embedding_arrangement/\(ids["embedded"]!)" }.map(\.type)
+                        == ["embedding_arrangement.created", "embedding_arrangement.updated", "embedding_arrangement.ended"])
                 let tfl = try await client.send(.get, "/v1/events", keys(.operator, of: TestKeys.tfl)).decode(EventPage.self)
                 #expect(tfl.items.isEmpty)
             }
@@ -409,7 +440,8 @@ struct EmbeddingArrangementTests {
                 let body = #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.mps)", "model": "visiting", "starts_on": "2026-01-01"}"#
                 #expect(try await client.send(.post, "/v1/embedding-arrangements", keys(.operator, of: TestKeys.tfl), body).status == .forbidden)
                 #expect(try await client.send(.post, "/v1/embedding-arrangements", keys(.operator), body).status == .created)
-                let notPolice = #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.tfl)", "model": "visiting", "starts_on": "2026-01-01"}"#
+                let notPolice =
+                    #"{"control_room_id": "\#(roomID)", "police_org_id": "\#(TestKeys.tfl)", "model": "visiting", "starts_on": "2026-01-01"}"#
                 let refused = try await client.send(.post, "/v1/embedding-arrangements", keys(.operator), notPolice)
                 #expect(refused.status == .badRequest)
                 #expect(try refused.decode(ProblemBody.self).errors?.first?.pointer == "/police_org_id")
@@ -433,7 +465,9 @@ struct EmbeddingArrangementTests {
                 let response = try await client.send(.post, "/v1/embedding-arrangements", keys(.operator), body)
                 #expect(response.status == .badRequest, "\(response.text)")
                 #expect(try response.decode(ProblemBody.self).errors?.contains { $0.pointer == pointer } == true, "\(response.text)")
-                let count = try await pool.withConnection { try await $0.query("SELECT count(*) FROM embedding_arrangements")[0].decode(0, as: Int.self) }
+                let count = try await pool.withConnection {
+                    try await $0.query("SELECT count(*) FROM embedding_arrangements")[0].decode(0, as: Int.self)
+                }
                 #expect(count == 0)
             }
         }
@@ -509,10 +543,12 @@ struct CameraExportAPITests {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
                 let hostile = try await client.send(
-                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "external_ref": "=HYPERLINK(\"http://evil\",\"x\")""#)
+                    .post, "/v1/cameras", keys(.operator),
+                    Places.camera(Places.westminster, extra: #", "external_ref": "=HYPERLINK(\"http://evil\",\"x\")""#)
                 ).decode(CameraBody.self)
                 let covert = try await client.send(
-                    .post, "/v1/cameras", keys.covert(.operator, of: TestKeys.westminster), Places.camera(Places.westminster, extra: #", "covert": true"#)
+                    .post, "/v1/cameras", keys.covert(.operator, of: TestKeys.westminster),
+                    Places.camera(Places.westminster, extra: #", "covert": true"#)
                 ).decode(CameraBody.self)
                 _ = try await RegistrySeeder(Database(pool: pool)).addSyntheticCameras(count: 1_200, actor: .commandLine("test"))
                 // Even a key that may know of covert cameras exports none.
@@ -522,9 +558,14 @@ struct CameraExportAPITests {
                 let text = response.text
                 let lines = text.components(separatedBy: "\r\n").dropLast()
                 #expect(text.hasSuffix("\r\n"))
-                #expect(lines.first == "id,owner_org_id,control_room_id,external_ref,kind,lat,lon,borough_gss,heading_deg,field_of_view_deg,max_dori,retention_days,status,commissioned_on,decommissioned_on,last_replaced_on,condition,public_space")
+                #expect(
+                    lines.first
+                        == "id,owner_org_id,control_room_id,external_ref,kind,lat,lon,borough_gss,heading_deg,field_of_view_deg,max_dori,retention_days,status,commissioned_on,decommissioned_on,last_replaced_on,condition,public_space"
+                )
                 let rows = lines.dropFirst()
-                let total = try await pool.withConnection { try await $0.query("SELECT count(*) FROM cameras WHERE NOT covert")[0].decode(0, as: Int.self) }
+                let total = try await pool.withConnection {
+                    try await $0.query("SELECT count(*) FROM cameras WHERE NOT covert")[0].decode(0, as: Int.self)
+                }
                 #expect(rows.count == total && total > 1_000)
                 #expect(Set(rows.map { $0.prefix(36) }).count == rows.count)
                 #expect(!text.contains(covert.id))
@@ -590,7 +631,8 @@ struct CameraImportTests {
     @Test func aGoodCSVRegistersEveryRowWithItsEvent() async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
-                let csv = "\u{FEFF}id,owner_org_id,external_ref,kind,lat,lon,max_dori,commissioned_on,public_space\r\n"
+                let csv =
+                    "\u{FEFF}id,owner_org_id,external_ref,kind,lat,lon,max_dori,commissioned_on,public_space\r\n"
                     + ",,\"WCC-001, Parliament Sq\",fixed,51.50095,-0.12655,identify,2014-05-01,true\r\n"
                     + ",,\"WCC-002 \"\"north\"\"\",ptz,51.51939,-0.12694,,,\r\n"
                     + "ignored,ignored,WCC-003,anpr,51.4546,-0.9781,,,false\r\n"
@@ -620,7 +662,10 @@ struct CameraImportTests {
         ("kind,lat,lon\nfixed,51.5,-0.1\ndome,51.5,-0.1\n", "/rows/3/kind"),  // the good row 2 is not written either
         ("kind,lat,lon\nfixed,91,-0.1\n", "/rows/2/lat"),
         ("kind,lat,lon\nfixed,51.5,-181\n", "/rows/2/lon"),
-        ("kind,lat,lon,commissioned_on,decommissioned_on,status\nfixed,51.5,-0.1,2020-01-01,2019-01-01,decommissioned\n", "/rows/2/decommissioned_on"),
+        (
+            "kind,lat,lon,commissioned_on,decommissioned_on,status\nfixed,51.5,-0.1,2020-01-01,2019-01-01,decommissioned\n",
+            "/rows/2/decommissioned_on"
+        ),
         ("kind,lat,lon\nfixed,51.5\n", "/rows/2"),
         ("kind,lat,colour\nfixed,51.5,red\n", "/rows/1/colour"),
         ("kind,lat,lon,external_ref\nfixed,51.5,-0.1,A\nfixed,51.5,-0.1,A\n", "/rows/3/external_ref"),
@@ -657,7 +702,8 @@ struct CameraImportTests {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
                 func file(_ rows: Int) -> String {
-                    "kind,lat,lon,external_ref\n" + (0..<rows).map { "fixed,\(51.40 + Double($0 % 100) * 0.002),\(-0.30 + Double($0 / 100) * 0.004),R\($0)\n" }.joined()
+                    "kind,lat,lon,external_ref\n"
+                        + (0..<rows).map { "fixed,\(51.40 + Double($0 % 100) * 0.002),\(-0.30 + Double($0 / 100) * 0.004),R\($0)\n" }.joined()
                 }
                 let tooMany = try await post(client, keys, csv: file(10_001))
                 #expect(tooMany.status == .badRequest)
@@ -676,14 +722,17 @@ struct CameraImportTests {
             try await withApp(pool: pool, url: url) { client, keys in
                 var headers = keys(.operator)
                 headers[.contentType] = "application/geo+json"
-                let good = #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.12655, 51.50095]}, "properties": {"kind": "ptz", "condition": 4, "public_space": true, "external_ref": "G1"}}]}"#
+                let good =
+                    #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.12655, 51.50095]}, "properties": {"kind": "ptz", "condition": 4, "public_space": true, "external_ref": "G1"}}]}"#
                 let response = try await client.execute(uri: "/v1/cameras/import", method: .post, headers: headers, body: ByteBuffer(string: good))
                 #expect(response.status == .created, "\(response.text)")
-                let polygon = #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 51.5]}, "properties": {"kind": "fixed"}}, {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[-0.1, 51.5], [-0.2, 51.5], [-0.2, 51.6], [-0.1, 51.5]]]}, "properties": {"kind": "fixed"}}]}"#
+                let polygon =
+                    #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 51.5]}, "properties": {"kind": "fixed"}}, {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[-0.1, 51.5], [-0.2, 51.5], [-0.2, 51.6], [-0.1, 51.5]]]}, "properties": {"kind": "fixed"}}]}"#
                 let refused = try await client.execute(uri: "/v1/cameras/import", method: .post, headers: headers, body: ByteBuffer(string: polygon))
                 #expect(refused.status == .badRequest)
                 #expect(try refused.decode(ProblemBody.self).errors?.map(\.pointer) == ["/features/1/geometry"])
-                let badLat = #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 95]}, "properties": {"kind": "fixed", "condition": "good"}}]}"#
+                let badLat =
+                    #"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.1, 95]}, "properties": {"kind": "fixed", "condition": "good"}}]}"#
                 let both = try await client.execute(uri: "/v1/cameras/import", method: .post, headers: headers, body: ByteBuffer(string: badLat))
                 #expect(Set(try both.decode(ProblemBody.self).errors?.map(\.pointer) ?? []) == ["/features/0/properties/condition"])
                 let count = try await counts(pool)

@@ -92,7 +92,10 @@ final class WebhookReceiver: Sendable {
         }
         router.post("/slow/:name") { request, _ in
             _ = try await self.record(request)
-            self.slow.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            self.slow.withLock {
+                $0.now += 1
+                $0.most = max($0.most, $0.now)
+            }
             try await Task.sleep(for: .milliseconds(300))
             self.slow.withLock { $0.now -= 1 }
             return Response(status: .noContent)
@@ -161,7 +164,8 @@ func withDispatchers(
 func westminsterEndpoint(_ url: String, withEventsAbout subjects: Int, _ pool: PostgresPool) async throws {
     try await pool.withConnection { connection in
         try await connection.query(
-            "INSERT INTO webhook_endpoints (organisation_id, url, secret) VALUES ($1, $2, $3)", TestKeys.westminster, url, WebhookSecret.generate().text
+            "INSERT INTO webhook_endpoints (organisation_id, url, secret) VALUES ($1, $2, $3)", TestKeys.westminster, url,
+            WebhookSecret.generate().text
         )
         try await connection.query(
             """
@@ -204,7 +208,10 @@ struct DeliveryBody: Decodable {
 }
 
 struct AttemptBody: Decodable {
-    struct Timings: Decodable { let connect: Double; let total: Double }
+    struct Timings: Decodable {
+        let connect: Double
+        let total: Double
+    }
     let attempt: Int
     let started_at: String
     let status_code: Int?
@@ -361,7 +368,8 @@ struct WebhookTests {
                     try await withDispatchers(1, url: url, settings: settings) {
                         // Ten cameras: every event goes to both (Westminster owns them; the MPS is police).
                         for _ in 0..<10 {
-                            #expect(try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
+                            #expect(
+                                try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
                         }
                         let start = ContinuousClock.now
                         // (Counted by event: on a loaded machine the healthy one may itself time out once and be sent
@@ -453,7 +461,8 @@ struct WebhookTests {
                 let receiver = WebhookReceiver()
                 try await receiver.run { base in
                     let failing = try await client.register(base + "/fail/westminster", keys(.partnerAdmin), types: ["camera.created"])
-                    _ = try await client.register(base + "/ok/westminster", keys(.partnerAdmin), types: ["camera.created", "webhook_endpoint.disabled"])
+                    _ = try await client.register(
+                        base + "/ok/westminster", keys(.partnerAdmin), types: ["camera.created", "webhook_endpoint.disabled"])
                     let queue = WebhookQueue(Database(pool: pool, clock: clock))
                     @Sendable func settled() async throws -> Bool {
                         try await count("webhook_deliveries WHERE status = 'delivering'", pool) == 0
@@ -467,7 +476,8 @@ struct WebhookTests {
                     }
                     try await withDispatchers(1, url: url, settings: settings, clock: clock) { @Sendable () async throws in
                         for _ in 0..<4 {
-                            #expect(try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
+                            #expect(
+                                try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
                         }
                         // The healthy endpoint does not wait for the failing one, whose third failure in a row opens its circuit
                         // (a fourth attempt may already be on its way by then).
@@ -505,7 +515,9 @@ struct WebhookTests {
                     #expect(!endpoint.enabled && endpoint.disabled_reason == "failing")
                     // Nothing is lost: the four wait, pending, for the endpoint to be enabled.
                     #expect(try await count("webhook_deliveries WHERE endpoint_id = '\(failing.id)' AND status = 'pending'", pool) == 4)
-                    let audited = try await count("(SELECT action, entity_id FROM audit_log UNION ALL SELECT action, entity_id FROM audit_pending) a WHERE action = 'webhook_endpoint.disable' AND entity_id = '\(failing.id)'", pool)
+                    let audited = try await count(
+                        "(SELECT action, entity_id FROM audit_log UNION ALL SELECT action, entity_id FROM audit_pending) a WHERE action = 'webhook_endpoint.disable' AND entity_id = '\(failing.id)'",
+                        pool)
                     #expect(audited == 1)
                 }
             }
@@ -578,16 +590,26 @@ struct WebhookTests {
         let garbage = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
         let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nbm90IGEga2V5\n-----END ENCRYPTED PRIVATE KEY-----\n"
         let cases: [(what: String, fields: [String: String], pointer: String, detail: String)] = [
-            ("a certificate that is not one", ["tls_client_certificate": garbage, "tls_client_key": pki.client.keyPEM],
-             "/tls_client_certificate", "is not a PEM certificate"),
-            ("another certificate's key", ["tls_client_certificate": pki.client.certificatePEM, "tls_client_key": other.client.keyPEM],
-             "/tls_client_key", "is not the private key of tls_client_certificate"),
-            ("an expired certificate", ["tls_client_certificate": pki.expiredClient.certificatePEM, "tls_client_key": pki.expiredClient.keyPEM],
-             "/tls_client_certificate", "expired on "),
-            ("an encrypted key", ["tls_client_certificate": pki.client.certificatePEM, "tls_client_key": encrypted],
-             "/tls_client_key", "is encrypted"),
-            ("a CA bundle with a broken second certificate", ["tls_ca_certificate": pki.authority.certificatePEM + garbage],
-             "/tls_ca_certificate", "is not a PEM certificate (certificate 2)"),
+            (
+                "a certificate that is not one", ["tls_client_certificate": garbage, "tls_client_key": pki.client.keyPEM],
+                "/tls_client_certificate", "is not a PEM certificate"
+            ),
+            (
+                "another certificate's key", ["tls_client_certificate": pki.client.certificatePEM, "tls_client_key": other.client.keyPEM],
+                "/tls_client_key", "is not the private key of tls_client_certificate"
+            ),
+            (
+                "an expired certificate", ["tls_client_certificate": pki.expiredClient.certificatePEM, "tls_client_key": pki.expiredClient.keyPEM],
+                "/tls_client_certificate", "expired on "
+            ),
+            (
+                "an encrypted key", ["tls_client_certificate": pki.client.certificatePEM, "tls_client_key": encrypted],
+                "/tls_client_key", "is encrypted"
+            ),
+            (
+                "a CA bundle with a broken second certificate", ["tls_ca_certificate": pki.authority.certificatePEM + garbage],
+                "/tls_ca_certificate", "is not a PEM certificate (certificate 2)"
+            ),
         ]
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url, webhooks: testWebhookSettings) { client, keys in
@@ -603,9 +625,10 @@ struct WebhookTests {
                 #expect(try await count("webhook_endpoints", pool) == 0)
                 // The same checks on a change: a valid endpoint cannot be given another certificate's key.
                 let valid = try await client.register("http://127.0.0.1:9/tls", keys(.partnerAdmin))
-                let patch = String(decoding: try JSONSerialization.data(withJSONObject: [
-                    "tls_client_certificate": pki.client.certificatePEM, "tls_client_key": other.client.keyPEM,
-                ]), as: UTF8.self)
+                let patch = String(
+                    decoding: try JSONSerialization.data(withJSONObject: [
+                        "tls_client_certificate": pki.client.certificatePEM, "tls_client_key": other.client.keyPEM,
+                    ]), as: UTF8.self)
                 let changed = try await client.send(
                     .patch, "/v1/webhook-endpoints/" + valid.id, keys(.partnerAdmin), patch, ifMatch: "\"\(valid.version)\""
                 )
@@ -618,7 +641,8 @@ struct WebhookTests {
     @Test func anEventTooLargeForAWebhookCannotBeWritten() async throws {
         try await TestDatabase.withFresh { pool, _ in
             try await pool.withConnection { connection in
-                let insert = "INSERT INTO events (type, subject, sequence, audience, payload) VALUES ($1, $2, 1, '{}', jsonb_build_object('note', $3::text))"
+                let insert =
+                    "INSERT INTO events (type, subject, sequence, audience, payload) VALUES ($1, $2, 1, '{}', jsonb_build_object('note', $3::text))"
                 try await connection.query(insert, "camera.updated", "camera/fits", String(repeating: "x", count: 16_000))
                 for (type, subject, note) in [
                     ("camera.updated", "camera/too-large", String(repeating: "x", count: 16_400)),
@@ -645,7 +669,8 @@ struct WebhookTests {
                     let since = Date().addingTimeInterval(-1)
                     try await withDispatchers(1, url: url) {
                         for _ in 0..<3 {
-                            #expect(try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
+                            #expect(
+                                try await client.send(.post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster)).status == .created)
                         }
                         #expect(try await eventually { receiver.on("/ok/westminster").count == 3 })
                         // Received is not yet recorded: until it is, the delivery is in flight and cannot be sent again.
@@ -656,7 +681,9 @@ struct WebhookTests {
                         let recorded = try await eventually { try await deliveries().filter { $0.status == "succeeded" }.count == 3 }
                         #expect(recorded)
                         let first = try #require(try await deliveries().first)
-                        #expect(try await client.send(.post, "/v1/webhook-deliveries/" + first.id + "/redeliver", keys(.partnerAdmin)).status == .accepted)
+                        #expect(
+                            try await client.send(.post, "/v1/webhook-deliveries/" + first.id + "/redeliver", keys(.partnerAdmin)).status == .accepted
+                        )
                         #expect(try await eventually { receiver.on("/ok/westminster").count == 4 })
                         #expect(receiver.on("/ok/westminster").last?.id == first.event_id)
                         #expect(receiver.on("/ok/westminster").last?.attempt == 2)
@@ -664,7 +691,8 @@ struct WebhookTests {
                         #expect(redelivered)
                         // Another organisation cannot redeliver it.
                         #expect(
-                            try await client.send(.post, "/v1/webhook-deliveries/" + first.id + "/redeliver", keys(.partnerAdmin, of: TestKeys.mps)).status
+                            try await client.send(.post, "/v1/webhook-deliveries/" + first.id + "/redeliver", keys(.partnerAdmin, of: TestKeys.mps))
+                                .status
                                 == .notFound
                         )
                         let recovered = try await client.send(
@@ -779,7 +807,8 @@ struct WebhookTests {
                 )
                 #expect(covert.status == .forbidden)
                 let types = try await client.send(
-                    .post, "/v1/webhook-endpoints", keys(.partnerAdmin), #"{"url": "http://127.0.0.1:9/x", "event_types": ["camera.created", "camera.exploded"]}"#
+                    .post, "/v1/webhook-endpoints", keys(.partnerAdmin),
+                    #"{"url": "http://127.0.0.1:9/x", "event_types": ["camera.created", "camera.exploded"]}"#
                 )
                 #expect(types.status == .badRequest)
                 let problem = try types.decode(ProblemBody.self)

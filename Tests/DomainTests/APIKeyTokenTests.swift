@@ -24,22 +24,27 @@ struct APIKeyTokenTests {
     }
 
     private func principal(_ role: Role, _ organisation: UUID, covert: Bool = false) -> Principal {
-        Principal(keyID: UUID(), keyPrefix: "abcdefghijkl", organisationID: organisation, organisationKind: .borough, role: role, covertAccess: covert)
+        Principal(
+            keyID: UUID(), keyPrefix: "abcdefghijkl", organisationID: organisation, organisationKind: .borough, role: role, covertAccess: covert)
     }
 
     @Test func partnerAdminsCreateKeysForTheirOwnOrganisationOnly() throws {
         let own = UUID()
         let other = UUID()
         let partner = principal(.partnerAdmin, own)
-        try APIKeyRules.checkCreation(by: partner, organisationID: own, name: "desk", role: .operator, covertAccess: false, expiresAt: nil, now: Date())
+        try APIKeyRules.checkCreation(
+            by: partner, organisationID: own, name: "desk", role: .operator, covertAccess: false, expiresAt: nil, now: Date())
         #expect(throws: Forbidden.self) {
-            try APIKeyRules.checkCreation(by: partner, organisationID: other, name: "desk", role: .operator, covertAccess: false, expiresAt: nil, now: Date())
+            try APIKeyRules.checkCreation(
+                by: partner, organisationID: other, name: "desk", role: .operator, covertAccess: false, expiresAt: nil, now: Date())
         }
         #expect(throws: Forbidden.self) {
-            try APIKeyRules.checkCreation(by: partner, organisationID: own, name: "desk", role: .admin, covertAccess: false, expiresAt: nil, now: Date())
+            try APIKeyRules.checkCreation(
+                by: partner, organisationID: own, name: "desk", role: .admin, covertAccess: false, expiresAt: nil, now: Date())
         }
         #expect(throws: Forbidden.self) {
-            try APIKeyRules.checkCreation(by: partner, organisationID: own, name: "desk", role: .requester, covertAccess: true, expiresAt: nil, now: Date())
+            try APIKeyRules.checkCreation(
+                by: partner, organisationID: own, name: "desk", role: .requester, covertAccess: true, expiresAt: nil, now: Date())
         }
         try APIKeyRules.checkCreation(
             by: principal(.partnerAdmin, own, covert: true), organisationID: own, name: "desk", role: .requester, covertAccess: true,
@@ -50,7 +55,8 @@ struct APIKeyTokenTests {
         )
         for role in Role.allCases where role != .admin && role != .partnerAdmin {
             #expect(throws: Forbidden.self) {
-                try APIKeyRules.checkCreation(by: principal(role, own), organisationID: own, name: "x", role: .analyst, covertAccess: false, expiresAt: nil, now: Date())
+                try APIKeyRules.checkCreation(
+                    by: principal(role, own), organisationID: own, name: "x", role: .analyst, covertAccess: false, expiresAt: nil, now: Date())
             }
         }
     }
@@ -73,7 +79,8 @@ struct APIKeyTokenTests {
         let admin = principal(.admin, UUID())
         let error = #expect(throws: ValidationError.self) {
             try APIKeyRules.checkCreation(
-                by: admin, organisationID: UUID(), name: "  ", role: .analyst, covertAccess: false, expiresAt: Date(timeIntervalSinceNow: -1), now: Date()
+                by: admin, organisationID: UUID(), name: "  ", role: .analyst, covertAccess: false, expiresAt: Date(timeIntervalSinceNow: -1),
+                now: Date()
             )
         }
         #expect(error?.problems.map(\.pointer) == ["/name", "/expires_at"])

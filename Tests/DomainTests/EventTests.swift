@@ -68,12 +68,14 @@ struct EventTests {
                 payload: #"{"id":"\#(id)","status":"operational","version":1}"#
             ),
             Case(
-                event: .cameraChanged(camera(status: .faulty), previousStatus: .operational, roomOperator: nil, boroughAuthority: borough, policeForces: police),
+                event: .cameraChanged(
+                    camera(status: .faulty), previousStatus: .operational, roomOperator: nil, boroughAuthority: borough, policeForces: police),
                 type: .cameraStatusChanged, subject: "camera/" + id, sequence: 3, audience: [owner, borough, mps, btp], covert: false,
                 payload: #"{"id":"\#(id)","previous_status":"operational","status":"faulty","version":3}"#
             ),
             Case(
-                event: .cameraChanged(camera(), previousStatus: .operational, roomOperator: roomOperator, boroughAuthority: nil, policeForces: police),
+                event: .cameraChanged(
+                    camera(), previousStatus: .operational, roomOperator: roomOperator, boroughAuthority: nil, policeForces: police),
                 type: .cameraUpdated, subject: "camera/" + id, sequence: 3, audience: [owner, roomOperator, mps, btp], covert: false,
                 payload: #"{"id":"\#(id)","status":"operational","version":3}"#
             ),
@@ -110,12 +112,14 @@ struct EventTests {
             )
         }
         for (type, status) in [
-            (EventType.evidenceRequestCreated, EvidenceRequestStatus.open), (.evidenceRequestCancelled, .cancelled), (.evidenceRequestCompleted, .completed),
+            (EventType.evidenceRequestCreated, EvidenceRequestStatus.open), (.evidenceRequestCancelled, .cancelled),
+            (.evidenceRequestCompleted, .completed),
         ] {
             cases.append(
                 Case(
                     event: .evidenceRequest(
-                        type, id: subjectID, version: 2, reference: "SL-2026-000042", status: status, requester: mps, visibleHolders: [roomOperator, owner]
+                        type, id: subjectID, version: 2, reference: "SL-2026-000042", status: status, requester: mps,
+                        visibleHolders: [roomOperator, owner]
                     ),
                     type: type, subject: "evidence_request/" + id, sequence: 2, audience: [mps, roomOperator, owner], covert: false,
                     payload: #"{"id":"\#(id)","reference":"SL-2026-000042","status":"\#(status.rawValue)","version":2}"#
@@ -128,7 +132,8 @@ struct EventTests {
                 Case(
                     event: .evidenceTask(type, task(status)), type: type, subject: "evidence_task/" + id, sequence: 4, audience: [mps, roomOperator],
                     covert: false,
-                    payload: #"{"at_risk":false,"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"\#(status.rawValue)","version":4}"#
+                    payload:
+                        #"{"at_risk":false,"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"\#(status.rawValue)","version":4}"#
                 )
             )
         }
@@ -141,13 +146,15 @@ struct EventTests {
                 Case(
                     event: .evidenceTask(alert.eventType, task(.pending, atRisk: atRisk, covert: true), alert: alert), type: alert.eventType,
                     subject: "evidence_task/" + id, sequence: 4, audience: [mps, roomOperator], covert: true,
-                    payload: #"{\#(atRisk ? field + "," : "")"at_risk":\#(atRisk),\#(atRisk ? "" : field + ",")"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"pending","version":4}"#
+                    payload:
+                        #"{\#(atRisk ? field + "," : "")"at_risk":\#(atRisk),\#(atRisk ? "" : field + ",")"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"pending","version":4}"#
                 )
             )
         }
         cases.append(
             Case(
-                event: .webhookEndpointDisabled(id: subjectID, version: 7, organisation: owner, reason: .failing, url: "https://partner.example/hooks"),
+                event: .webhookEndpointDisabled(
+                    id: subjectID, version: 7, organisation: owner, reason: .failing, url: "https://partner.example/hooks"),
                 type: .webhookEndpointDisabled, subject: "webhook_endpoint/" + id, sequence: 7, audience: [owner], covert: false,
                 payload: #"{"id":"\#(id)","reason":"failing","url":"https://partner.example/hooks","version":7}"#
             )

@@ -36,7 +36,9 @@ struct EvidenceRulesTests {
     }
 
     @Test func embeddedOfficersActForTheHolderOnlyInRoomsWhereTheirForceIsEmbedded() {
-        let force = UUID(), borough = UUID(), other = UUID()
+        let force = UUID()
+        let borough = UUID()
+        let other = UUID()
         func caller(_ role: Role, _ organisation: UUID) -> Principal {
             Principal(keyID: UUID(), keyPrefix: "p", organisationID: organisation, organisationKind: .police, role: role, covertAccess: false)
         }
@@ -59,7 +61,9 @@ struct EvidenceRulesTests {
     }
 
     @Test func aPlanGroupsByHolderAndLeavesOutWhatIsOverwrittenOrOutOfService() {
-        let room = UUID(), roomOperator = UUID(), owner = UUID()
+        let room = UUID()
+        let roomOperator = UUID()
+        let owner = UUID()
         func candidate(room: UUID?, overwriteIn hours: Double, inService: Bool = true) -> EvidenceCandidate {
             EvidenceCandidate(
                 cameraID: UUID(), ownerOrganisationID: owner, controlRoomID: room, roomOperatorID: room == nil ? nil : roomOperator,
@@ -86,10 +90,13 @@ struct EvidenceRulesTests {
 
     @Test func alertsFallDueOnceEach() {
         let overwrite = now.addingTimeInterval(12 * 3600)
-        let ack = now.addingTimeInterval(3600), export = now.addingTimeInterval(24 * 3600)
+        let ack = now.addingTimeInterval(3600)
+        let export = now.addingTimeInterval(24 * 3600)
         func due(_ status: EvidenceTaskStatus, at hours: Double, raised: Set<EvidenceAlert> = []) -> [EvidenceAlert] {
-            EvidenceAlert.due(status: status, overwriteAt: overwrite, ackDueAt: ack, exportDueAt: export, raised: raised,
-                              now: now.addingTimeInterval(hours * 3600)).raise
+            EvidenceAlert.due(
+                status: status, overwriteAt: overwrite, ackDueAt: ack, exportDueAt: export, raised: raised,
+                now: now.addingTimeInterval(hours * 3600)
+            ).raise
         }
         #expect(due(.pending, at: -13) == [])
         #expect(due(.pending, at: 0) == [.atRisk24h])

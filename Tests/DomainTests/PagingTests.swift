@@ -51,7 +51,9 @@ struct PagingTests {
         #expect(GSSCode(code)?.rawValue == code)
     }
 
-    @Test(arguments: ["", "E09000000", "E09000034", "E0900001", "E090000010", "e09000001", "E08000001", "W09000001", "E09-00001", "E09 00001", "E09０00001"])
+    @Test(arguments: [
+        "", "E09000000", "E09000034", "E0900001", "E090000010", "e09000001", "E08000001", "W09000001", "E09-00001", "E09 00001", "E09０00001",
+    ])
     func rejectsAnythingElse(code: String) {
         #expect(GSSCode(code) == nil)
     }

@@ -114,7 +114,10 @@ struct WebhookRulesTests {
             _ = try draft.validate()
             Issue.record("expected a ValidationError")
         } catch let error as ValidationError {
-            #expect(error.problems.map(\.pointer) == ["/url", "/event_types/1", "/event_types/2", "/description", "/tls_client_certificate", "/tls_client_key"])
+            #expect(
+                error.problems.map(\.pointer) == [
+                    "/url", "/event_types/1", "/event_types/2", "/description", "/tls_client_certificate", "/tls_client_key",
+                ])
         } catch {
             Issue.record("unexpected \(error)")
         }

@@ -1,7 +1,7 @@
 import Foundation
 import LibPQ
-import Testing
 import TestSupport
+import Testing
 
 @Suite("LibPQ: LISTEN/NOTIFY on a dedicated connection")
 struct ListenerTests {
@@ -17,7 +17,10 @@ struct ListenerTests {
             #expect(await events.next() == .listening)
 
             try await pool.withConnection { try await $0.query("SELECT pg_notify($1, $2)", "sightline_outbox", "event 1") }
-            guard case .notification(let first) = await events.next() else { Issue.record("expected a notification"); return }
+            guard case .notification(let first) = await events.next() else {
+                Issue.record("expected a notification")
+                return
+            }
             #expect(first.channel == "sightline_outbox")
             #expect(first.payload == "event 1")
 
@@ -27,7 +30,10 @@ struct ListenerTests {
             try cluster.restart()
             #expect(await events.next() == .listening)
             try await pool.withConnection { try await $0.query("SELECT pg_notify($1, $2)", "sightline_outbox", "event 2") }
-            guard case .notification(let second) = await events.next() else { Issue.record("expected a notification"); return }
+            guard case .notification(let second) = await events.next() else {
+                Issue.record("expected a notification")
+                return
+            }
             #expect(second.payload == "event 2")
             group.cancelAll()
         }

@@ -1,8 +1,8 @@
 import Foundation
 import LibPQ
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @Suite("LibPQ: statements, transactions, errors and the pool")
 struct PoolTests {
@@ -73,7 +73,9 @@ struct PoolTests {
         #expect(!error.description.contains(password))
         await pool.close()
 
-        let malformed = try #require(throws: PostgresError.self) { try PostgresConnectionSettings("postgresql://u:\(password)@host:notaport/db?x=%zz") }
+        let malformed = try #require(throws: PostgresError.self) {
+            try PostgresConnectionSettings("postgresql://u:\(password)@host:notaport/db?x=%zz")
+        }
         #expect(!malformed.description.contains(password))
     }
 
@@ -252,7 +254,7 @@ actor Barrier {
     func arrive() async {
         arrived += 1
         if arrived >= parties {
-            waiting.forEach { $0.resume() }
+            for continuation in waiting { continuation.resume() }
             waiting = []
             return
         }

@@ -1,7 +1,7 @@
 import Foundation
 import LibPQ
-import Testing
 import TestSupport
+import Testing
 
 @Suite("LibPQ: parameters and results of every supported type")
 struct TypeRoundTripTests {
@@ -59,7 +59,10 @@ struct TypeRoundTripTests {
             let backBefore2000 = try await roundTrip(before2000, cast: "timestamptz", on: pool)
             #expect(abs(backBefore2000.timeIntervalSince(before2000)) < 0.000_001)
 
-            for date in [PostgresDate(year: 2026, month: 11, day: 21), PostgresDate(year: 1999, month: 12, day: 31), PostgresDate(year: 2000, month: 2, day: 29)] {
+            for date in [
+                PostgresDate(year: 2026, month: 11, day: 21), PostgresDate(year: 1999, month: 12, day: 31),
+                PostgresDate(year: 2000, month: 2, day: 29),
+            ] {
                 try await check(date, "date", pool)
             }
 
@@ -68,7 +71,10 @@ struct TypeRoundTripTests {
 
             let json = PostgresJSON(text: #"{"camera": "Ünï", "n": [1, 2, null]}"#)
             let stored = try await roundTrip(json, cast: "jsonb", on: pool)
-            struct Shape: Decodable, Equatable { let camera: String; let n: [Int?] }
+            struct Shape: Decodable, Equatable {
+                let camera: String
+                let n: [Int?]
+            }
             #expect(try stored.decode(Shape.self) == Shape(camera: "Ünï", n: [1, 2, nil]))
         }
     }

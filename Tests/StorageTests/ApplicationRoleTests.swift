@@ -2,8 +2,8 @@ import Domain
 import Foundation
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// What the server's own database role (`sightline_server`, a member of `sightline_app`) may and may not do.
 @Suite("Storage: the application's database role")

@@ -2,14 +2,15 @@ import Domain
 import Foundation
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Storage: the append-only, hash-chained audit log")
 struct AuditStoreTests {
     private func event(_ index: Int) -> AuditEvent {
-        AuditEvent(action: "test.event", outcome: .success, keyPrefix: "abcdefghijkl", entityType: "thing",
-                   entityID: String(index), requestID: "r\(index)", detailJSON: #"{"n": \#(index), "text": "Ünï '; --"}"#)
+        AuditEvent(
+            action: "test.event", outcome: .success, keyPrefix: "abcdefghijkl", entityType: "thing",
+            entityID: String(index), requestID: "r\(index)", detailJSON: #"{"n": \#(index), "text": "Ünï '; --"}"#)
     }
 
     /// Records `count` rows and chains them.
@@ -115,7 +116,9 @@ struct AuditStoreTests {
             #expect(chainedWhileRecording + rest == 200)
             let verification = try await store.verify()
             #expect(verification.isValid && verification.checked == 200)
-            let ids = try await pool.withConnection { try await $0.query("SELECT count(DISTINCT entity_id) FROM audit_log")[0].decode(0, as: Int.self) }
+            let ids = try await pool.withConnection {
+                try await $0.query("SELECT count(DISTINCT entity_id) FROM audit_log")[0].decode(0, as: Int.self)
+            }
             #expect(ids == 200)
         }
     }

@@ -2,8 +2,8 @@ import Domain
 import Foundation
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Storage: the camera registry and its generated data")
 struct CameraStoreTests {
@@ -25,7 +25,8 @@ struct CameraStoreTests {
             let boroughs: Int = try await value("SELECT count(DISTINCT borough_gss) FROM cameras", pool)
             #expect(boroughs == 33)
             let badDates: Int = try await value(
-                "SELECT count(*) FROM cameras WHERE decommissioned_on > current_date OR (status = 'decommissioned') <> (decommissioned_on IS NOT NULL)", pool
+                "SELECT count(*) FROM cameras WHERE decommissioned_on > current_date OR (status = 'decommissioned') <> (decommissioned_on IS NOT NULL)",
+                pool
             )
             #expect(badDates == 0)
             // Bexley is far larger than the City of London, and so gets far more cameras.

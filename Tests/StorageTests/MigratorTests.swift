@@ -1,8 +1,8 @@
 import Foundation
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Storage: migrations")
 struct MigratorTests {
@@ -15,7 +15,9 @@ struct MigratorTests {
             let applied = try await migrator.migrate(Database(pool: pool))
             #expect(applied == migrator.migrations.map(\.name))
             #expect(applied.first == "0001_extensions.sql")
-            let recorded = try await pool.withConnection { try await $0.query("SELECT version, name, checksum FROM schema_migrations ORDER BY applied_at, version") }
+            let recorded = try await pool.withConnection {
+                try await $0.query("SELECT version, name, checksum FROM schema_migrations ORDER BY applied_at, version")
+            }
             #expect(try recorded.map { try $0.decode(1, as: String.self) } == applied)
             #expect(try recorded.map { try $0.decode(2, as: String.self) } == migrator.migrations.map(\.checksum))
             #expect(try await migrator.status(Database(pool: pool)) == .current)
@@ -57,7 +59,8 @@ struct MigratorTests {
             let error = try await #require(throws: MigrationError.self) { try await migrator.migrate(Database(pool: pool)) }
             #expect(error.description.contains("9000_broken.sql"))
             let leftovers: Bool = try await pool.withConnection {
-                try await $0.query("SELECT to_regclass('half_done') IS NOT NULL OR EXISTS (SELECT 1 FROM schema_migrations WHERE version = 9000)")[0].decode(0)
+                try await $0.query("SELECT to_regclass('half_done') IS NOT NULL OR EXISTS (SELECT 1 FROM schema_migrations WHERE version = 9000)")[0]
+                    .decode(0)
             }
             #expect(!leftovers)
         }

@@ -2,8 +2,8 @@ import Domain
 import Foundation
 import LibPQ
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Storage: organisations and boroughs")
 struct OrganisationStoreTests {
@@ -19,10 +19,11 @@ struct OrganisationStoreTests {
             #expect(council.kind == .borough && council.gssCode?.rawValue == "E09000033" && council.name == "Westminster City Council")
 
             let others = try await store.list(kind: nil, page: PageRequest(limit: 500, cursor: nil)).items.filter { $0.kind != .borough }
-            #expect(Set(others.map(\.name)) == [
-                "Metropolitan Police Service", "City of London Police", "British Transport Police", "Transport for London",
-                "Mayor's Office for Policing and Crime",
-            ])
+            #expect(
+                Set(others.map(\.name)) == [
+                    "Metropolitan Police Service", "City of London Police", "British Transport Police", "Transport for London",
+                    "Mayor's Office for Policing and Crime",
+                ])
             #expect(others.allSatisfy { $0.gssCode == nil })
         }
     }

@@ -18,7 +18,8 @@ struct WebhookSignerTests {
     @Test func twoLiveSecretsGiveTwoSignaturesSeparatedByASpace() throws {
         let old = try #require(WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
         let new = WebhookSecret.generate()
-        let both = WebhookSigner.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8), secrets: [new, old])
+        let both = WebhookSigner.signature(
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8), secrets: [new, old])
         let parts = both.split(separator: " ").map(String.init)
         #expect(parts.count == 2)
         #expect(parts[1] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
