@@ -7,7 +7,7 @@ import Storage
 extension SightlineAPI {
     func createAPIKey(_ input: Operations.CreateAPIKey.Input) async throws -> Operations.CreateAPIKey.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         var organisationID = caller.organisationID
         if let given = body.organisationId {
             guard let parsed = UUID(uuidString: given) else {

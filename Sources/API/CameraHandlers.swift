@@ -7,7 +7,7 @@ import Storage
 extension SightlineAPI {
     func createCamera(_ input: Operations.CreateCamera.Input) async throws -> Operations.CreateCamera.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         var collector = ProblemCollector()
         let requestedOwner = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(body.ownerOrgId, pointer: "/owner_org_id") }
         let draft = collector.attempt { () throws(ValidationError) in try CameraDraft(body) }
@@ -26,8 +26,7 @@ extension SightlineAPI {
     func getCamera(_ input: Operations.GetCamera.Input) async throws -> Operations.GetCamera.Output {
         let caller = try Caller.required()
         // A malformed id, a missing camera and a covert one the caller may not know of get the same answer.
-        guard let id = UUID(uuidString: input.path.id), let camera = try await cameras.get(id: id, visibility: CovertVisibility(for: caller))
-        else { throw Problem.notFound() }
+        let camera = try await found(input.path.id) { id in try await cameras.get(id: id, visibility: CovertVisibility(for: caller)) }
         try await auditCovertRead([camera], caller: caller)
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: camera.version)), body: .json(.init(camera))))
     }

@@ -7,7 +7,7 @@ import Storage
 extension SightlineAPI {
     func createControlRoom(_ input: Operations.CreateControlRoom.Input) async throws -> Operations.CreateControlRoom.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         let requested = try RequestParsing.uuid(body.operatorOrgId, pointer: "/operator_org_id")
         let draft = ControlRoomDraft(body)
         try draft.validate()
@@ -20,7 +20,7 @@ extension SightlineAPI {
     }
 
     func getControlRoom(_ input: Operations.GetControlRoom.Input) async throws -> Operations.GetControlRoom.Output {
-        guard let id = UUID(uuidString: input.path.id), let room = try await controlRooms.get(id: id) else { throw Problem.notFound() }
+        let room = try await found(input.path.id) { id in try await controlRooms.get(id: id) }
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: room.version)), body: .json(.init(room))))
     }
 
@@ -46,13 +46,13 @@ extension SightlineAPI {
         switch input.body {
         case .applicationMergePatchJson(let body), .json(let body): patch = body.additionalProperties
         }
-        guard let id = UUID(uuidString: input.path.id), let current = try await controlRooms.get(id: id) else { throw Problem.notFound() }
+        let current = try await found(input.path.id) { id in try await controlRooms.get(id: id) }
         try RegistryRules.checkWrite(to: current.operatorOrganisationID, by: caller)
         try Preconditions.check(ifMatch: input.headers.ifMatch, currentVersion: current.version)
         let draft = try MergePatch.apply(try RequestParsing.patch(patch), to: current.draft, allowed: ControlRoomDraft.patchableFields)
         try draft.validate()
         guard
-            let room = try await controlRooms.update(id: id, draft: draft, expectedVersion: current.version, actor: auditor.actor(caller))
+            let room = try await controlRooms.update(id: current.id, draft: draft, expectedVersion: current.version, actor: auditor.actor(caller))
         else { throw Problem.notFound() }
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: room.version)), body: .json(.init(room))))
     }

@@ -9,7 +9,7 @@ extension SightlineAPI {
         _ input: Operations.CreateEmbeddingArrangement.Input
     ) async throws -> Operations.CreateEmbeddingArrangement.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         var collector = ProblemCollector()
         let roomID = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(body.controlRoomId, pointer: "/control_room_id") }
         let policeID = collector.attempt { () throws(ValidationError) in try RequestParsing.uuid(body.policeOrgId, pointer: "/police_org_id") }
@@ -32,7 +32,7 @@ extension SightlineAPI {
     }
 
     func getEmbeddingArrangement(_ input: Operations.GetEmbeddingArrangement.Input) async throws -> Operations.GetEmbeddingArrangement.Output {
-        guard let id = UUID(uuidString: input.path.id), let arrangement = try await embeddings.get(id: id) else { throw Problem.notFound() }
+        let arrangement = try await found(input.path.id) { id in try await embeddings.get(id: id) }
         return .ok(
             .init(headers: .init(eTag: Preconditions.etag(version: arrangement.version)), body: .json(.init(arrangement, today: Day(clock.now())))))
     }

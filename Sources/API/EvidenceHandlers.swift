@@ -7,7 +7,7 @@ import Storage
 extension SightlineAPI {
     func createEvidenceRequest(_ input: Operations.CreateEvidenceRequest.Input) async throws -> Operations.CreateEvidenceRequest.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         let draft = try EvidenceRequestDraft(body)
         try draft.validate(now: clock.now())
         let detail = try await evidence.create(
@@ -33,9 +33,9 @@ extension SightlineAPI {
 
     func getEvidenceRequest(_ input: Operations.GetEvidenceRequest.Input) async throws -> Operations.GetEvidenceRequest.Output {
         let caller = try Caller.required()
-        guard let id = UUID(uuidString: input.path.id),
-            let detail = try await evidence.request(id: id, organisationID: caller.organisationID, visibility: CovertVisibility(for: caller))
-        else { throw Problem.notFound() }
+        let detail = try await found(input.path.id) { id in
+            try await evidence.request(id: id, organisationID: caller.organisationID, visibility: CovertVisibility(for: caller))
+        }
         let view = try await EvidenceView(caller: caller, store: evidence)
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: detail.request.version)), body: .json(.init(detail, view: view))))
     }
@@ -45,13 +45,13 @@ extension SightlineAPI {
         var notes: String?
         if case .json(let body) = input.body { notes = body.notes }
         if let problem = TextRules.problem(notes, at: "/notes", maximum: 2000) { throw ValidationError([problem]) }
-        guard let id = UUID(uuidString: input.path.id),
-            let current = try await evidence.request(id: id, organisationID: caller.organisationID, visibility: CovertVisibility(for: caller))
-        else { throw Problem.notFound() }
+        let current = try await found(input.path.id) { id in
+            try await evidence.request(id: id, organisationID: caller.organisationID, visibility: CovertVisibility(for: caller))
+        }
         try Preconditions.check(ifMatch: input.headers.ifMatch, currentVersion: current.request.version)
         guard
             let detail = try await evidence.cancel(
-                requestID: id, organisationID: caller.organisationID, expectedVersion: current.request.version, notes: notes,
+                requestID: current.request.id, organisationID: caller.organisationID, expectedVersion: current.request.version, notes: notes,
                 visibility: CovertVisibility(for: caller), actor: auditor.actor(caller)
             )
         else { throw Problem.notFound() }
@@ -87,7 +87,7 @@ extension SightlineAPI {
 
     func transitionEvidenceTask(_ input: Operations.TransitionEvidenceTask.Input) async throws -> Operations.TransitionEvidenceTask.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         guard let action = EvidenceTaskAction(rawValue: body.action.rawValue) else {
             throw ValidationError([.init(pointer: "/action", detail: "is not a task action")])
         }
@@ -180,7 +180,7 @@ extension Components.Schemas.EvidenceRequest {
         )
     }
 
-    init(_ detail: EvidenceStore.RequestDetail, view: EvidenceView) {
+    init(_ detail: EvidenceRequestDetail, view: EvidenceView) {
         self.init(detail.request)
         // Explicitly named cameras the caller may not know of never appear (they could not have named them).
         tasks = detail.tasks.map { .init($0, items: nil, view: view) }

@@ -8,7 +8,7 @@ import Storage
 extension SightlineAPI {
     func registerEvidenceItem(_ input: Operations.RegisterEvidenceItem.Input) async throws -> Operations.RegisterEvidenceItem.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         let (task, view) = try await visibleTask(input.path.id, caller: caller)
         try EvidenceRules.check(.holder, of: view.parties(task), by: caller)
         let cameraID = try RequestParsing.uuid(body.cameraId, pointer: "/camera_id")
@@ -97,7 +97,7 @@ extension SightlineAPI {
 
     func handOverEvidenceItem(_ input: Operations.HandOverEvidenceItem.Input) async throws -> Operations.HandOverEvidenceItem.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         let problems = [
             TextRules.problem(body.receivedBy, at: "/received_by", maximum: 200, required: true),
             TextRules.problem(body.notes, at: "/notes", maximum: 2000),

@@ -12,9 +12,7 @@ extension SightlineAPI {
     }
 
     func getOrganisation(_ input: Operations.GetOrganisation.Input) async throws -> Operations.GetOrganisation.Output {
-        guard let id = UUID(uuidString: input.path.id), let organisation = try await organisations.get(id: id) else {
-            throw Problem.notFound()
-        }
+        let organisation = try await found(input.path.id) { id in try await organisations.get(id: id) }
         return .ok(.init(body: .json(.init(organisation))))
     }
 

@@ -43,6 +43,9 @@ struct Problem: Error, Sendable {
         Problem(status: .badRequest, slug: "malformed-request", title: "The request could not be read", detail: detail, errors: errors)
     }
 
+    /// 400: an operation that takes a JSON body was sent something else.
+    static let notJSON = malformedBody("The body must be JSON.")
+
     /// 409: the change does not fit the resource's state.
     static func conflict(_ detail: String, allowedActions: [String]? = nil) -> Problem {
         Problem(status: .conflict, slug: "conflict", title: "Conflict with the resource's state", detail: detail, allowedActions: allowedActions)

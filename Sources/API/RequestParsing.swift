@@ -52,3 +52,12 @@ struct ProblemCollector {
         guard problems.isEmpty else { throw ValidationError(problems) }
     }
 }
+
+extension SightlineAPI {
+    /// What `fetch` finds for the path's `id`, or a 404 problem: the same answer for an id that is not a UUID as for
+    /// one that names nothing, or nothing the caller may know of.
+    func found<T>(_ id: String, _ fetch: (UUID) async throws -> T?) async throws -> T {
+        guard let uuid = UUID(uuidString: id), let value = try await fetch(uuid) else { throw Problem.notFound() }
+        return value
+    }
+}

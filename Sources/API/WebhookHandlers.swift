@@ -9,7 +9,7 @@ import Webhooks
 extension SightlineAPI {
     func createWebhookEndpoint(_ input: Operations.CreateWebhookEndpoint.Input) async throws -> Operations.CreateWebhookEndpoint.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         let draft = WebhookEndpointDraft(body)
         try await check(draft, by: caller)
         let (endpoint, secret) = try await webhooks.create(draft, organisationID: caller.organisationID, actor: auditor.actor(caller))
@@ -66,55 +66,54 @@ extension SightlineAPI {
 
     func testWebhookEndpoint(_ input: Operations.TestWebhookEndpoint.Input) async throws -> Operations.TestWebhookEndpoint.Output {
         let caller = try Caller.required()
-        guard let id = UUID(uuidString: input.path.id),
-            let delivery = try await webhooks.sendTest(id: id, organisationID: caller.organisationID, actor: auditor.actor(caller))
-        else { throw Problem.notFound() }
+        let delivery = try await found(input.path.id) { id in
+            try await webhooks.sendTest(id: id, organisationID: caller.organisationID, actor: auditor.actor(caller))
+        }
         return .accepted(.init(body: .json(.init(delivery))))
     }
 
     func enableWebhookEndpoint(_ input: Operations.EnableWebhookEndpoint.Input) async throws -> Operations.EnableWebhookEndpoint.Output {
         let caller = try Caller.required()
-        guard let id = UUID(uuidString: input.path.id),
-            let endpoint = try await webhooks.enable(id: id, organisationID: caller.organisationID, actor: auditor.actor(caller))
-        else { throw Problem.notFound() }
+        let endpoint = try await found(input.path.id) { id in
+            try await webhooks.enable(id: id, organisationID: caller.organisationID, actor: auditor.actor(caller))
+        }
         return .ok(.init(body: .json(.init(endpoint, now: clock.now()))))
     }
 
     func recoverWebhookEndpoint(_ input: Operations.RecoverWebhookEndpoint.Input) async throws -> Operations.RecoverWebhookEndpoint.Output {
         let caller = try Caller.required()
-        guard case .json(let body) = input.body else { throw Problem.malformedBody("The body must be JSON.") }
+        guard case .json(let body) = input.body else { throw Problem.notJSON }
         if body.since > clock.now() { throw ValidationError([.init(pointer: "/since", detail: "must not be in the future")]) }
-        guard let id = UUID(uuidString: input.path.id),
-            let queued = try await webhooks.recover(
+        let queued = try await found(input.path.id) { id in
+            try await webhooks.recover(
                 endpointID: id, organisationID: caller.organisationID, since: body.since, actor: auditor.actor(caller))
-        else { throw Problem.notFound() }
+        }
         return .accepted(.init(body: .json(.init(queued: queued))))
     }
 
     func listWebhookDeliveries(_ input: Operations.ListWebhookDeliveries.Input) async throws -> Operations.ListWebhookDeliveries.Output {
         let caller = try Caller.required()
         let page = try PageRequest(limit: input.query.limit.map(Int.init), cursor: input.query.cursor)
-        guard let id = UUID(uuidString: input.path.id),
-            let result = try await webhooks.deliveries(
+        let result = try await found(input.path.id) { id in
+            try await webhooks.deliveries(
                 endpointID: id, organisationID: caller.organisationID,
                 status: input.query.status.flatMap { WebhookDeliveryStatus(rawValue: $0.rawValue) }, page: page
             )
-        else { throw Problem.notFound() }
+        }
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor?.encoded))))
     }
 
     func getWebhookDelivery(_ input: Operations.GetWebhookDelivery.Input) async throws -> Operations.GetWebhookDelivery.Output {
         let caller = try Caller.required()
-        guard let id = UUID(uuidString: input.path.id), let delivery = try await webhooks.delivery(id: id, organisationID: caller.organisationID)
-        else { throw Problem.notFound() }
+        let delivery = try await found(input.path.id) { id in try await webhooks.delivery(id: id, organisationID: caller.organisationID) }
         return .ok(.init(body: .json(.init(delivery))))
     }
 
     func redeliverWebhook(_ input: Operations.RedeliverWebhook.Input) async throws -> Operations.RedeliverWebhook.Output {
         let caller = try Caller.required()
-        guard let id = UUID(uuidString: input.path.id),
-            let delivery = try await webhooks.redeliver(id: id, organisationID: caller.organisationID, actor: auditor.actor(caller))
-        else { throw Problem.notFound() }
+        let delivery = try await found(input.path.id) { id in
+            try await webhooks.redeliver(id: id, organisationID: caller.organisationID, actor: auditor.actor(caller))
+        }
         return .accepted(.init(body: .json(.init(delivery))))
     }
 

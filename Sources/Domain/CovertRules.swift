@@ -15,3 +15,37 @@ public enum CovertRules {
         return caller.covertAccess && (caller.organisationID == ownerOrganisationID || caller.organisationKind == .police)
     }
 }
+
+/// An evidence request with its tasks and the cameras it left out, as a store reads it.
+public struct EvidenceRequestDetail: Sendable, Hashable {
+    public var request: EvidenceRequest
+    public var tasks: [EvidenceTask]
+    public var exclusions: [ExcludedCamera]
+
+    /// A detail from its parts.
+    public init(request: EvidenceRequest, tasks: [EvidenceTask], exclusions: [ExcludedCamera]) {
+        self.request = request
+        self.tasks = tasks
+        self.exclusions = exclusions
+    }
+
+    /// The detail without the covert tasks, cameras and exclusions `visibility` hides: a covert task only for
+    /// keys that may know of its holder's covert cameras, a covert exclusion only for keys with covert access.
+    public func visible(to visibility: CovertVisibility) -> Self {
+        var detail = self
+        detail.tasks = tasks.filter { !$0.covert || visibility.includes(covertOwnedBy: $0.holder.organisationID) }.map {
+            $0.visible(to: visibility)
+        }
+        detail.exclusions = exclusions.filter { !$0.covert || visibility != .none }
+        return detail
+    }
+}
+
+extension EvidenceTask {
+    /// The task without the covert cameras `visibility` hides.
+    public func visible(to visibility: CovertVisibility) -> Self {
+        var task = self
+        task.cameras = cameras.filter { !$0.covert || visibility.includes(covertOwnedBy: holder.organisationID) }
+        return task
+    }
+}

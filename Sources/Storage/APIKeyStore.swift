@@ -127,19 +127,21 @@ public struct APIKeyStore: Sendable {
 
     /// Revokes the key with `id` (if it is not revoked already) and returns it; `nil` if there is no such key.
     public func revoke(id: UUID, actor: AuditActor) async throws -> APIKey? {
-        try await revoke(where: "id = $1", id, actor: actor)
+        try await revoke(id: id, prefix: nil, actor: actor)
     }
 
     /// Revokes the key with `prefix`; `nil` if there is no such key.
     public func revoke(prefix: String, actor: AuditActor) async throws -> APIKey? {
-        try await revoke(where: "prefix = $1", prefix, actor: actor)
+        try await revoke(id: nil, prefix: prefix, actor: actor)
     }
 
-    private func revoke(where condition: String, _ value: any PostgresEncodable, actor: AuditActor) async throws -> APIKey? {
+    /// Revokes the key with `id` or with `prefix` (one of them is given).
+    private func revoke(id: UUID?, prefix: String?, actor: AuditActor) async throws -> APIKey? {
         try await database.withTransaction { connection in
             guard
                 let row = try await connection.query(
-                    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE " + condition + " RETURNING " + Self.columns, value, clock.now()
+                    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 OR prefix = $2 RETURNING " + Self.columns, id, prefix,
+                    clock.now()
                 ).first
             else { return nil }
             let key = try APIKey(row: row)

@@ -59,7 +59,7 @@ public struct EvidenceItemStore: Sendable {
             guard
                 let item = try await connection.query("SELECT " + Self.columns + " FROM evidence_items i WHERE i.id = $1", id).first
                     .map(EvidenceItem.init(row:)),
-                let task = try await EvidenceStore.tasks(where: "t.id = $1", [item.taskID], on: connection).first
+                let task = try await EvidenceStore.tasks(.id(item.taskID), on: connection).first
             else { return nil }
             return (item, task)
         }

@@ -186,7 +186,7 @@ public struct WebhookStore: Sendable {
             )[0].decode(0)
             try await connection.recordAudit(
                 actor.event("webhook_endpoint.test", .success, entityType: "webhook_endpoint", entityID: id.uuidString.lowercased()))
-            return try await Self.deliveries(where: "d.id = $1", [delivery], limit: 1, on: connection).first
+            return try await Self.deliveries(.id(delivery), on: connection).first
         }
     }
 
@@ -203,10 +203,7 @@ public struct WebhookStore: Sendable {
                     != nil
             else { return nil }
             let fetched = try await Self.deliveries(
-                where:
-                    "d.endpoint_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::bigint IS NULL OR (d.created_at, d.id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid))",
-                [endpointID, status?.rawValue, before?.microseconds, before?.id], order: "d.created_at DESC, d.id DESC", limit: page.limit + 1,
-                on: connection
+                .endpointPage(endpointID, status: status, before: before, limit: page.limit + 1), on: connection
             )
             return Page(fetched: fetched, limit: page.limit) { TimeCursor.key($0.createdAt, $0.id) }
         }
@@ -219,11 +216,7 @@ public struct WebhookStore: Sendable {
     public func delivery(id: UUID, organisationID: UUID) async throws -> WebhookDelivery? {
         try await database.withConnection { connection in
             guard
-                var delivery = try await Self.deliveries(
-                    where: "d.id = $1 AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE organisation_id = $2)", [id, organisationID],
-                    limit: 1,
-                    on: connection
-                ).first
+                var delivery = try await Self.deliveries(.ofOrganisation(id, organisationID), on: connection).first
             else { return nil }
             delivery.attemptLog = try await connection.query(
                 """
@@ -257,7 +250,7 @@ public struct WebhookStore: Sendable {
             )
             try await connection.recordAudit(
                 actor.event("webhook_delivery.redeliver", .success, entityType: "webhook_delivery", entityID: id.uuidString.lowercased()))
-            return try await Self.deliveries(where: "d.id = $1", [id], limit: 1, on: connection).first
+            return try await Self.deliveries(.id(id), on: connection).first
         }
     }
 
@@ -306,21 +299,47 @@ public struct WebhookStore: Sendable {
         try WebhookEndpoint(row: try await connection.query("SELECT " + columns + " FROM webhook_endpoints e WHERE e.id = $1", id)[0])
     }
 
-    static func deliveries(
-        where condition: String, _ parameters: [(any PostgresEncodable)?], order: String = "d.created_at DESC, d.id DESC", limit: Int,
-        on connection: PostgresConnection
-    ) async throws -> [WebhookDelivery] {
-        try await connection.query(
+    /// Which deliveries `deliveries(_:on:)` reads.
+    enum DeliverySelection {
+        /// The delivery with this id.
+        case id(UUID)
+        /// The delivery with this id, if it is to an endpoint of this organisation's.
+        case ofOrganisation(UUID, UUID)
+        /// One page of an endpoint's deliveries, newest first, optionally of one status, before a cursor's place.
+        case endpointPage(UUID, status: WebhookDeliveryStatus?, before: TimeCursor?, limit: Int)
+    }
+
+    /// The deliveries `selection` names, each with its latest attempt's error class and timings.
+    static func deliveries(_ selection: DeliverySelection, on connection: PostgresConnection) async throws -> [WebhookDelivery] {
+        let select =
             "SELECT " + deliveryColumns + """
                  FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
                 LEFT JOIN LATERAL (
                     SELECT error_class, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms FROM webhook_attempts
                     WHERE delivery_id = d.id ORDER BY attempt DESC LIMIT 1
                 ) a ON true
-                WHERE
-                """ + " " + condition + " ORDER BY " + order + " LIMIT " + String(limit),
-            parameters: parameters
-        ).map(WebhookDelivery.init(row:))
+
+                """
+        let rows: PostgresRows
+        switch selection {
+        case .id(let id):
+            rows = try await connection.query(select + "WHERE d.id = $1", id)
+        case .ofOrganisation(let id, let organisationID):
+            rows = try await connection.query(
+                select + "WHERE d.id = $1 AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE organisation_id = $2)", id, organisationID
+            )
+        case .endpointPage(let endpointID, let status, let before, let limit):
+            rows = try await connection.query(
+                select + """
+                    WHERE d.endpoint_id = $1 AND ($2::text IS NULL OR d.status = $2)
+                      AND ($3::bigint IS NULL OR (d.created_at, d.id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid))
+                    ORDER BY d.created_at DESC, d.id DESC
+                    LIMIT $5
+                    """,
+                endpointID, status?.rawValue, before?.microseconds, before?.id, limit
+            )
+        }
+        return try rows.map(WebhookDelivery.init(row:))
     }
 }
 

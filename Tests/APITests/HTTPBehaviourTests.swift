@@ -159,7 +159,7 @@ struct HTTPBehaviourTests {
             let error = try #require(throws: DecodingError.self) {
                 try JSONDecoder().decode(Components.Schemas.Borough.self, from: Data(json.utf8))
             }
-            return ProblemMiddleware<SightlineRequestContext>.problem(for: error, method: "POST", path: "/x", routes: routes)
+            return Problem(answering: error, method: "POST", path: "/x", routes: routes)
         }
         let missing = try problem(for: #"{"gss_code": "E09000001", "name": "City"}"#)
         #expect(missing.status == .badRequest)
@@ -174,18 +174,17 @@ struct HTTPBehaviourTests {
         let unknown = try #require(throws: DecodingError.self) {
             try JSONDecoder().decode(Components.Schemas.WebhookEndpointCreate.self, from: Data(#"{"url": "https://x.org", "eventTypes/x": []}"#.utf8))
         }
-        let extra = ProblemMiddleware<SightlineRequestContext>.problem(for: unknown, method: "POST", path: "/x", routes: routes)
+        let extra = Problem(answering: unknown, method: "POST", path: "/x", routes: routes)
         #expect(extra.status == .badRequest)
         #expect(extra.errors.map(\.pointer) == ["/eventTypes~1x"] && extra.errors.first?.detail == "is not a field of this request")
     }
 
     @Test func preconditionFailuresBecome428And412WithTheCurrentETag() {
         let routes = RouteTable()
-        let missing = ProblemMiddleware<SightlineRequestContext>.problem(
-            for: PreconditionFailure.missing, method: "PATCH", path: "/x", routes: routes)
+        let missing = Problem(answering: PreconditionFailure.missing, method: "PATCH", path: "/x", routes: routes)
         #expect(missing.status == .preconditionRequired)
-        let stale = ProblemMiddleware<SightlineRequestContext>.problem(
-            for: PreconditionFailure.stale(currentETag: #""8""#), method: "PATCH", path: "/x", routes: routes
+        let stale = Problem(
+            answering: PreconditionFailure.stale(currentETag: #""8""#), method: "PATCH", path: "/x", routes: routes
         )
         #expect(stale.status == .preconditionFailed)
         #expect(stale.response(path: "/x", requestID: nil).headers[.eTag] == #""8""#)
@@ -193,7 +192,7 @@ struct HTTPBehaviourTests {
 
     @Test func unexpectedErrorsBecomeA500ThatSaysNothingInternal() {
         struct Secret: Error, CustomStringConvertible { var description: String { "SELECT password FROM keys" } }
-        let problem = ProblemMiddleware<SightlineRequestContext>.problem(for: Secret(), method: "GET", path: "/x", routes: RouteTable())
+        let problem = Problem(answering: Secret(), method: "GET", path: "/x", routes: RouteTable())
         #expect(problem.status == .internalServerError)
         #expect(!(problem.detail ?? "").contains("SELECT"))
         let response = problem.response(path: "/x", requestID: "r1")

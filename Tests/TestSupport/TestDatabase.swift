@@ -71,48 +71,48 @@ public enum TestDatabase {
         return components.string!
     }
 
-    /// Creates and drops databases one at a time: PostgreSQL refuses to copy a template that is in use.
+    /// Creates and drops databases one at a time, over one administrative connection kept for the whole test
+    /// process: PostgreSQL refuses to copy a template that is in use, and a connection per database would cost a
+    /// connection set-up (and a backend start) for every test.
     private actor Registry {
         /// Built once; callers that arrive while it is being built await the same work (actors are reentrant).
         private var template: Task<Void, any Error>?
         private static let template = "sightline_test_template"
+        /// One connection to the administrative database, opened on first use and kept.
+        private var adminPool: PostgresPool?
+
+        private func admin() throws -> PostgresPool {
+            if let adminPool { return adminPool }
+            let pool = try TestDatabase.makePool(url: TestDatabase.adminURL, maxConnections: 1, acquireTimeout: .seconds(60))
+            adminPool = pool
+            return pool
+        }
 
         func create(migrated: Bool) async throws -> String {
-            let admin = try TestDatabase.makePool(url: TestDatabase.adminURL, maxConnections: 1)
-            do {
-                if migrated {
-                    let build = template ?? Task { try await self.buildTemplate() }
-                    template = build
-                    try await build.value
-                }
-                let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-                try await admin.withConnection { connection in
-                    // Identifiers cannot be parameters; `name` is generated above from hex digits only.
-                    try await connection.query("CREATE DATABASE " + name + " TEMPLATE " + (migrated ? Self.template : "template0"))
-                }
-                await admin.close()
-                return name
-            } catch {
-                await admin.close()
-                throw error
+            if migrated {
+                let build = template ?? Task { try await self.buildTemplate() }
+                template = build
+                try await build.value
             }
+            let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            try await admin().withConnection { connection in
+                // Identifiers cannot be parameters; `name` is generated above from hex digits only.
+                try await connection.query("CREATE DATABASE " + name + " TEMPLATE " + (migrated ? Self.template : "template0"))
+            }
+            return name
         }
 
         func drop(_ name: String) async throws {
-            let admin = try TestDatabase.makePool(url: TestDatabase.adminURL, maxConnections: 1)
-            try await admin.withConnection { connection in
+            try await admin().withConnection { connection in
                 try await connection.query("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
             }
-            await admin.close()
         }
 
         private func buildTemplate() async throws {
-            let admin = try TestDatabase.makePool(url: TestDatabase.adminURL, maxConnections: 1)
-            try await admin.withConnection { connection in
+            try await admin().withConnection { connection in
                 try await connection.query("DROP DATABASE IF EXISTS " + Self.template + " WITH (FORCE)")
                 try await connection.query("CREATE DATABASE " + Self.template + " TEMPLATE template0")
             }
-            await admin.close()
             let pool = try TestDatabase.makePool(url: TestDatabase.databaseURL(TestDatabase.adminURL, database: Self.template), maxConnections: 1)
             try await Migrator(logger: TestDatabase.logger).migrate(Database(pool: pool))
             await pool.close()

@@ -2,153 +2,19 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import OpenAPIRuntime
 import Storage
-import Synchronization
 
-extension HTTPField.Name {
-    /// `X-Request-Id`: the id of a request, echoed on its response and on its log lines.
-    static let requestID = HTTPField.Name("X-Request-Id")!
-}
-
-/// Gives every request an id (the caller's `X-Request-Id` if it is sensible), puts it on the response, on the
-/// logger and in `RequestInfo`, and logs one line per request.
-struct RequestIDMiddleware: RouterMiddleware {
-    typealias Context = SightlineRequestContext
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let requestID = Self.acceptableID(request.headers[.requestID]) ?? Self.newID()
-        var context = context
-        context.logger[metadataKey: "request_id"] = .string(requestID)
-        let start = ContinuousClock.now
-        let info = RequestInfo(requestID: requestID, clientAddress: context.clientAddress)
-        var response = try await RequestInfo.$current.withValue(info) { try await next(request, context) }
-        response.headers[.requestID] = requestID
-        let path = request.uri.path
-        let quiet = path == "/healthz" || path == "/readyz" || path == "/metrics"
-        context.logger.log(
-            level: quiet ? .debug : .info,
-            "request",
-            metadata: [
-                "method": .string(request.method.rawValue),
-                "path": .string(path),
-                "status": .stringConvertible(response.status.code),
-                "duration_ms": .stringConvertible(((ContinuousClock.now - start) / .milliseconds(1)).rounded()),
-            ]
-        )
-        return response
+/// How each error a request can end in is answered.
+extension Problem {
+    /// The problem that answers `error`: a problem as it is; a validation, authorisation, state or precondition
+    /// error as its problem; a body or parameter that could not be decoded as a 400 naming it; the database
+    /// unavailable as a 503; anything else as a 500 that says nothing internal.
+    init(answering error: any Error, method: String, path: String, routes: RouteTable) {
+        self = Self.answering(error, method: method, path: path, routes: routes)
     }
 
-    /// An incoming id is kept only if it is short and plain, so it cannot forge log lines or headers.
-    static func acceptableID(_ value: String?) -> String? {
-        guard let value, (1...64).contains(value.count),
-            value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) })
-        else { return nil }
-        return value
-    }
-
-    /// A new id: this process's random prefix and a counter, unique without a system call per request.
-    static func newID() -> String {
-        let number = RequestIDSequence.next.add(1, ordering: .relaxed).newValue
-        return RequestIDSequence.prefix + "-" + String(number, radix: 16).leftPadded(to: 12)
-    }
-}
-
-/// The parts of generated request ids.
-enum RequestIDSequence {
-    /// Random per process, so ids from different instances and restarts do not collide.
-    static let prefix =
-        String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(to: 16) + "-"
-        + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
-    static let next = Atomic<UInt64>(0)
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}
-
-/// Counts requests and times them, by operation (method and route template) and status.
-struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: APIMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        let response = try await next(request, context)
-        let route = context.endpointPath ?? "unmatched"
-        let operation = route == "NotFound" ? "unmatched" : "\(request.method.rawValue) \(route)"
-        metrics.recordRequest(operation: operation, status: response.status.code, duration: ContinuousClock.now - start)
-        return response
-    }
-}
-
-/// Refuses request bodies over the limit with 413, whether or not they declare their length, before any
-/// handler reads them.
-struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
-    let defaultMaxBytes: Int
-    /// Larger limits for paths that take files rather than JSON documents.
-    var largerLimits: [String: Int] = ["/v1/cameras/import": CameraImport.maximumBytes]
-
-    init(maxBytes: Int) { defaultMaxBytes = maxBytes }
-
-    /// Whether the request uploads evidence content: streamed to disk by its handler, which holds it to the size
-    /// registered, so it is neither collected here nor limited.
-    static func isStreamedUpload(_ request: Request) -> Bool {
-        let parts = request.uri.path.split(separator: "/")
-        return request.method == .put && parts.count == 4 && parts[0] == "v1" && parts[1] == "evidence-items" && parts[3] == "content"
-    }
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.isStreamedUpload(request) { return try await next(request, context) }
-        let maxBytes = largerLimits[request.uri.path] ?? defaultMaxBytes
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBytes {
-            throw Problem.contentTooLarge(limit: maxBytes)
-        }
-        guard request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil else {
-            return try await next(request, context)
-        }
-        var request = request
-        do {
-            _ = try await request.collectBody(upTo: maxBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw Problem.contentTooLarge(limit: maxBytes)
-        }
-        return try await next(request, context)
-    }
-}
-
-extension ProblemMiddleware {
-    /// What the log says of `error`. A `ServerError` describes the whole request, headers and all, so only its
-    /// operation and underlying error are logged: an `Authorization` header must never reach a log line.
-    static func logMetadata(_ error: any Error) -> Logger.Metadata {
-        guard let serverError = error as? ServerError else { return ["error": "\(String(reflecting: error))"] }
-        return ["operation": "\(serverError.operationID)", "error": "\(String(reflecting: serverError.underlyingError))"]
-    }
-}
-
-/// Turns every error into an RFC 9457 problem response. Errors it does not recognise become a 500 that says
-/// nothing internal; the error itself goes to the log with the request id.
-struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    let routes: RouteTable
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch {
-            let problem = Self.problem(for: error, method: request.method.rawValue, path: request.uri.path, routes: routes)
-            if problem.status == .internalServerError {
-                context.logger.error("unhandled error", metadata: Self.logMetadata(error))
-            } else if problem.status == .serviceUnavailable {
-                context.logger.warning("database unavailable", metadata: Self.logMetadata(error))
-            }
-            return problem.response(path: request.uri.path, requestID: RequestInfo.current?.requestID)
-        }
-    }
-
-    /// The problem that answers `error`.
-    static func problem(for error: any Error, method: String, path: String, routes: RouteTable) -> Problem {
+    private static func answering(_ error: any Error, method: String, path: String, routes: RouteTable) -> Problem {
         switch error {
         case let problem as Problem:
             return problem
@@ -176,7 +42,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 return parameterProblem(decoding, path: serverError.request.path ?? path)
             case is Problem, is ValidationError, is Forbidden, is StateConflict, is PreconditionFailure, is DecodingError, is StorageError,
                 is InvalidDateTime:
-                return problem(for: serverError.underlyingError, method: method, path: path, routes: routes)
+                return answering(serverError.underlyingError, method: method, path: path, routes: routes)
             default:
                 return problem(serverError)
             }
