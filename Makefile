@@ -4,9 +4,11 @@
 RUN_PORT  ?= 54330
 TEST_PORT ?= 54331
 BENCH_PORT ?= 54332
+CONFORMANCE_PORT ?= 54333
+CONFORMANCE_HTTP_PORT ?= 8093
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test bench stop deps build clean-data format
+.PHONY: run test bench stop deps build clean-data format conformance
 
 deps:
 	@scripts/install-deps.sh
@@ -28,6 +30,10 @@ run: deps
 test: deps
 	@scripts/test.sh $(TEST_PORT) $(SWIFT_BUILD_FLAGS)
 
+# The contract against the server: schemathesis from a fresh database; 0 failures or it fails.
+conformance: deps
+	@scripts/conformance.sh $(CONFORMANCE_PORT) $(CONFORMANCE_HTTP_PORT)
+
 bench: deps
 	@scripts/bench.sh $(BENCH_PORT)
 
@@ -36,7 +42,7 @@ format:
 	swift format format --in-place --recursive Sources Tests Benchmarks Plugins Package.swift
 
 stop:
-	@scripts/pg.sh stop run; scripts/pg.sh stop test; scripts/pg.sh stop bench
+	@scripts/pg.sh stop run; scripts/pg.sh stop test; scripts/pg.sh stop bench; scripts/pg.sh stop conformance
 
 clean-data: stop
 	rm -rf .data

@@ -90,12 +90,12 @@ struct AuthenticationFailure: Error {
 /// `Permissions`) before the handler runs, auditing every refusal; the handler finds the caller in
 /// `Caller.current`.
 ///
-/// Failed authentications are limited per client address (`RateLimitPolicy.failedAuthentication`); beyond
+/// Failed authentications are limited per client address (`SIGHTLINE_AUTH_FAILURE_BURST` and `…_PER_MINUTE`); beyond
 /// the limit they are answered 429 and not audited one by one.
 struct AuthorisationMiddleware: ServerMiddleware {
     let authenticator: Authenticator
     let rateLimiter: RateLimiter<UUID>
-    let failureLimiter = RateLimiter<String>(policy: .failedAuthentication, name: "failed-authentication")
+    let failureLimiter: RateLimiter<String>
     let auditor: Auditor
 
     func intercept(

@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Each API key's allowance on this instance.
     public var rateLimit: RateLimitPolicy
+    /// Each client address's allowance of failed authentications on this instance.
+    public var authFailureLimit: RateLimitPolicy
     /// Where evidence content is kept, the deadlines of tasks and when collected content is purged.
     public var evidence: EvidenceSettings
     /// How webhooks are sent: the address policy, timeouts, concurrency, retries and retention.
@@ -68,6 +70,14 @@ public struct ServerConfiguration: Sendable {
             name: "RATE_LIMIT_PER_SECOND", defaultValue: "50", isSecret: false,
             summary: "requests per second each API key may sustain, on each instance"),
         Setting(name: "RATE_LIMIT_BURST", defaultValue: "200", isSecret: false, summary: "requests each API key may make at once"),
+        Setting(
+            name: "AUTH_FAILURE_BURST", defaultValue: "20", isSecret: false,
+            summary: "failed authentications a client address may make at once before it is answered 429, unaudited"
+        ),
+        Setting(
+            name: "AUTH_FAILURES_PER_MINUTE", defaultValue: "20", isSecret: false,
+            summary: "failed authentications a client address may sustain each minute beyond the burst"
+        ),
         Setting(
             name: "EVIDENCE_DIR", defaultValue: ".data/evidence", isSecret: false,
             summary: "directory for uploaded evidence files (created owner-only)"),
@@ -155,6 +165,10 @@ public struct ServerConfiguration: Sendable {
         rateLimit = RateLimitPolicy(
             perSecond: Double(integer("RATE_LIMIT_PER_SECOND", in: 1...1_000_000, "a number of requests")),
             burst: integer("RATE_LIMIT_BURST", in: 1...1_000_000, "a number of requests")
+        )
+        authFailureLimit = RateLimitPolicy(
+            perSecond: Double(integer("AUTH_FAILURES_PER_MINUTE", in: 1...6_000_000, "a number of failures")) / 60,
+            burst: integer("AUTH_FAILURE_BURST", in: 1...1_000_000, "a number of failures")
         )
         let evidenceDirectory = value("EVIDENCE_DIR") ?? ""
         if evidenceDirectory.isEmpty { problems.append("SIGHTLINE_EVIDENCE_DIR must not be empty") }

@@ -20,11 +20,15 @@ final class RouteTable: Sendable {
         }
     }
 
-    /// The methods served at `path`, sorted, or `nil` when no route matches it.
+    /// The methods served at `path`, sorted, or `nil` when no route matches it. Where templates overlap, the most
+    /// specific wins, as it does in the router: `/v1/cameras/export` is the export's path, not a camera's id.
     func allowedMethods(for path: String) -> [String]? {
         let segments = path.split(separator: "/")
         let methods = routes.withLock { routes in
-            routes.filter { Self.matches($0.segments, segments) }.reduce(into: Set<String>()) { $0.formUnion($1.methods) }
+            let matching = routes.filter { Self.matches($0.segments, segments) }
+            let literals = { (template: [Substring]) in template.filter { !$0.hasPrefix("{") }.count }
+            let specific = matching.map { literals($0.segments) }.max()
+            return matching.filter { literals($0.segments) == specific }.reduce(into: Set<String>()) { $0.formUnion($1.methods) }
         }
         return methods.isEmpty ? nil : methods.sorted()
     }

@@ -18,12 +18,13 @@ public enum SightlineServer {
         metrics: APIMetrics,
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy,
+        authFailureLimit: RateLimitPolicy = .failedAuthentication,
         evidence: EvidenceSettings,
         webhooks: WebhookSettings = WebhookSettings()
     ) throws -> Router<SightlineRequestContext> {
         try makeRouter(
-            database, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, evidence: evidence,
-            webhooks: webhooks, authorise: true
+            database, migrator: migrator, metrics: metrics, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, authFailureLimit: authFailureLimit,
+            evidence: evidence, webhooks: webhooks, authorise: true
         )
     }
 
@@ -35,6 +36,7 @@ public enum SightlineServer {
         metrics: APIMetrics,
         maxBodyBytes: Int,
         rateLimit: RateLimitPolicy,
+        authFailureLimit: RateLimitPolicy = .failedAuthentication,
         evidence: EvidenceSettings,
         webhooks: WebhookSettings = WebhookSettings(),
         authorise: Bool
@@ -74,7 +76,8 @@ public enum SightlineServer {
             middlewares: (authorise
                 ? [
                     AuthorisationMiddleware(
-                        authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"), auditor: auditor)
+                        authenticator: authenticator, rateLimiter: RateLimiter(policy: rateLimit, name: "per-key"),
+                        failureLimiter: RateLimiter(policy: authFailureLimit, name: "failed-authentication"), auditor: auditor)
                 ]
                 : []) + [
                     IdempotencyMiddleware(store: IdempotencyStore(database)), WebhookNudgeMiddleware(nudge: WebhookNudge(database)),

@@ -134,7 +134,8 @@ func serve(settings: SettingsOptions, role: ProcessRole) async throws {
         role.servesAPI
         ? try SightlineServer.makeRouter(
             database, migrator: migrator, metrics: metrics, maxBodyBytes: configuration.maxBodyBytes,
-            rateLimit: configuration.rateLimit, evidence: configuration.evidence, webhooks: configuration.webhooks
+            rateLimit: configuration.rateLimit, authFailureLimit: configuration.authFailureLimit, evidence: configuration.evidence,
+            webhooks: configuration.webhooks
         )
         : SightlineServer.makeOperationsRouter(database, migrator: migrator, metrics: metrics)
     do {

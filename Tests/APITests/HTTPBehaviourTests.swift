@@ -48,7 +48,11 @@ struct HTTPBehaviourTests {
                 #expect(missing.headers[.contentType] == "application/problem+json")
                 #expect(try missing.decode(ProblemBody.self).type == "urn:sightline:problem:not-found")
 
-                for (path, method) in [("/v1/boroughs", HTTPRequest.Method.delete), ("/v1/organisations/abc", .put), ("/healthz", .post)] {
+                // `/v1/cameras/export` is the export's path, not a camera's id: only GET, as the router routes it.
+                for (path, method) in [
+                    ("/v1/boroughs", HTTPRequest.Method.delete), ("/v1/organisations/abc", .put), ("/healthz", .post),
+                    ("/v1/cameras/export", .options),
+                ] {
                     let wrong = try await client.execute(uri: path, method: method)
                     #expect(wrong.status == .methodNotAllowed)
                     #expect(wrong.headers[.allow] == "GET")
