@@ -14,9 +14,13 @@ public protocol WallClock: Sendable {
 }
 
 extension Date {
-    /// This time truncated to whole microseconds, as PostgreSQL stores it.
+    /// This time to the nearest whole microsecond (the precision PostgreSQL keeps), in exactly the form a timestamp
+    /// read back from the database takes (microseconds since 2000-01-01), so that a time that went to the
+    /// database and back compares equal to the one that was sent.
     public var wholeMicroseconds: Date {
-        Date(timeIntervalSince1970: (timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000)
+        let epoch2000: TimeInterval = 946_684_800
+        let microseconds = ((timeIntervalSince1970 - epoch2000) * 1_000_000).rounded()
+        return Date(timeIntervalSince1970: epoch2000 + microseconds / 1_000_000)
     }
 }
 

@@ -120,11 +120,12 @@ public struct EvidenceSLA: Sendable, Hashable {
         self.export = export
     }
 
-    /// When a task of `priority` created at `now` must be acknowledged and exported.
+    /// When a task of `priority` created at `now` must be acknowledged and exported, to the whole microsecond.
     public func deadlines(_ priority: EvidencePriority, from now: Date) -> (acknowledge: Date, export: Date) {
         let ack = acknowledge[priority] ?? Self.standard.acknowledge[priority] ?? .seconds(86_400)
         let exp = export[priority] ?? Self.standard.export[priority] ?? .seconds(7 * 86_400)
-        return (now.addingTimeInterval(ack.seconds), now.addingTimeInterval(exp.seconds))
+        // In the stored form, so the deadlines a create returns are the ones a later read finds.
+        return (now.addingTimeInterval(ack.seconds).wholeMicroseconds, now.addingTimeInterval(exp.seconds).wholeMicroseconds)
     }
 }
 

@@ -196,3 +196,27 @@ struct EventTests {
         #expect(event.detailJSON == #"{"covert":true,"none":null,"reference":"SL-1","tasks":3}"#)
     }
 }
+
+@Suite("Domain: the clock")
+struct ClockTests {
+    // The last three are times whose 1970-based rounding (the form this used to take) differs from the database's.
+    @Test(arguments: [
+        1_800_000_000.123456789, 946_684_800.000_000_4, 2_000_000_000.5, 1_807_176_400.861338, 1_773_137_783.382517, 1_801_487_146.637884,
+    ])
+    func wholeMicrosecondsIsStableAndInTheFormTheDatabaseReturns(seconds: Double) {
+        let time = Date(timeIntervalSince1970: seconds).wholeMicroseconds
+        #expect(time.wholeMicroseconds == time)
+        // What LibPQ decodes a binary timestamp to: 2000-01-01 plus whole microseconds.
+        let stored = ((seconds - 946_684_800) * 1_000_000).rounded()
+        #expect(time == Date(timeIntervalSince1970: 946_684_800 + stored / 1_000_000))
+    }
+
+    @Test func aManualClockMovesOnlyWhenMoved() {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(clock.now() == clock.now())
+        clock.advance(by: .seconds(600))
+        #expect(clock.now() == Date(timeIntervalSince1970: 1_800_000_600))
+        clock.set(Date(timeIntervalSince1970: 10))
+        #expect(clock.now() == Date(timeIntervalSince1970: 10))
+    }
+}
