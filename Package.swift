@@ -150,7 +150,16 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["LibPQ", "Storage"],
+            dependencies: [
+                "LibPQ",
+                "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TestSupport"]),
@@ -164,7 +173,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
-        .testTarget(name: "WebhooksTests", dependencies: ["Domain", "Webhooks"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Domain", "LibPQ", "Storage", "TestSupport", "Webhooks"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "LibPQ", "TestSupport"]),
         .testTarget(
             name: "APITests",
