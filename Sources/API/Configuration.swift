@@ -233,7 +233,9 @@ extension ServerConfiguration {
                 rest += arguments[(index - 1)...]
                 break
             }
-            let (name, inline) = argument.split(separator: "=", maxSplits: 1).map(String.init).splitFirst
+            let equals = argument.firstIndex(of: "=")
+            let name = equals.map { String(argument[..<$0]) } ?? argument
+            let inline = equals.map { String(argument[argument.index(after: $0)...]) }
             guard let setting = byFlag[name] else {
                 rest.append(argument)
                 continue
@@ -270,11 +272,6 @@ extension ServerConfiguration {
                     + (setting.defaultValue.map { $0.isEmpty ? "none" : $0 } ?? "none (required)") + ": " + setting.summary
             }.joined(separator: "\n")
     }
-}
-
-extension Array where Element == String {
-    /// The first element and the second, if any.
-    fileprivate var splitFirst: (String, String?) { (self.first ?? "", count > 1 ? self[1] : nil) }
 }
 
 /// Settings that are missing or invalid; each problem names its setting and never quotes a secret.

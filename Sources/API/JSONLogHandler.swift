@@ -34,6 +34,8 @@ public struct JSONLogHandler: LogHandler {
     static func quote(_ text: String) -> String { JSONText.quoted(text) }
 
     private static func timestamp() -> String {
+        // The system's time, not the injected clock: a log line says when it was written, even in a test that
+        // has moved the business clock days ahead.
         Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())
     }
 }

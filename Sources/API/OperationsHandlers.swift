@@ -9,12 +9,9 @@ extension SightlineAPI {
     }
 
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
-        let (database, schema) = await health.check()
-        let checks = Components.Schemas.Readiness.ChecksPayload(
-            database: database ?? "ok",
-            schema: schema.map { $0 == .current ? "ok" : $0.explanation } ?? "unknown"
-        )
-        if database == nil, schema == .current {
+        let readiness = await health.readiness()
+        let checks = Components.Schemas.Readiness.ChecksPayload(database: readiness.database, schema: readiness.schema)
+        if readiness.isReady {
             return .ok(.init(body: .json(.init(status: .ready, checks: checks))))
         }
         return .serviceUnavailable(.init(body: .json(.init(status: .notReady, checks: checks))))

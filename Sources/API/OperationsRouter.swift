@@ -13,10 +13,11 @@ extension SightlineServer {
             try json(.ok, Health(status: "ok"))
         }
         router.get("readyz") { _, _ in
-            let (database, schema) = await health.check()
-            let checks = Readiness.Checks(database: database ?? "ok", schema: schema.map { $0 == .current ? "ok" : $0.explanation } ?? "unknown")
-            let ready = database == nil && schema == .current
-            return try json(ready ? .ok : .serviceUnavailable, Readiness(status: ready ? "ready" : "not_ready", checks: checks))
+            let readiness = await health.readiness()
+            let body = ReadinessBody(
+                status: readiness.isReady ? "ready" : "not_ready", checks: .init(database: readiness.database, schema: readiness.schema)
+            )
+            return try json(readiness.isReady ? .ok : .serviceUnavailable, body)
         }
         router.get("metrics") { _, _ in
             metrics.recordPool(database.statistics)
@@ -31,7 +32,7 @@ extension SightlineServer {
         let status: String
     }
 
-    private struct Readiness: Encodable {
+    private struct ReadinessBody: Encodable {
         struct Checks: Encodable {
             let database: String
             let schema: String

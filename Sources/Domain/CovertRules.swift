@@ -16,19 +16,7 @@ public enum CovertRules {
     }
 }
 
-/// An evidence request with its tasks and the cameras it left out, as a store reads it.
-public struct EvidenceRequestDetail: Sendable, Hashable {
-    public var request: EvidenceRequest
-    public var tasks: [EvidenceTask]
-    public var exclusions: [ExcludedCamera]
-
-    /// A detail from its parts.
-    public init(request: EvidenceRequest, tasks: [EvidenceTask], exclusions: [ExcludedCamera]) {
-        self.request = request
-        self.tasks = tasks
-        self.exclusions = exclusions
-    }
-
+extension EvidenceRequestDetail {
     /// The detail without the covert tasks, cameras and exclusions `visibility` hides: a covert task only for
     /// keys that may know of its holder's covert cameras, a covert exclusion only for keys with covert access.
     public func visible(to visibility: CovertVisibility) -> Self {

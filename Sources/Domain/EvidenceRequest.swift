@@ -308,3 +308,17 @@ public struct EvidenceRequestFilter: Sendable, Hashable {
         self.crimeReference = crimeReference
     }
 }
+
+/// An evidence request with its tasks and the cameras it left out, as a store reads it.
+public struct EvidenceRequestDetail: Sendable, Hashable {
+    public var request: EvidenceRequest
+    public var tasks: [EvidenceTask]
+    public var exclusions: [ExcludedCamera]
+
+    /// A detail from its parts.
+    public init(request: EvidenceRequest, tasks: [EvidenceTask], exclusions: [ExcludedCamera]) {
+        self.request = request
+        self.tasks = tasks
+        self.exclusions = exclusions
+    }
+}

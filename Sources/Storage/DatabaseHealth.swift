@@ -19,4 +19,21 @@ public struct DatabaseHealth: Sendable {
             return ("\(error)", nil)
         }
     }
+
+    /// What `/readyz` answers, however it is served: ready when the database answers and its schema is current,
+    /// with `ok` or the reason for each check.
+    public func readiness() async -> Readiness {
+        let (database, schema) = await check()
+        return Readiness(
+            isReady: database == nil && schema == .current, database: database ?? "ok",
+            schema: schema.map { $0 == .current ? "ok" : $0.explanation } ?? "unknown"
+        )
+    }
+}
+
+/// The answer to the readiness question: whether the instance is ready, and each check's `ok` or reason.
+public struct Readiness: Sendable, Hashable {
+    public var isReady: Bool
+    public var database: String
+    public var schema: String
 }

@@ -205,6 +205,9 @@ struct LifecycleTests {
             let joined = try ServerConfiguration.takeFlags(from: [setting.flag + "=a=b"])
             #expect(joined.flags == [setting.name: "a=b"] && joined.rest.isEmpty, "\(setting.flag)")
         }
+        // An empty value is a value: it does not take the next argument.
+        let empty = try ServerConfiguration.takeFlags(from: ["--log-level=", "serve"])
+        #expect(empty.flags == ["LOG_LEVEL": ""] && empty.rest == ["serve"])
         // Nothing after `--` is a setting; an unknown flag is left for the command to refuse.
         let rest = try ServerConfiguration.takeFlags(from: ["--", "--http-port", "1", "--frobnicate"])
         #expect(rest.flags.isEmpty && rest.rest == ["--", "--http-port", "1", "--frobnicate"])
