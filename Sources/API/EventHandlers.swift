@@ -9,9 +9,8 @@ extension SightlineAPI {
         let caller = try Caller.required()
         let page = try PageRequest(limit: input.query.limit.map(Int.init), cursor: input.query.cursor)
         let result = try await events.list(for: caller.organisationID, includeCovert: caller.covertAccess, page: page)
-        // Always a cursor: after the last page it marks where to poll from next.
-        let next = result.nextCursor ?? result.items.last.map { Cursor(key: [String($0.position)]) } ?? page.cursor ?? Cursor(key: ["0"])
-        return .ok(.init(body: .json(.init(items: try result.items.map(Components.Schemas.Event.init), nextCursor: next.encoded))))
+        let items = try result.items.map(Components.Schemas.Event.init)
+        return .ok(.init(body: .json(.init(items: items, nextCursor: result.next.encoded))))
     }
 }
 

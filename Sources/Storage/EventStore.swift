@@ -18,6 +18,8 @@ public struct StoredEvent: Sendable, Hashable {
     public var payloadJSON: String
     /// When it was written.
     public var createdAt: Date
+    /// Its place in the log a partner walks: its transaction's id, then its position.
+    var logKey: [String]
 }
 
 /// The outbox of events: written by the stores in the transaction of each change, read by partners.
@@ -29,27 +31,43 @@ public struct EventStore: Sendable {
 
     /// One page of the events `organisationID` may hear of, oldest first; covert ones only if
     /// `includeCovert` (the caller may know of covert cameras).
-    public func list(for organisationID: UUID, includeCovert: Bool, page: PageRequest) async throws -> Page<StoredEvent> {
-        var after: Int?
-        if let key = page.cursor?.key {
-            guard key.count == 1, let position = Int(key[0]) else {
-                throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
-            }
-            after = position
+    ///
+    /// A walk with `next_cursor` sees every event exactly once: only events whose transaction is older than
+    /// every transaction still running are shown, in (transaction, position) order, so nothing committed later
+    /// can sort before an event already shown (migration 0014 explains why position alone skips events).
+    public func list(for organisationID: UUID, includeCovert: Bool, page: PageRequest) async throws -> (items: [StoredEvent], next: Cursor) {
+        var after: (xact: String?, position: Int)?
+        switch page.cursor?.key {
+        case nil: break
+        case let key? where key.count == 2 && UInt64(key[0]) != nil && Int(key[1]) != nil:
+            after = (key[0], Int(key[1])!)
+        case let key? where key.count == 1 && Int(key[0]) != nil:
+            // A cursor issued before migration 0014 names a position only: resume after that event's place.
+            after = (nil, Int(key[0])!)
+        default:
+            throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
         }
         let rows = try await database.withConnection { connection in
             try await connection.query(
                 """
-                SELECT position, id, type, subject, sequence, payload, created_at
-                FROM events
-                WHERE audience @> ARRAY[$1::uuid] AND (NOT covert OR $2) AND ($3::bigint IS NULL OR position > $3)
-                ORDER BY position
-                LIMIT $4
+                WITH cursor AS (
+                    SELECT coalesce($3::xid8, (SELECT xact FROM events WHERE position <= $4 ORDER BY position DESC LIMIT 1), '0'::xid8) AS xact,
+                           $4::bigint AS position
+                )
+                SELECT e.position, e.id, e.type, e.subject, e.sequence, e.payload, e.created_at, e.xact::text
+                FROM events e LEFT JOIN cursor c ON $4::bigint IS NOT NULL
+                WHERE e.xact < pg_snapshot_xmin(pg_current_snapshot())
+                  AND e.audience @> ARRAY[$1::uuid] AND (NOT e.covert OR $2)
+                  AND (c.position IS NULL OR (e.xact, e.position) > (c.xact, c.position))
+                ORDER BY e.xact, e.position
+                LIMIT $5
                 """,
-                organisationID, includeCovert, after, page.limit + 1
+                organisationID, includeCovert, after?.xact, after?.position, page.limit + 1
             )
         }
-        return Page(fetched: try rows.map(StoredEvent.init(row:)), limit: page.limit) { [String($0.position)] }
+        let result = Page(fetched: try rows.map(StoredEvent.init(row:)), limit: page.limit, key: \.logKey)
+        // Always a cursor: after the last page it marks where to poll from next.
+        return (result.items, result.nextCursor ?? result.items.last.map { Cursor(key: $0.logKey) } ?? page.cursor ?? Cursor(key: ["0", "0"]))
     }
 }
 
@@ -81,7 +99,8 @@ extension StoredEvent {
     init(row: PostgresRow) throws {
         self.init(
             position: try row.decode(0), id: try row.decode(1), type: try row.decode(2), subject: try row.decode(3),
-            sequence: Int(try row.decode(4, as: Int32.self)), payloadJSON: try row.decode(5, as: PostgresJSON.self).text, createdAt: try row.decode(6)
+            sequence: Int(try row.decode(4, as: Int32.self)), payloadJSON: try row.decode(5, as: PostgresJSON.self).text,
+            createdAt: try row.decode(6), logKey: [try row.decode(7), String(try row.decode(0, as: Int.self))]
         )
     }
 }

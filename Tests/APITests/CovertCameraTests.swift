@@ -36,6 +36,8 @@ struct CovertCameraTests {
                 let covert = try created.decode(CameraBody.self)
                 let open = try await client.send(.post, "/v1/cameras", owner, Places.camera(Places.westminster)).decode(CameraBody.self)
                 let random = "/v1/cameras/" + UUID().uuidString.lowercased()
+                // Once the owner's log shows the later, open camera, every log shows the covert one to whoever may see it.
+                _ = try await client.events(owner) { page in page.items.contains { $0.subject == "camera/\(open.id)" } }
 
                 for caller in Self.callers {
                     let headers = caller.covert ? keys.covert(caller.role, of: caller.organisation) : keys(caller.role, of: caller.organisation)
