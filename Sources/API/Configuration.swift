@@ -84,6 +84,9 @@ public struct ServerConfiguration: Sendable {
         Setting(
             name: "EVIDENCE_PURGE_DAYS", defaultValue: "30", isSecret: false,
             summary: "days after collection that stored content is purged (metadata, hash and custody stay)"),
+        Setting(
+            name: "EVIDENCE_MAX_HOLD_DAYS", defaultValue: "90", isSecret: false,
+            summary: "days after a request's window that a preservation hold may reach at most"),
         Setting(name: "SLA_URGENT_ACK_MINUTES", defaultValue: "60", isSecret: false, summary: "minutes an urgent task has to be acknowledged"),
         Setting(name: "SLA_URGENT_EXPORT_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes an urgent task has to be exported"),
         Setting(name: "SLA_STANDARD_ACK_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes a standard task has to be acknowledged"),
@@ -179,7 +182,8 @@ public struct ServerConfiguration: Sendable {
                 acknowledge: [.urgent: minutes("SLA_URGENT_ACK_MINUTES"), .standard: minutes("SLA_STANDARD_ACK_MINUTES")],
                 export: [.urgent: minutes("SLA_URGENT_EXPORT_MINUTES"), .standard: minutes("SLA_STANDARD_EXPORT_MINUTES")]
             ),
-            purgeAfter: .seconds(86_400 * integer("EVIDENCE_PURGE_DAYS", in: 1...3650, "a number of days"))
+            purgeAfter: .seconds(86_400 * integer("EVIDENCE_PURGE_DAYS", in: 1...3650, "a number of days")),
+            hold: HoldPolicy(maximumAfterWindow: TimeInterval(86_400 * integer("EVIDENCE_MAX_HOLD_DAYS", in: 1...3650, "a number of days")))
         )
         var allowed: [AddressBlock] = []
         for block in (value("WEBHOOK_ALLOW_CIDRS") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !block.isEmpty

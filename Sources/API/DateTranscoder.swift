@@ -10,37 +10,7 @@ import OpenAPIRuntime
 /// (`…52+01:00`), and `t` and `z` in lower case. (The runtime's default reader refused the first two, and the
 /// client was told its body was not JSON.)
 struct RFC3339DateTranscoder: DateTranscoder {
-    func encode(_ date: Date) throws -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = Day.civil(daysSince1970: days)
-        var text = [UInt8]()
-        text.reserveCapacity(20)
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        digits(year, 4)
-        text.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        text.append(UInt8(ascii: "-"))
-        digits(day, 2)
-        text.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2)
-        text.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 3600 / 60, 2)
-        text.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2)
-        text.append(UInt8(ascii: "Z"))
-        return String(decoding: text, as: UTF8.self)
-    }
+    func encode(_ date: Date) throws -> String { date.rfc3339 }
 
     func decode(_ text: String) throws -> Date {
         guard let date = Self.parse(Array(text.utf8)) else { throw InvalidDateTime(text: text) }

@@ -97,9 +97,9 @@ extension SightlineAPI {
         try EvidenceRules.check(action.side, of: parties, by: caller)
         try Preconditions.check(ifMatch: input.headers.ifMatch, currentVersion: task.version)
         let next = try EvidenceTaskMachine.next(
-            from: task.status, by: action, allowedToCaller: view.allowedActions(task)
+            from: task.status, by: action, hasItems: task.itemCount > 0, allowedToCaller: view.allowedActions(task)
         )
-        let hold = try move.validate(now: clock.now())
+        let hold = try move.validate(now: clock.now(), task: task, policy: holds)
         guard
             let moved = try await evidence.transition(
                 taskID: task.id, expectedVersion: task.version, to: next, move: move, holdUntil: hold, keyID: caller.keyID,
@@ -128,9 +128,12 @@ struct EvidenceView: Sendable {
     let caller: Principal
     let visibility: CovertVisibility
     let embeddedRooms: Set<UUID>
+    /// The time the view was taken, which decides whether a hold has expired.
+    let now: Date
 
     init(caller: Principal, store: EvidenceStore) async throws {
         self.caller = caller
+        now = store.now()
         visibility = CovertVisibility(for: caller)
         embeddedRooms = caller.role == .embeddedOfficer ? try await store.embeddedRooms(policeOrganisationID: caller.organisationID) : []
     }
@@ -139,8 +142,9 @@ struct EvidenceView: Sendable {
         task.parties(callerEmbeddedInRoom: task.holder.controlRoomID.map(embeddedRooms.contains) ?? false)
     }
 
+    /// The moves the caller may make on `task` now.
     func allowedActions(_ task: EvidenceTask) -> [EvidenceTaskAction] {
-        EvidenceRules.allowedActions(parties(task), status: task.status, caller: caller)
+        EvidenceRules.allowedActions(parties(task), status: task.status, hasItems: task.itemCount > 0, caller: caller)
     }
 }
 
@@ -160,7 +164,8 @@ extension EvidenceRequestDraft {
             crimeReference: body.crimeReference, incidentReference: body.incidentReference, offence: body.offence,
             priority: EvidencePriority(rawValue: body.priority.rawValue) ?? .standard, legalBasis: body.legalBasis, authorisedBy: body.authorisedBy,
             location: Location(lat: body.location.lat, lon: body.location.lon), radiusMetres: body.radiusM, windowFrom: body.windowFrom,
-            windowTo: body.windowTo, requiredDORI: body.requiredDori.flatMap { DORI(rawValue: $0.rawValue) }, cameraIDs: ids, notes: body.notes
+            windowTo: body.windowTo, requiredDORI: body.requiredDori.flatMap { DORI(rawValue: $0.rawValue) }, cameraIDs: ids, notes: body.notes,
+            contact: body.requesterContact.map { RequesterContact(name: $0.name, role: $0.role, email: $0.email, phone: $0.phone) }
         )
     }
 }
@@ -175,7 +180,8 @@ extension Components.Schemas.EvidenceRequest {
             priority: .init(rawValue: draft.priority.rawValue) ?? .standard, legalBasis: draft.legalBasis, authorisedBy: draft.authorisedBy,
             location: .init(draft.location), radiusM: draft.radiusMetres, windowFrom: draft.windowFrom, windowTo: draft.windowTo,
             requiredDori: draft.requiredDORI.flatMap { .init(rawValue: $0.rawValue) }, cameraIds: draft.cameraIDs.map { $0.uuidString.lowercased() },
-            notes: draft.notes, status: .init(rawValue: request.status.rawValue) ?? .open, statusReason: request.statusReason,
+            notes: draft.notes, requesterContact: draft.contact.map(Components.Schemas.RequesterContact.init),
+            status: .init(rawValue: request.status.rawValue) ?? .open, statusReason: request.statusReason,
             createdAt: request.createdAt, updatedAt: request.updatedAt, version: request.version
         )
     }
@@ -192,19 +198,39 @@ extension Components.Schemas.EvidenceRequest {
     }
 }
 
+extension Components.Schemas.RequesterContact {
+    init(_ contact: RequesterContact) {
+        self.init(name: contact.name, role: contact.role, email: contact.email, phone: contact.phone)
+    }
+}
+
 extension Components.Schemas.EvidenceTask {
     init(_ task: EvidenceTask, items: [EvidenceItem]?, view: EvidenceView) {
+        let brief = task.brief
         self.init(
             id: task.id.uuidString.lowercased(), requestId: task.requestID.uuidString.lowercased(), reference: task.reference,
             requesterOrgId: task.requesterOrganisationID.uuidString.lowercased(), holderOrgId: task.holder.organisationID.uuidString.lowercased(),
             controlRoomId: task.holder.controlRoomID?.uuidString.lowercased(), status: .init(rawValue: task.status.rawValue) ?? .pending,
             priority: .init(rawValue: task.priority.rawValue) ?? .standard, ackDueAt: task.ackDueAt, exportDueAt: task.exportDueAt,
-            overwriteAt: task.overwriteAt, atRisk: task.atRisk, holdUntil: task.holdUntil, acknowledgedAt: task.acknowledgedAt,
-            outcomeReason: task.outcomeReason, outcomeNotes: task.outcomeNotes,
-            cameras: task.cameras.map {
-                .init(
-                    cameraId: $0.cameraID.uuidString.lowercased(), outcome: .init(rawValue: $0.outcome.rawValue) ?? .pending,
-                    overwriteAt: $0.overwriteAt)
+            overwriteAt: task.overwriteAt, atRisk: task.atRisk, holdUntil: task.holdUntil, holdReleasedAt: task.holdReleasedAt,
+            holdExpired: task.holdExpired(at: view.now), escalationLevel: task.escalationLevel,
+            brief: .init(
+                crimeReference: brief.crimeReference, incidentReference: brief.incidentReference, offence: brief.offence,
+                priority: .init(rawValue: brief.priority.rawValue) ?? .standard, legalBasis: brief.legalBasis, authorisedBy: brief.authorisedBy,
+                location: .init(brief.location), radiusM: brief.radiusMetres, windowFrom: brief.windowFrom, windowTo: brief.windowTo,
+                requiredDori: brief.requiredDORI.flatMap { .init(rawValue: $0.rawValue) }, notes: brief.notes,
+                requesterContact: brief.contact.map(Components.Schemas.RequesterContact.init)
+            ),
+            acknowledgedAt: task.acknowledgedAt, outcomeReason: task.outcomeReason, outcomeNotes: task.outcomeNotes,
+            cameras: task.cameras.map { camera in
+                let sightline = camera.facts.sightline(to: brief.location)
+                return .init(
+                    cameraId: camera.cameraID.uuidString.lowercased(), outcome: .init(rawValue: camera.outcome.rawValue) ?? .pending,
+                    overwriteAt: camera.overwriteAt, externalRef: camera.facts.externalRef,
+                    kind: .init(rawValue: camera.facts.kind.rawValue) ?? .other,
+                    location: .init(camera.facts.location), distanceM: sightline.distanceMetres, bearingDeg: sightline.bearingDegrees,
+                    incidentInView: sightline.incidentInView
+                )
             },
             items: items?.map(Components.Schemas.EvidenceItem.init),
             allowedActions: view.allowedActions(task).compactMap { .init(rawValue: $0.rawValue) },

@@ -14,9 +14,9 @@ extension SightlineAPI {
         let cameraID = try RequestParsing.uuid(body.cameraId, pointer: "/camera_id")
         let draft = EvidenceItemDraft(
             cameraID: cameraID, exhibitRef: body.exhibitRef, fileName: body.fileName, format: body.format, sizeBytes: body.sizeBytes,
-            sha256: body.sha256, recordedFrom: body.recordedFrom, recordedTo: body.recordedTo, clockOffsetSeconds: body.clockOffsetS ?? 0
+            sha256: body.sha256, recordedFrom: body.recordedFrom, recordedTo: body.recordedTo, clockOffsetSeconds: body.clockOffsetS
         )
-        try draft.validate(taskCameras: Set(task.cameras.map(\.cameraID)))
+        try draft.validate(taskCameras: Set(task.cameras.map(\.cameraID)), window: (task.brief.windowFrom, task.brief.windowTo))
         guard let item = try await evidenceItems.register(taskID: task.id, draft: draft, keyID: caller.keyID, actor: auditor.actor(caller)) else {
             throw Problem.notFound()
         }
@@ -174,6 +174,7 @@ extension Components.Schemas.EvidenceItem {
             id: item.id.uuidString.lowercased(), taskId: item.taskID.uuidString.lowercased(), cameraId: draft.cameraID?.uuidString.lowercased(),
             exhibitRef: draft.exhibitRef, fileName: draft.fileName, format: draft.format, sizeBytes: draft.sizeBytes, sha256: draft.sha256,
             recordedFrom: draft.recordedFrom, recordedTo: draft.recordedTo, clockOffsetS: draft.clockOffsetSeconds,
+            recordedFromCorrected: draft.correctedPeriod?.from, recordedToCorrected: draft.correctedPeriod?.to,
             status: .init(rawValue: item.status.rawValue) ?? .registered, exportedAt: item.exportedAt, collectedAt: item.collectedAt,
             createdAt: item.createdAt, updatedAt: item.updatedAt, version: item.version
         )

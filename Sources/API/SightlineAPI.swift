@@ -19,6 +19,7 @@ struct SightlineAPI: APIProtocol {
     let evidenceItems: EvidenceItemStore
     let content: EvidenceContentStore
     let sla: EvidenceSLA
+    let holds: HoldPolicy
     let webhooks: WebhookStore
     let webhookSettings: WebhookSettings
     let authenticator: Authenticator

@@ -64,6 +64,7 @@ public enum SightlineServer {
             evidenceItems: EvidenceItemStore(database),
             content: EvidenceContentStore(directory: evidence.directory),
             sla: evidence.sla,
+            holds: evidence.hold,
             webhooks: WebhookStore(database),
             webhookSettings: webhooks,
             authenticator: authenticator,

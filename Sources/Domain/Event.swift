@@ -14,6 +14,9 @@ public enum EventType: String, Sendable, Hashable, CaseIterable, Codable {
     case evidenceTaskCancelled = "evidence_task.cancelled"
     case evidenceTaskAtRisk = "evidence_task.at_risk"
     case evidenceTaskSLABreached = "evidence_task.sla_breached"
+    case evidenceTaskHoldExtended = "evidence_task.hold_extended"
+    case evidenceTaskHoldExpiring = "evidence_task.hold_expiring"
+    case evidenceTaskHoldExpired = "evidence_task.hold_expired"
     case cameraCreated = "camera.created"
     case cameraUpdated = "camera.updated"
     case cameraStatusChanged = "camera.status_changed"
@@ -35,6 +38,11 @@ public enum EventType: String, Sendable, Hashable, CaseIterable, Codable {
 
     /// The types an endpoint may subscribe to: all but the test event.
     public static let subscribable: Set<String> = Set(allCases.filter { $0 != .webhookTest }.map(\.rawValue))
+
+    /// The type a task's `action` to `status` announces: its new status, or the hold it extended.
+    public static func evidenceTask(_ action: EvidenceTaskAction, becoming status: EvidenceTaskStatus) -> EventType {
+        action == .extendHold ? .evidenceTaskHoldExtended : evidenceTask(becoming: status)
+    }
 
     /// The type a task's move to `status` announces.
     public static func evidenceTask(becoming status: EvidenceTaskStatus) -> EventType {
@@ -139,13 +147,19 @@ extension DomainEvent {
     }
 
     /// An evidence task's event goes to its requester and its holder; a covert task's only to their keys with
-    /// covert access. An alert adds what it warns of.
-    public static func evidenceTask(_ type: EventType, _ task: EvidenceTask, alert: EvidenceAlert? = nil) -> DomainEvent {
+    /// covert access. An alert or escalation adds what it warns of, and a hold its end.
+    public static func evidenceTask(
+        _ type: EventType, _ task: EvidenceTask, alert: EvidenceAlert? = nil, escalation: EvidenceEscalation? = nil
+    ) -> DomainEvent {
         var fields: JSONObject = [
             "request_id": .id(task.requestID), "reference": .string(task.reference), "status": .string(task.status.rawValue),
-            "at_risk": .boolean(task.atRisk),
+            "at_risk": .boolean(task.atRisk), "escalation_level": .integer(task.escalationLevel),
         ]
+        if let holdUntil = task.holdUntil, task.holdReleasedAt == nil {
+            fields["hold_until"] = .string(holdUntil.rfc3339)
+        }
         if let alert { fields.merge(alert.eventFields) { _, new in new } }
+        if let escalation { fields.merge(escalation.eventFields) { _, new in new } }
         return DomainEvent(
             type, kind: "evidence_task", id: task.id, version: task.version, audience: [task.requesterOrganisationID, task.holder.organisationID],
             covert: task.covert, fields: fields

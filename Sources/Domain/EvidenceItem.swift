@@ -27,13 +27,13 @@ public struct EvidenceItemDraft: Sendable, Hashable {
     public var sha256: String
     public var recordedFrom: Date
     public var recordedTo: Date
-    /// The camera clock minus true time, in seconds.
-    public var clockOffsetSeconds: Int
+    /// The recorder's clock minus true time, in seconds, when it was measured.
+    public var clockOffsetSeconds: Int?
 
     /// A draft from its parts; the hash is kept in lower case.
     public init(
         cameraID: UUID?, exhibitRef: String, fileName: String, format: String, sizeBytes: Int64, sha256: String, recordedFrom: Date,
-        recordedTo: Date, clockOffsetSeconds: Int
+        recordedTo: Date, clockOffsetSeconds: Int?
     ) {
         self.cameraID = cameraID
         self.exhibitRef = exhibitRef
@@ -46,9 +46,21 @@ public struct EvidenceItemDraft: Sendable, Hashable {
         self.clockOffsetSeconds = clockOffsetSeconds
     }
 
+    /// The longest clock offset an item may record, either way.
+    public static let maximumClockOffset = 24 * 3600
+
+    /// The recorded period in true time: as the recorder's clock showed it, corrected by the offset; `nil` when
+    /// the offset was not measured.
+    public var correctedPeriod: (from: Date, to: Date)? {
+        clockOffsetSeconds.map { offset in
+            (recordedFrom.addingTimeInterval(-TimeInterval(offset)), recordedTo.addingTimeInterval(-TimeInterval(offset)))
+        }
+    }
+
     /// Every rule an item must keep, each broken one listed with its field; `taskCameras` are the cameras of
-    /// the task it belongs to.
-    public func validate(taskCameras: Set<UUID>) throws(ValidationError) {
+    /// the task it belongs to, and `window` the request's: the recorded period (in true time when the offset is
+    /// known) must overlap it.
+    public func validate(taskCameras: Set<UUID>, window: (from: Date, to: Date)) throws(ValidationError) {
         var problems: [FieldProblem] = []
         for (text, pointer, maximum) in [(exhibitRef, "/exhibit_ref", 100), (fileName, "/file_name", 255), (format, "/format", 50)] {
             if let problem = TextRules.problem(text, at: pointer, maximum: maximum, required: true) { problems.append(problem) }
@@ -60,8 +72,22 @@ public struct EvidenceItemDraft: Sendable, Hashable {
         if sha256.utf8.count != 64 || !sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) {
             problems.append(.init(pointer: "/sha256", detail: "must be 64 hexadecimal digits"))
         }
-        if recordedTo < recordedFrom { problems.append(.init(pointer: "/recorded_to", detail: "must not be before recorded_from")) }
-        if abs(clockOffsetSeconds) > 7 * 24 * 3600 { problems.append(.init(pointer: "/clock_offset_s", detail: "must be within a week either way")) }
+        if let clockOffsetSeconds, abs(clockOffsetSeconds) > Self.maximumClockOffset {
+            problems.append(.init(pointer: "/clock_offset_s", detail: "must be within a day (86400 seconds) either way"))
+        }
+        if recordedTo < recordedFrom {
+            problems.append(.init(pointer: "/recorded_to", detail: "must not be before recorded_from"))
+        } else if problems.allSatisfy({ $0.pointer != "/clock_offset_s" }) {
+            let period = correctedPeriod ?? (recordedFrom, recordedTo)
+            if period.to < window.from || period.from > window.to {
+                let corrected = clockOffsetSeconds == nil ? "" : " (corrected by clock_offset_s)"
+                problems.append(
+                    .init(
+                        pointer: "/recorded_from",
+                        detail: "the recorded period\(corrected) must overlap the request's window, \(window.from.rfc3339) to \(window.to.rfc3339)"
+                    ))
+            }
+        }
         if let cameraID, !taskCameras.contains(cameraID) { problems.append(.init(pointer: "/camera_id", detail: "is not a camera of this task")) }
         guard problems.isEmpty else { throw ValidationError(problems) }
     }

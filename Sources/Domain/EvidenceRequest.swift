@@ -48,12 +48,14 @@ public struct EvidenceRequestDraft: Sendable, Hashable {
     /// Cameras asked for by id, in addition to those found near the location.
     public var cameraIDs: [UUID]
     public var notes: String?
+    /// Who the holders call about it; required for an urgent request.
+    public var contact: RequesterContact?
 
     /// A draft from its parts; `nil` legal basis and radius take the defaults.
     public init(
         crimeReference: String, incidentReference: String? = nil, offence: String, priority: EvidencePriority, legalBasis: String? = nil,
         authorisedBy: String, location: Location, radiusMetres: Int? = nil, windowFrom: Date, windowTo: Date, requiredDORI: DORI? = nil,
-        cameraIDs: [UUID] = [], notes: String? = nil
+        cameraIDs: [UUID] = [], notes: String? = nil, contact: RequesterContact? = nil
     ) {
         self.crimeReference = crimeReference
         self.incidentReference = incidentReference
@@ -68,6 +70,7 @@ public struct EvidenceRequestDraft: Sendable, Hashable {
         self.requiredDORI = requiredDORI
         self.cameraIDs = cameraIDs
         self.notes = notes
+        self.contact = contact
     }
 
     /// Every rule a request must keep at `now`, each broken one listed with its field.
@@ -81,6 +84,11 @@ public struct EvidenceRequestDraft: Sendable, Hashable {
             if let problem = TextRules.problem(text, at: pointer, maximum: maximum, required: required) { problems.append(problem) }
         }
         if let notes, notes.count > 4000 { problems.append(.init(pointer: "/notes", detail: "must be at most 4000 characters")) }
+        if let contact {
+            problems += contact.problems(at: "/requester_contact")
+        } else if priority == .urgent {
+            problems.append(.init(pointer: "/requester_contact", detail: "is required for an urgent request: holders must be able to reach someone"))
+        }
         problems += location.problems(at: "/location")
         if !(1...Self.maximumRadius).contains(radiusMetres) {
             problems.append(.init(pointer: "/radius_m", detail: "must be from 1 to \(Self.maximumRadius) metres"))
@@ -146,10 +154,13 @@ public struct EvidenceCandidate: Sendable, Hashable {
     /// In service during the window (commissioned, not decommissioned, not merely planned).
     public var inService: Bool
     public var covert: Bool
+    /// What its task shows of it.
+    public var facts: TaskCameraFacts
 
     /// A candidate from its parts.
     public init(
-        cameraID: UUID, ownerOrganisationID: UUID, controlRoomID: UUID?, roomOperatorID: UUID?, overwriteAt: Date, inService: Bool, covert: Bool
+        cameraID: UUID, ownerOrganisationID: UUID, controlRoomID: UUID?, roomOperatorID: UUID?, overwriteAt: Date, inService: Bool, covert: Bool,
+        facts: TaskCameraFacts
     ) {
         self.cameraID = cameraID
         self.ownerOrganisationID = ownerOrganisationID
@@ -158,6 +169,7 @@ public struct EvidenceCandidate: Sendable, Hashable {
         self.overwriteAt = overwriteAt
         self.inService = inService
         self.covert = covert
+        self.facts = facts
     }
 
     /// Who holds the footage: the monitoring room's operator, or the owner when no room monitors it.

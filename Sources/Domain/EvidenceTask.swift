@@ -24,12 +24,14 @@ public enum EvidenceTaskAction: String, Sendable, Hashable, CaseIterable, Codabl
     case collect
     /// The requester no longer needs the footage.
     case cancel
+    /// The requester needs the footage kept longer: a later `hold_until`.
+    case extendHold = "extend_hold"
 
     /// Which side of the task makes this move.
     public var side: EvidenceSide {
         switch self {
         case .acknowledge, .reject, .recordNoFootage, .export: .holder
-        case .collect, .cancel: .requester
+        case .collect, .cancel, .extendHold: .requester
         }
     }
 }
@@ -65,25 +67,29 @@ public enum CameraOutcome: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// The task state machine: which moves each state allows, and where each leads.
 public enum EvidenceTaskMachine {
-    /// The moves `status` allows, whoever makes them.
-    public static func actions(from status: EvidenceTaskStatus) -> [EvidenceTaskAction] {
+    /// The moves a task in `status` allows, whoever makes them: `export` once it has an item, and
+    /// `extend_hold` while a hold is in place.
+    public static func actions(from status: EvidenceTaskStatus, hasItems: Bool = true) -> [EvidenceTaskAction] {
         switch status {
         case .pending: [.acknowledge, .reject, .recordNoFootage, .cancel]
-        case .acknowledged: [.reject, .recordNoFootage, .export, .cancel]
-        case .exported: [.collect]
+        case .acknowledged: [.reject, .recordNoFootage] + (hasItems ? [.export] : []) + [.cancel, .extendHold]
+        case .exported: [.collect, .extendHold]
         case .collected, .rejected, .noFootage, .cancelled: []
         }
     }
 
     /// The state `action` leads to from `status`; a move the state does not allow is a conflict naming those
-    /// it does, among `allowedToCaller`.
+    /// `allowedToCaller` (the moves the caller may make now).
     public static func next(
-        from status: EvidenceTaskStatus, by action: EvidenceTaskAction, allowedToCaller: [EvidenceTaskAction]
+        from status: EvidenceTaskStatus, by action: EvidenceTaskAction, hasItems: Bool = true, allowedToCaller: [EvidenceTaskAction]
     ) throws(StateConflict) -> EvidenceTaskStatus {
-        guard actions(from: status).contains(action) else {
+        guard actions(from: status, hasItems: hasItems).contains(action) else {
             let allowed = allowedToCaller.map(\.rawValue)
             let rest = allowed.isEmpty ? "; it allows no further move by you." : "; allowed: " + allowed.joined(separator: ", ") + "."
-            throw StateConflict("A task that is \(status.rawValue) cannot \(action.rawValue)" + rest, allowedActions: allowed)
+            let why =
+                action == .export && status == .acknowledged
+                ? "A task with no item registered cannot export" : "A task that is \(status.rawValue) cannot \(action.rawValue)"
+            throw StateConflict(why + rest, allowedActions: allowed)
         }
         switch action {
         case .acknowledge: return .acknowledged
@@ -92,8 +98,12 @@ public enum EvidenceTaskMachine {
         case .export: return .exported
         case .collect: return .collected
         case .cancel: return .cancelled
+        case .extendHold: return status
         }
     }
+
+    /// Whether a task in `status` keeps its hold: until it is collected, or settled without footage.
+    public static func keepsHold(_ status: EvidenceTaskStatus) -> Bool { status == .acknowledged || status == .exported }
 
     /// The outcome of a camera still pending when the task moves to `status`; `nil` if it stays as it is.
     public static func cameraOutcome(whenTaskBecomes status: EvidenceTaskStatus) -> CameraOutcome? {
@@ -154,10 +164,10 @@ public enum EvidenceRules {
         return sides
     }
 
-    /// The moves `caller` may make on a task in `status`.
-    public static func allowedActions(_ task: TaskParties, status: EvidenceTaskStatus, caller: Principal) -> [EvidenceTaskAction] {
+    /// The moves `caller` may make now on a task in `status` (with items registered or not).
+    public static func allowedActions(_ task: TaskParties, status: EvidenceTaskStatus, hasItems: Bool, caller: Principal) -> [EvidenceTaskAction] {
         let sides = sides(of: task, for: caller)
-        return EvidenceTaskMachine.actions(from: status).filter { sides.contains($0.side) }
+        return EvidenceTaskMachine.actions(from: status, hasItems: hasItems).filter { sides.contains($0.side) }
     }
 
     /// Checks that `caller` may make moves of `side` on a task (it can see).
@@ -172,6 +182,30 @@ public enum EvidenceRules {
     }
 }
 
+/// What a holder needs to know of one camera of a task to find its footage.
+public struct TaskCameraFacts: Sendable, Hashable {
+    /// The holder's own reference for it.
+    public var externalRef: String?
+    public var kind: CameraKind
+    public var location: Location
+    public var headingDegrees: Double?
+    public var fieldOfViewDegrees: Double?
+
+    /// Facts from their parts.
+    public init(externalRef: String?, kind: CameraKind, location: Location, headingDegrees: Double?, fieldOfViewDegrees: Double?) {
+        self.externalRef = externalRef
+        self.kind = kind
+        self.location = location
+        self.headingDegrees = headingDegrees
+        self.fieldOfViewDegrees = fieldOfViewDegrees
+    }
+
+    /// Where `incident` lies from this camera.
+    public func sightline(to incident: Location) -> CameraSightline {
+        CameraSightline(from: location, kind: kind, heading: headingDegrees, fieldOfView: fieldOfViewDegrees, to: incident)
+    }
+}
+
 /// A task as stored.
 public struct EvidenceTask: Sendable, Hashable, Identifiable {
     /// One camera of the task.
@@ -180,13 +214,15 @@ public struct EvidenceTask: Sendable, Hashable, Identifiable {
         public var overwriteAt: Date
         public var covert: Bool
         public var outcome: CameraOutcome
+        public var facts: TaskCameraFacts
 
         /// A task camera from its parts.
-        public init(cameraID: UUID, overwriteAt: Date, covert: Bool, outcome: CameraOutcome) {
+        public init(cameraID: UUID, overwriteAt: Date, covert: Bool, outcome: CameraOutcome, facts: TaskCameraFacts) {
             self.cameraID = cameraID
             self.overwriteAt = overwriteAt
             self.covert = covert
             self.outcome = outcome
+            self.facts = facts
         }
     }
 
@@ -202,13 +238,22 @@ public struct EvidenceTask: Sendable, Hashable, Identifiable {
     public var exportDueAt: Date
     public var overwriteAt: Date
     public var atRisk: Bool
+    /// Until when the holder keeps the footage; set on acknowledge, extended by the requester.
     public var holdUntil: Date?
+    /// When the hold ended with the task (collected, or settled without footage).
+    public var holdReleasedAt: Date?
+    /// 0 while no deadline is breached; 1 when the deadline that matters now passed, one more every 24 h after.
+    public var escalationLevel: Int
     public var acknowledgedAt: Date?
     public var outcomeReason: String?
     public var outcomeNotes: String?
     /// Every camera is covert.
     public var covert: Bool
     public var cameras: [Camera]
+    /// How many items are registered.
+    public var itemCount: Int
+    /// The request, as the holder needs it.
+    public var brief: EvidenceBrief
     public var createdAt: Date
     public var updatedAt: Date
     public var version: Int
@@ -216,8 +261,9 @@ public struct EvidenceTask: Sendable, Hashable, Identifiable {
     /// A task from its parts.
     public init(
         id: UUID, requestID: UUID, reference: String, requesterOrganisationID: UUID, holder: EvidenceHolder, status: EvidenceTaskStatus,
-        priority: EvidencePriority, ackDueAt: Date, exportDueAt: Date, overwriteAt: Date, atRisk: Bool, holdUntil: Date?, acknowledgedAt: Date?,
-        outcomeReason: String?, outcomeNotes: String?, covert: Bool, cameras: [Camera], createdAt: Date, updatedAt: Date, version: Int
+        priority: EvidencePriority, ackDueAt: Date, exportDueAt: Date, overwriteAt: Date, atRisk: Bool, holdUntil: Date?, holdReleasedAt: Date? = nil,
+        escalationLevel: Int = 0, acknowledgedAt: Date?, outcomeReason: String?, outcomeNotes: String?, covert: Bool, cameras: [Camera],
+        itemCount: Int = 0, brief: EvidenceBrief, createdAt: Date, updatedAt: Date, version: Int
     ) {
         self.id = id
         self.requestID = requestID
@@ -231,11 +277,15 @@ public struct EvidenceTask: Sendable, Hashable, Identifiable {
         self.overwriteAt = overwriteAt
         self.atRisk = atRisk
         self.holdUntil = holdUntil
+        self.holdReleasedAt = holdReleasedAt
+        self.escalationLevel = escalationLevel
         self.acknowledgedAt = acknowledgedAt
         self.outcomeReason = outcomeReason
         self.outcomeNotes = outcomeNotes
         self.covert = covert
         self.cameras = cameras
+        self.itemCount = itemCount
+        self.brief = brief
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.version = version
@@ -247,6 +297,12 @@ public struct EvidenceTask: Sendable, Hashable, Identifiable {
             requesterOrganisationID: requesterOrganisationID, holderOrganisationID: holder.organisationID, covert: covert,
             callerEmbeddedInRoom: callerEmbeddedInRoom
         )
+    }
+
+    /// Whether its hold has run out at `now` with the footage still wanted (not yet collected).
+    public func holdExpired(at now: Date) -> Bool {
+        guard let holdUntil, holdReleasedAt == nil, EvidenceTaskMachine.keepsHold(status) else { return false }
+        return holdUntil <= now
     }
 }
 
@@ -266,18 +322,28 @@ public struct EvidenceTaskFilter: Sendable, Hashable {
     }
 }
 
-/// A move with what it carries, checked before it is tried.
-public struct EvidenceTaskMove: Sendable, Hashable {
+/// How long holders keep footage for a request (`SIGHTLINE_EVIDENCE_MAX_HOLD_DAYS`).
+public struct HoldPolicy: Sendable, Hashable {
     /// How long a hold lasts when the holder does not say.
     public static let defaultHold: TimeInterval = 30 * 24 * 3600
-    /// The longest hold a holder may place.
-    public static let maximumHold: TimeInterval = 366 * 24 * 3600
 
+    /// The latest a hold may reach, counted from the end of the request's window.
+    public var maximumAfterWindow: TimeInterval
+
+    /// A policy; by default a hold reaches at most 90 days after the window.
+    public init(maximumAfterWindow: TimeInterval = 90 * 24 * 3600) { self.maximumAfterWindow = maximumAfterWindow }
+
+    /// The latest hold a request whose window ended at `windowTo` allows.
+    public func latest(windowTo: Date) -> Date { windowTo.addingTimeInterval(maximumAfterWindow) }
+}
+
+/// A move with what it carries, checked before it is tried.
+public struct EvidenceTaskMove: Sendable, Hashable {
     public var action: EvidenceTaskAction
     /// For `reject` and `record_no_footage`, one of their reasons.
     public var reason: String?
     public var notes: String?
-    /// For `acknowledge`.
+    /// For `acknowledge` (optional) and `extend_hold` (required).
     public var holdUntil: Date?
 
     /// A move from its parts.
@@ -288,8 +354,9 @@ public struct EvidenceTaskMove: Sendable, Hashable {
         self.holdUntil = holdUntil
     }
 
-    /// Checks what the move carries at `now`, and gives the hold an acknowledgement places.
-    public func validate(now: Date) throws(ValidationError) -> Date? {
+    /// Checks what the move carries at `now` on `task`, and gives the hold it places: the one asked for, or on
+    /// `acknowledge` by default 30 days on (never past the policy's latest); `nil` if it places none.
+    public func validate(now: Date, task: EvidenceTask, policy: HoldPolicy) throws(ValidationError) -> Date? {
         var problems: [FieldProblem] = []
         switch action {
         case .reject:
@@ -302,78 +369,40 @@ public struct EvidenceTaskMove: Sendable, Hashable {
                 problems.append(
                     .init(pointer: "/reason", detail: "must be one of " + NoFootageReason.allCases.map(\.rawValue).joined(separator: ", ")))
             }
-        case .acknowledge, .export, .collect, .cancel:
+        case .acknowledge, .export, .collect, .cancel, .extendHold:
             if reason != nil { problems.append(.init(pointer: "/reason", detail: "is only for reject and record_no_footage")) }
         }
         if let notes, notes.count > 2000 { problems.append(.init(pointer: "/notes", detail: "must be at most 2000 characters")) }
+        let latest = policy.latest(windowTo: task.brief.windowTo)
+        let limit = "at most \(latest.rfc3339) (\(Int(policy.maximumAfterWindow / 86_400)) days after the request's window)"
         var hold: Date?
-        if action == .acknowledge {
-            hold = holdUntil ?? now.addingTimeInterval(Self.defaultHold)
-            if let holdUntil, holdUntil <= now || holdUntil.timeIntervalSince(now) > Self.maximumHold {
-                problems.append(.init(pointer: "/hold_until", detail: "must be in the future and at most a year on"))
+        switch action {
+        case .acknowledge:
+            if let holdUntil {
+                if holdUntil <= now || holdUntil > latest {
+                    problems.append(.init(pointer: "/hold_until", detail: "must be in the future and " + limit))
+                }
+                hold = holdUntil
+            } else {
+                let wanted = min(now.addingTimeInterval(HoldPolicy.defaultHold), latest)
+                hold = wanted > now ? wanted.wholeMicroseconds : nil
             }
-        } else if holdUntil != nil {
-            problems.append(.init(pointer: "/hold_until", detail: "is only for acknowledge"))
+        case .extendHold:
+            let current = task.holdUntil ?? now
+            if let holdUntil {
+                if holdUntil <= max(current, now) {
+                    problems.append(.init(pointer: "/hold_until", detail: "must be later than the hold in place and in the future"))
+                } else if holdUntil > latest {
+                    problems.append(.init(pointer: "/hold_until", detail: "must be " + limit))
+                }
+            } else {
+                problems.append(.init(pointer: "/hold_until", detail: "is required for extend_hold"))
+            }
+            hold = holdUntil
+        case .reject, .recordNoFootage, .export, .collect, .cancel:
+            if holdUntil != nil { problems.append(.init(pointer: "/hold_until", detail: "is only for acknowledge and extend_hold")) }
         }
         guard problems.isEmpty else { throw ValidationError(problems) }
         return hold
-    }
-}
-
-/// The scheduler's alerts on a live task (DESIGN §4.1 step 7), each raised once.
-public enum EvidenceAlert: String, Sendable, Hashable, CaseIterable, Codable {
-    /// An unacknowledged task within 24 hours of its overwrite.
-    case atRisk24h = "at_risk_24h"
-    /// An unacknowledged task within 2 hours of its overwrite.
-    case atRisk2h = "at_risk_2h"
-    /// The acknowledgement deadline passed with the task still pending.
-    case ackBreached = "ack_breached"
-    /// The export deadline passed with the task still live.
-    case exportBreached = "export_breached"
-
-    /// The event it raises.
-    public var eventType: EventType {
-        switch self {
-        case .atRisk24h, .atRisk2h: .evidenceTaskAtRisk
-        case .ackBreached, .exportBreached: .evidenceTaskSLABreached
-        }
-    }
-
-    /// What the event's data says about it.
-    public var eventFields: JSONObject {
-        switch self {
-        case .atRisk24h: ["alert": "overwrite_within_24h"]
-        case .atRisk2h: ["alert": "overwrite_within_2h"]
-        case .ackBreached: ["deadline": "acknowledge"]
-        case .exportBreached: ["deadline": "export"]
-        }
-    }
-
-    /// The alerts a task is due at `now` that it has not had (`raised`). When both at-risk alerts are due at
-    /// once (a task created less than two hours before its overwrite), only the 2-hour one is raised, and the
-    /// 24-hour one is marked as raised with it so it never follows.
-    public static func due(
-        status: EvidenceTaskStatus, overwriteAt: Date, ackDueAt: Date, exportDueAt: Date, raised: Set<EvidenceAlert>, now: Date
-    ) -> (raise: [EvidenceAlert], mark: Set<EvidenceAlert>) {
-        var raise: [EvidenceAlert] = []
-        var mark: Set<EvidenceAlert> = []
-        if status == .pending {
-            if now >= overwriteAt.addingTimeInterval(-2 * 3600), !raised.contains(.atRisk2h) {
-                raise.append(.atRisk2h)
-                mark.formUnion([.atRisk2h, .atRisk24h])
-            } else if now >= overwriteAt.addingTimeInterval(-24 * 3600), !raised.contains(.atRisk24h) {
-                raise.append(.atRisk24h)
-                mark.insert(.atRisk24h)
-            }
-            if now > ackDueAt, !raised.contains(.ackBreached) {
-                raise.append(.ackBreached)
-                mark.insert(.ackBreached)
-            }
-        }
-        if status.isLive, now > exportDueAt, !raised.contains(.exportBreached) {
-            raise.append(.exportBreached)
-            mark.insert(.exportBreached)
-        }
-        return (raise, mark.subtracting(raised))
     }
 }

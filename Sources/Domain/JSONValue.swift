@@ -1,13 +1,14 @@
 import Foundation
 
-/// A JSON scalar as it goes into an event's payload or an audit row's detail: strings stay strings, and numbers
-/// and booleans stay numbers and booleans.
+/// A JSON value as it goes into an event's payload or an audit row's detail: strings stay strings, numbers
+/// and booleans stay numbers and booleans, and a list is an array of such values.
 public enum JSONValue: Sendable, Hashable, Encodable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
     case string(String)
     case integer(Int)
     case number(Double)
     case boolean(Bool)
     case null
+    indirect case array([JSONValue])
 
     /// An id, in the lower-case form the API writes.
     public static func id(_ id: UUID) -> JSONValue { .string(id.uuidString.lowercased()) }
@@ -27,6 +28,7 @@ public enum JSONValue: Sendable, Hashable, Encodable, ExpressibleByStringLiteral
         case .number(let value): try container.encode(value)
         case .boolean(let value): try container.encode(value)
         case .null: try container.encodeNil()
+        case .array(let values): try container.encode(values)
         }
     }
 }

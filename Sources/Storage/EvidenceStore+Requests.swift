@@ -22,7 +22,8 @@ extension EvidenceStore {
             let rows = try await connection.query(
                 """
                 SELECT c.id, c.owner_org_id, c.control_room_id, r.operator_org_id, c.covert,
-                       $1::timestamptz + make_interval(days => coalesce(c.retention_days, r.default_retention_days, 31)), life.in_service
+                       $1::timestamptz + make_interval(days => coalesce(c.retention_days, r.default_retention_days, 31)), life.in_service,
+                       \(Self.cameraFactColumns)
                 FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
                 CROSS JOIN LATERAL (
                     -- In service during the window: not merely planned, commissioned by its end, not decommissioned before its start.
@@ -43,7 +44,8 @@ extension EvidenceStore {
             let candidates = try rows.map { row in
                 EvidenceCandidate(
                     cameraID: try row.decode(0), ownerOrganisationID: try row.decode(1), controlRoomID: try row.decode(2),
-                    roomOperatorID: try row.decode(3), overwriteAt: try row.decode(5), inService: try row.decode(6), covert: try row.decode(4)
+                    roomOperatorID: try row.decode(3), overwriteAt: try row.decode(5), inService: try row.decode(6), covert: try row.decode(4),
+                    facts: try TaskCameraFacts(row: row, at: 7)
                 )
             }
             let found = Set(candidates.map(\.cameraID))
@@ -57,14 +59,16 @@ extension EvidenceStore {
                 """
                 INSERT INTO evidence_requests (reference, requester_org_id, requester_key_id, crime_reference, incident_reference, offence, priority,
                                                legal_basis, authorised_by, location, radius_m, window_from, window_to, required_dori, camera_ids,
-                                               notes, status, status_reason, created_at, updated_at)
+                                               notes, status, status_reason, created_at, updated_at, contact_name, contact_role, contact_email,
+                                               contact_phone)
                 VALUES (evidence_reference($19), $1, $2, $3, $4, $5, $6, $7, $8, ST_SetSRID(ST_MakePoint($10, $9), 4326)::geography, $11, $12, $13,
-                        $14, $15, $16, $17, $18, $19, $19)
+                        $14, $15, $16, $17, $18, $19, $19, $20, $21, $22, $23)
                 RETURNING id, reference
                 """,
                 requesterOrganisationID, requesterKeyID, draft.crimeReference, draft.incidentReference, draft.offence, draft.priority.rawValue,
                 draft.legalBasis, draft.authorisedBy, draft.location.lat, draft.location.lon, draft.radiusMetres, draft.windowFrom, draft.windowTo,
-                draft.requiredDORI?.rawValue, draft.cameraIDs, draft.notes, plan.initialStatus.rawValue, plan.emptyReason, now
+                draft.requiredDORI?.rawValue, draft.cameraIDs, draft.notes, plan.initialStatus.rawValue, plan.emptyReason, now, draft.contact?.name,
+                draft.contact?.role, draft.contact?.email, draft.contact?.phone
             )[0]
             let request = EvidenceRequest(
                 id: try row.decode(0), reference: try row.decode(1), requesterOrganisationID: requesterOrganisationID, draft: draft,
@@ -116,9 +120,9 @@ extension EvidenceStore {
                 priority: priority, ackDueAt: task.ackDueAt, exportDueAt: task.exportDueAt, overwriteAt: task.overwriteAt, atRisk: task.atRisk,
                 holdUntil: nil, acknowledgedAt: nil, outcomeReason: nil, outcomeNotes: nil, covert: task.covert,
                 cameras: task.cameras.map {
-                    EvidenceTask.Camera(cameraID: $0.cameraID, overwriteAt: $0.overwriteAt, covert: $0.covert, outcome: .pending)
+                    EvidenceTask.Camera(cameraID: $0.cameraID, overwriteAt: $0.overwriteAt, covert: $0.covert, outcome: .pending, facts: $0.facts)
                 },
-                createdAt: request.createdAt, updatedAt: request.createdAt, version: 1
+                brief: EvidenceBrief(request.draft), createdAt: request.createdAt, updatedAt: request.createdAt, version: 1
             )
             written.append(created)
             events.append(.evidenceTask(.evidenceTaskCreated, created))

@@ -16,21 +16,15 @@ extension EvidenceStore {
     ) async throws -> Page<EvidenceTask> {
         var key: QueueKey?
         if let after = page.cursor?.key {
-            guard after.count == 3, let rank = Int(after[0]), let deadline = Double(after[1]), let id = UUID(uuidString: after[2]) else {
-                throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")])
-            }
-            key = QueueKey(rank: rank, deadline: deadline, id: id)
+            guard let parsed = QueueKey(after) else { throw ValidationError([.init(parameter: "cursor", detail: "is not a cursor for this list")]) }
+            key = parsed
         }
         let selection = TaskSelection.queue(
             organisationID: organisationID, covert: CameraStore.covertParameters(visibility), filter: filter, after: key, limit: page.limit + 1
         )
         return try await database.withConnection { connection in
             let tasks = try await Self.tasks(selection, on: connection)
-            return Page(fetched: tasks.map { $0.visible(to: visibility) }, limit: page.limit) { task in
-                let rank = task.status.isLive ? (task.atRisk ? 0 : 1) : 2
-                let deadline = task.status == .pending ? task.ackDueAt : task.status == .acknowledged ? task.exportDueAt : task.createdAt
-                return [String(rank), String(format: "%.6f", deadline.timeIntervalSince1970), task.id.uuidString]
-            }
+            return Page(fetched: tasks.map { $0.visible(to: visibility) }, limit: page.limit) { QueueKey($0).parts }
         }
     }
 
@@ -56,8 +50,7 @@ extension EvidenceStore {
 
     /// Moves a task to `next` if it is still at `expectedVersion`, with what the move carries; its camera
     /// outcomes, items (on `collect`), the request's derived status, audit row and events commit with it.
-    /// `nil` if there is no such task; throws `PreconditionFailure.stale` if it changed meanwhile and
-    /// `StateConflict` for an `export` with no item registered.
+    /// `nil` if there is no such task; throws `PreconditionFailure.stale` if it changed meanwhile.
     public func transition(
         taskID: UUID, expectedVersion: Int, to next: EvidenceTaskStatus, move: EvidenceTaskMove, holdUntil: Date?, keyID: UUID?, actor: AuditActor
     ) async throws -> EvidenceTask? {
@@ -68,19 +61,15 @@ extension EvidenceStore {
             try await connection.query("SELECT 1 FROM evidence_requests WHERE id = $1 FOR UPDATE", requestID)
             let version: Int = try await connection.query("SELECT version FROM evidence_tasks WHERE id = $1 FOR UPDATE", taskID)[0].decode(0)
             guard version == expectedVersion else { throw PreconditionFailure.stale(currentETag: Preconditions.etag(version: version)) }
-            if move.action == .export {
-                let items: Int = try await connection.query("SELECT count(*) FROM evidence_items WHERE task_id = $1", taskID)[0].decode(0)
-                guard items > 0 else {
-                    throw StateConflict("Register at least one item before exporting.", allowedActions: ["reject", "record_no_footage", "cancel"])
-                }
-            }
             try await Self.move(taskID, to: next, move: move, holdUntil: holdUntil, keyID: keyID, actor: actor, now: now, on: connection)
             try await Self.settle(requestID, now: now, on: connection)
             return try await Self.tasks(.id(taskID), on: connection).first
         }
     }
 
-    /// One task's move, with its camera outcomes, items, audit row and event.
+    /// One task's move, with its camera outcomes, items, audit row and event. A move to another deadline
+    /// (acknowledging, settling) starts the escalation again from 0; settling without footage wanted any more
+    /// releases the hold; extending it makes its alerts due again.
     static func move(
         _ taskID: UUID, to next: EvidenceTaskStatus, move: EvidenceTaskMove, holdUntil: Date?, keyID: UUID?, actor: AuditActor, now: Date,
         on connection: PostgresConnection
@@ -88,14 +77,18 @@ extension EvidenceStore {
         try await connection.query(
             """
             UPDATE evidence_tasks
-            SET status = $2, hold_until = coalesce($3, hold_until),
+            SET hold_until = coalesce($3, hold_until),
+                hold_released_at = CASE WHEN hold_until IS NOT NULL AND hold_released_at IS NULL AND NOT $8 THEN $7 ELSE hold_released_at END,
+                raised = CASE WHEN $3::timestamptz IS NULL THEN raised ELSE array_remove(array_remove(raised, 'hold_expiring'), 'hold_expired') END,
+                escalation_level = CASE WHEN status = $2 THEN escalation_level ELSE 0 END,
+                status = $2,
                 acknowledged_at = CASE WHEN $2 = 'acknowledged' THEN $7 ELSE acknowledged_at END,
                 acknowledged_by = CASE WHEN $2 = 'acknowledged' THEN $4 ELSE acknowledged_by END,
                 outcome_reason = coalesce($5, outcome_reason), outcome_notes = coalesce($6, outcome_notes),
                 updated_at = $7, version = version + 1
             WHERE id = $1
             """,
-            taskID, next.rawValue, holdUntil, keyID, move.reason, move.notes, now
+            taskID, next.rawValue, holdUntil, keyID, move.reason, move.notes, now, EvidenceTaskMachine.keepsHold(next)
         )
         if let outcome = EvidenceTaskMachine.cameraOutcome(whenTaskBecomes: next) {
             try await connection.query(
@@ -117,12 +110,13 @@ extension EvidenceStore {
         let task = try await tasks(.id(taskID), on: connection)[0]
         var detail: JSONObject = ["status": .string(next.rawValue), "version": .integer(task.version)]
         if let reason = move.reason { detail["reason"] = .string(reason) }
+        if let holdUntil { detail["hold_until"] = .string(holdUntil.rfc3339) }
         try await connection.recordAudit(
             actor.event(
                 "evidence_task." + move.action.rawValue, .success, entityType: "evidence_task", entityID: taskID.uuidString.lowercased(),
                 detail: detail)
         )
-        try await connection.append(.evidenceTask(.evidenceTask(becoming: next), task), at: now)
+        try await connection.append(.evidenceTask(.evidenceTask(move.action, becoming: next), task), at: now)
     }
 
     /// Derives the request's status from its tasks and, when it changed (or `forceVersionBump`), records it

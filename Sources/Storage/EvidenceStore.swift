@@ -13,17 +13,33 @@ public struct EvidenceStore: Sendable {
     /// A store over `database`, reading the time from its clock: every deadline is computed from it, once per change.
     public init(_ database: Database) { self.database = database }
 
-    static let requestColumns = """
-        q.id, q.reference, q.requester_org_id, q.crime_reference, q.incident_reference, q.offence, q.priority, q.legal_basis, q.authorised_by,
-        ST_Y(q.location::geometry), ST_X(q.location::geometry), q.radius_m, q.window_from, q.window_to, q.required_dori, q.camera_ids, q.notes,
-        q.status, q.status_reason, q.created_at, q.updated_at, q.version
+    /// The time by its clock.
+    public func now() -> Date { clock.now() }
+
+    /// What the requester said, as `EvidenceRequestDraft(row:at:)` reads it: 18 columns of `evidence_requests q`.
+    static let draftColumns = """
+        q.crime_reference, q.incident_reference, q.offence, q.priority, q.legal_basis, q.authorised_by, ST_Y(q.location::geometry),
+        ST_X(q.location::geometry), q.radius_m, q.window_from, q.window_to, q.required_dori, q.camera_ids, q.notes, q.contact_name,
+        q.contact_role, q.contact_email, q.contact_phone
         """
 
-    static let taskColumns = """
+    /// What a task shows of a camera (`cameras c`), as `TaskCameraFacts(row:at:)` reads it: 6 columns.
+    static let cameraFactColumns = """
+        c.external_ref, c.kind, ST_Y(c.location::geometry), ST_X(c.location::geometry), c.heading_deg::float8, c.field_of_view_deg::float8
+        """
+
+    static let requestColumns =
+        "q.id, q.reference, q.requester_org_id, " + draftColumns + ", q.status, q.status_reason, q.created_at, q.updated_at, q.version"
+
+    /// A task's columns, then how many items it has, then its request's draft (`evidence_tasks t` joined to
+    /// `evidence_requests q`).
+    static let taskColumns =
+        """
         t.id, t.request_id, q.reference, t.requester_org_id, t.holder_org_id, t.control_room_id, t.status, t.priority, t.ack_due_at,
         t.export_due_at, t.overwrite_at, t.at_risk, t.hold_until, t.acknowledged_at, t.outcome_reason, t.outcome_notes, t.covert,
-        t.created_at, t.updated_at, t.version
-        """
+        t.created_at, t.updated_at, t.version, t.hold_released_at, t.escalation_level,
+        (SELECT count(*) FROM evidence_items i WHERE i.task_id = t.id),
+        """ + draftColumns
 
     // MARK: Queries shared by the evidence stores
 
@@ -53,12 +69,40 @@ public struct EvidenceStore: Sendable {
         case queue(organisationID: UUID, covert: (all: Bool, owner: UUID?), filter: EvidenceTaskFilter, after: QueueKey?, limit: Int)
     }
 
-    /// A task's place in the queue: its rank (0 at risk and live, 1 live, 2 settled), the deadline that matters
-    /// now (seconds since 1970), and its id.
+    /// A task's place in the queue: its rank (0 at risk and live, 1 live, 2 settled), its escalation level
+    /// (highest first), the deadline that matters now (seconds since 1970), and its id.
     struct QueueKey {
         var rank: Int
+        var escalationLevel: Int
         var deadline: Double
         var id: UUID
+
+        init(rank: Int, escalationLevel: Int, deadline: Double, id: UUID) {
+            self.rank = rank
+            self.escalationLevel = escalationLevel
+            self.deadline = deadline
+            self.id = id
+        }
+
+        /// The key of `task` in the queue.
+        init(_ task: EvidenceTask) {
+            rank = task.status.isLive ? (task.atRisk ? 0 : 1) : 2
+            escalationLevel = task.escalationLevel
+            deadline =
+                (task.status == .pending ? task.ackDueAt : task.status == .acknowledged ? task.exportDueAt : task.createdAt).timeIntervalSince1970
+            id = task.id
+        }
+
+        /// The key from a cursor's parts, or `nil` if they are not one.
+        init?(_ parts: [String]) {
+            guard parts.count == 4, let rank = Int(parts[0]), let level = Int(parts[1]), let deadline = Double(parts[2]),
+                let id = UUID(uuidString: parts[3])
+            else { return nil }
+            self.init(rank: rank, escalationLevel: level, deadline: deadline, id: id)
+        }
+
+        /// The cursor's parts.
+        var parts: [String] { [String(rank), String(escalationLevel), String(format: "%.6f", deadline), id.uuidString] }
     }
 
     /// The tasks `selection` names (over `evidence_tasks t` joined to `evidence_requests q`), with their cameras.
@@ -74,9 +118,11 @@ public struct EvidenceStore: Sendable {
             sql = select + "WHERE t.request_id = $1 ORDER BY t.overwrite_at, t.id"
             parameters = [id]
         case .queue(let organisationID, let covert, let filter, let after, let limit):
-            // The queue order as one sort key, the same the cursor's key is made of.
+            // The queue order as one sort key, the same the cursor's key is made of: at risk first, then the most
+            // escalated, then the nearest deadline.
             let key = """
                 (CASE WHEN t.status IN ('pending', 'acknowledged') THEN (CASE WHEN t.at_risk THEN 0 ELSE 1 END) ELSE 2 END),
+                -t.escalation_level,
                 extract(epoch FROM CASE t.status WHEN 'pending' THEN t.ack_due_at WHEN 'acknowledged' THEN t.export_due_at
                                                  ELSE t.created_at END),
                 t.id
@@ -89,26 +135,30 @@ public struct EvidenceStore: Sendable {
                       AND ($5::uuid IS NULL OR t.control_room_id = $5)
                       AND ($6::text IS NULL OR t.priority = $6)
                       AND ($7::uuid IS NULL OR t.request_id = $7)
-                      AND ($8::int IS NULL OR (\(key)) > ($8, $9::float8, $10::uuid))
+                      AND ($8::int IS NULL OR (\(key)) > ($8, -$9::int, $10::float8, $11::uuid))
                     ORDER BY \(key)
-                    LIMIT $11
+                    LIMIT $12
                     """
             parameters = [
                 organisationID, covert.all, covert.owner, filter.status?.rawValue, filter.controlRoomID, filter.priority?.rawValue, filter.requestID,
-                after?.rank, after?.deadline, after?.id, limit,
+                after?.rank, after?.escalationLevel, after?.deadline, after?.id, limit,
             ]
         }
         var tasks = try await connection.query(sql, parameters: parameters).map(EvidenceTask.init(row:))
         guard !tasks.isEmpty else { return [] }
         var cameras: [UUID: [EvidenceTask.Camera]] = [:]
         for row in try await connection.query(
-            "SELECT task_id, camera_id, overwrite_at, covert, outcome FROM evidence_task_cameras WHERE task_id = ANY ($1::uuid[]) ORDER BY camera_id",
+            """
+            SELECT x.task_id, x.camera_id, x.overwrite_at, x.covert, x.outcome, \(cameraFactColumns)
+            FROM evidence_task_cameras x JOIN cameras c ON c.id = x.camera_id
+            WHERE x.task_id = ANY ($1::uuid[]) ORDER BY x.camera_id
+            """,
             tasks.map(\.id)
         ) {
             cameras[try row.decode(0), default: []].append(
                 EvidenceTask.Camera(
                     cameraID: try row.decode(1), overwriteAt: try row.decode(2), covert: try row.decode(3),
-                    outcome: CameraOutcome(rawValue: try row.decode(4, as: String.self)) ?? .pending
+                    outcome: CameraOutcome(rawValue: try row.decode(4, as: String.self)) ?? .pending, facts: try TaskCameraFacts(row: row, at: 5)
                 )
             )
         }
@@ -126,21 +176,46 @@ extension JSONEncoder {
     }
 }
 
+extension TaskCameraFacts {
+    /// Facts from `EvidenceStore.cameraFactColumns` starting at column `base`.
+    init(row: PostgresRow, at base: Int) throws {
+        guard let kind = CameraKind(rawValue: try row.decode(base + 1)) else { throw StoredValueError(column: "cameras.kind") }
+        self.init(
+            externalRef: try row.decode(base), kind: kind, location: Location(lat: try row.decode(base + 2), lon: try row.decode(base + 3)),
+            headingDegrees: try row.decode(base + 4), fieldOfViewDegrees: try row.decode(base + 5)
+        )
+    }
+}
+
+extension EvidenceRequestDraft {
+    /// A draft from `EvidenceStore.draftColumns` starting at column `base`.
+    init(row: PostgresRow, at base: Int) throws {
+        guard let priority = EvidencePriority(rawValue: try row.decode(base + 3)) else {
+            throw StoredValueError(column: "evidence_requests.priority")
+        }
+        let dori: String? = try row.decode(base + 11)
+        let contactName: String? = try row.decode(base + 14)
+        self.init(
+            crimeReference: try row.decode(base), incidentReference: try row.decode(base + 1), offence: try row.decode(base + 2), priority: priority,
+            legalBasis: try row.decode(base + 4), authorisedBy: try row.decode(base + 5),
+            location: Location(lat: try row.decode(base + 6), lon: try row.decode(base + 7)), radiusMetres: try row.decode(base + 8),
+            windowFrom: try row.decode(base + 9), windowTo: try row.decode(base + 10), requiredDORI: dori.flatMap(DORI.init),
+            cameraIDs: try row.decode(base + 12), notes: try row.decode(base + 13),
+            contact: try contactName.map {
+                RequesterContact(name: $0, role: try row.decode(base + 15), email: try row.decode(base + 16), phone: try row.decode(base + 17))
+            }
+        )
+    }
+}
+
 extension EvidenceRequest {
     init(row: PostgresRow) throws {
-        guard let priority = EvidencePriority(rawValue: try row.decode(6)) else { throw StoredValueError(column: "evidence_requests.priority") }
-        guard let status = EvidenceRequestStatus(rawValue: try row.decode(17)) else { throw StoredValueError(column: "evidence_requests.status") }
-        let dori: String? = try row.decode(14)
+        guard let status = EvidenceRequestStatus(rawValue: try row.decode(21)) else { throw StoredValueError(column: "evidence_requests.status") }
         self.init(
             id: try row.decode(0), reference: try row.decode(1), requesterOrganisationID: try row.decode(2),
-            draft: EvidenceRequestDraft(
-                crimeReference: try row.decode(3), incidentReference: try row.decode(4), offence: try row.decode(5), priority: priority,
-                legalBasis: try row.decode(7), authorisedBy: try row.decode(8), location: Location(lat: try row.decode(9), lon: try row.decode(10)),
-                radiusMetres: try row.decode(11), windowFrom: try row.decode(12), windowTo: try row.decode(13), requiredDORI: dori.flatMap(DORI.init),
-                cameraIDs: try row.decode(15), notes: try row.decode(16)
-            ),
-            status: status, statusReason: try row.decode(18), createdAt: try row.decode(19), updatedAt: try row.decode(20),
-            version: try row.decode(21)
+            draft: try EvidenceRequestDraft(row: row, at: 3),
+            status: status, statusReason: try row.decode(22), createdAt: try row.decode(23), updatedAt: try row.decode(24),
+            version: try row.decode(25)
         )
     }
 }
@@ -153,8 +228,11 @@ extension EvidenceTask {
             id: try row.decode(0), requestID: try row.decode(1), reference: try row.decode(2), requesterOrganisationID: try row.decode(3),
             holder: EvidenceHolder(organisationID: try row.decode(4), controlRoomID: try row.decode(5)), status: status, priority: priority,
             ackDueAt: try row.decode(8), exportDueAt: try row.decode(9), overwriteAt: try row.decode(10), atRisk: try row.decode(11),
-            holdUntil: try row.decode(12), acknowledgedAt: try row.decode(13), outcomeReason: try row.decode(14), outcomeNotes: try row.decode(15),
-            covert: try row.decode(16), cameras: [], createdAt: try row.decode(17), updatedAt: try row.decode(18), version: try row.decode(19)
+            holdUntil: try row.decode(12), holdReleasedAt: try row.decode(20), escalationLevel: try row.decode(21),
+            acknowledgedAt: try row.decode(13),
+            outcomeReason: try row.decode(14), outcomeNotes: try row.decode(15), covert: try row.decode(16), cameras: [],
+            itemCount: try row.decode(22), brief: EvidenceBrief(try EvidenceRequestDraft(row: row, at: 23)), createdAt: try row.decode(17),
+            updatedAt: try row.decode(18), version: try row.decode(19)
         )
     }
 }

@@ -114,6 +114,7 @@ struct ProblemBody: Decodable {
     let request_id: String?
     let errors: [FieldError]?
     let allow: [String]?
+    let allowed_actions: [String]?
 
     struct FieldError: Decodable, Equatable {
         let pointer: String

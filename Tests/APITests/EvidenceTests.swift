@@ -118,10 +118,11 @@ struct Custody: Decodable {
 /// RFC 3339 for `date`, to the second.
 func rfc3339(_ date: Date) -> String { date.formatted(.iso8601) }
 
-/// A request body for the incident at Parliament Square `hoursAgo` hours ago, lasting an hour.
-func incident(hoursAgo: Double = 72, radius: Int = 100, priority: String = "standard", extra: String = "") -> String {
-    let to = Date().addingTimeInterval(-hoursAgo * 3600)
+/// A request body for the incident at Parliament Square that ended `hoursAgo` hours before `now`, lasting an hour.
+func incident(hoursAgo: Double = 72, radius: Int = 100, priority: String = "standard", extra: String = "", now: Date = Date()) -> String {
+    let to = now.addingTimeInterval(-hoursAgo * 3600)
     return #"{"crime_reference": "CRIS 1234567/26", "offence": "robbery", "priority": "\#(priority)", "authorised_by": "DS Amy Clarke", "#
+        + #""requester_contact": {"name": "DC Sam Patel", "role": "DC", "email": "sam.patel@met.police.uk", "phone": "020 7230 1212"}, "#
         + #""location": {"lat": \#(Places.westminster.lat), "lon": \#(Places.westminster.lon)}, "radius_m": \#(radius), "#
         + #""window_from": "\#(rfc3339(to.addingTimeInterval(-3600)))", "window_to": "\#(rfc3339(to))"\#(extra)}"#
 }
@@ -216,7 +217,7 @@ struct EvidenceTests {
             _ = try await EvidenceWorld.make(pool)
             try await withApp(pool: pool, url: url) { client, keys in
                 var body =
-                    #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "#
+                    #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "requester_contact": {"name": "DC B", "phone": "07700 900123"}, "#
                     + #""location": {"lat": 51.50095, "lon": -0.12655}, "# + fields + "}"
                 if fields.contains("crime_reference") { body = body.replacingOccurrences(of: #""crime_reference": "CRIS 1", "#, with: "") }
                 let response = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), body)
@@ -235,7 +236,7 @@ struct EvidenceTests {
             try await withApp(pool: pool, url: url) { client, keys in
                 func request(from: String, to: String) async throws -> TestResponse {
                     let body =
-                        #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "#
+                        #"{"crime_reference": "CRIS 1", "offence": "theft", "priority": "urgent", "authorised_by": "DS A", "requester_contact": {"name": "DC B", "phone": "07700 900123"}, "#
                         + #""location": {"lat": 51.50095, "lon": -0.12655}, "window_from": "\#(from)", "window_to": "\#(to)"}"#
                     return try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), body)
                 }
@@ -480,7 +481,7 @@ struct EvidenceTests {
     static func item(_ content: Data, exhibit: String = "AC/1") -> String {
         let hash = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
         return #"{"exhibit_ref": "\#(exhibit)", "file_name": "cam1.mp4", "format": "mp4", "size_bytes": \#(content.count), "sha256": "\#(hash)", "#
-            + #""recorded_from": "2026-01-01T10:00:00Z", "recorded_to": "2026-01-01T11:00:00Z", "clock_offset_s": -3}"#
+            + #""recorded_from": "\#(rfc3339(Date().addingTimeInterval(-40 * 86_400)))", "recorded_to": "\#(rfc3339(Date()))", "clock_offset_s": -3}"#
     }
 
     @Test func contentIsUploadedOnceIfItMatchesAndDownloadedWithRangesIntoTheCustodyTrail() async throws {
@@ -649,7 +650,9 @@ struct EvidenceTests {
                 let path = "/v1/evidence-tasks/" + task.id + "/transitions"
                 let current = try await client.send(.get, "/v1/evidence-tasks/" + task.id, keys(.operator)).decode(TaskBody.self)
                 _ = try await client.send(.post, path, keys(.operator), #"{"action": "acknowledge"}"#, ifMatch: "\"\(current.version)\"")
-                clock.advance(by: .seconds(14.4 * 3600))
+                // A day after the acknowledgement deadline the two pending tasks escalate to level 2; Westminster's
+                // export deadline has passed too (level 1).
+                clock.advance(by: .seconds(14.9 * 3600))
                 try await runAll()
                 #expect(try await events("evidence_task.sla_breached") == 6)
                 // Each worker's runs are counted, and the time of the last success is the moved clock's.

@@ -369,13 +369,21 @@ struct EventBody: Decodable {
     let sequence: Int
     let data: [String: Datum]
 
-    /// A data value: text, or a number (`version`), read as text.
+    /// A data value: text, a number (`version`), a boolean or a list, read as text.
     struct Datum: Decodable, Equatable, ExpressibleByStringLiteral {
         let text: String
         init(stringLiteral value: String) { text = value }
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int.self) { text = String(number) } else { text = try container.decode(String.self) }
+            if let number = try? container.decode(Int.self) {
+                text = String(number)
+            } else if let flag = try? container.decode(Bool.self) {
+                text = String(flag)
+            } else if let list = try? container.decode([Datum].self) {
+                text = "[" + list.map(\.text).joined(separator: ",") + "]"
+            } else {
+                text = try container.decode(String.self)
+            }
         }
     }
 }

@@ -37,12 +37,20 @@ struct EventTests {
         )
     }
 
-    static func task(_ status: EvidenceTaskStatus, atRisk: Bool = false, covert: Bool = false) -> EvidenceTask {
+    static let brief = EvidenceBrief(
+        EvidenceRequestDraft(
+            crimeReference: "CRIS 1/26", offence: "robbery", priority: .urgent, authorisedBy: "DI Khan", location: Location(lat: 51.5, lon: -0.13),
+            windowFrom: day.addingTimeInterval(-3600), windowTo: day, contact: RequesterContact(name: "DC Patel", phone: "020 7230 1212")
+        ))
+
+    static func task(
+        _ status: EvidenceTaskStatus, atRisk: Bool = false, covert: Bool = false, holdUntil: Date? = nil, escalationLevel: Int = 0
+    ) -> EvidenceTask {
         EvidenceTask(
             id: subjectID, requestID: other, reference: "SL-2026-000042", requesterOrganisationID: mps,
             holder: EvidenceHolder(organisationID: roomOperator, controlRoomID: nil), status: status, priority: .urgent, ackDueAt: day,
-            exportDueAt: day, overwriteAt: day, atRisk: atRisk, holdUntil: nil, acknowledgedAt: nil, outcomeReason: nil, outcomeNotes: nil,
-            covert: covert, cameras: [], createdAt: day, updatedAt: day, version: 4
+            exportDueAt: day, overwriteAt: day, atRisk: atRisk, holdUntil: holdUntil, escalationLevel: escalationLevel, acknowledgedAt: nil,
+            outcomeReason: nil, outcomeNotes: nil, covert: covert, cameras: [], brief: brief, createdAt: day, updatedAt: day, version: 4
         )
     }
 
@@ -133,21 +141,55 @@ struct EventTests {
                     event: .evidenceTask(type, task(status)), type: type, subject: "evidence_task/" + id, sequence: 4, audience: [mps, roomOperator],
                     covert: false,
                     payload:
-                        #"{"at_risk":false,"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"\#(status.rawValue)","version":4}"#
+                        #"{"at_risk":false,"escalation_level":0,"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"\#(status.rawValue)","version":4}"#
+                )
+            )
+        }
+        // A hold extended, warned of and ended: the hold's end is in the payload (whole seconds, UTC).
+        let hold = task(.acknowledged, holdUntil: day)
+        let holdFields =
+            #""at_risk":false,"escalation_level":0,"hold_until":"2026-09-21T14:13:20Z","id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"acknowledged","version":4"#
+        cases.append(
+            Case(
+                event: .evidenceTask(.evidenceTask(.extendHold, becoming: .acknowledged), hold), type: .evidenceTaskHoldExtended,
+                subject: "evidence_task/" + id, sequence: 4, audience: [mps, roomOperator], covert: false, payload: "{" + holdFields + "}"
+            )
+        )
+        for (alert, field) in [
+            (EvidenceAlert.holdExpiring, #""alert":"hold_ends_within_48h""#), (EvidenceAlert.holdExpired, #""alert":"hold_ended""#),
+        ] {
+            cases.append(
+                Case(
+                    event: .evidenceTask(alert.eventType, hold, alert: alert), type: alert.eventType, subject: "evidence_task/" + id, sequence: 4,
+                    audience: [mps, roomOperator], covert: false, payload: "{" + field + "," + holdFields + "}"
                 )
             )
         }
         for (alert, field) in [
             (EvidenceAlert.atRisk24h, #""alert":"overwrite_within_24h""#), (.atRisk2h, #""alert":"overwrite_within_2h""#),
-            (.ackBreached, #""deadline":"acknowledge""#), (.exportBreached, #""deadline":"export""#),
         ] {
-            let atRisk = alert == .atRisk24h || alert == .atRisk2h
             cases.append(
                 Case(
-                    event: .evidenceTask(alert.eventType, task(.pending, atRisk: atRisk, covert: true), alert: alert), type: alert.eventType,
+                    event: .evidenceTask(alert.eventType, task(.pending, atRisk: true, covert: true), alert: alert), type: alert.eventType,
                     subject: "evidence_task/" + id, sequence: 4, audience: [mps, roomOperator], covert: true,
                     payload:
-                        #"{\#(atRisk ? field + "," : "")"at_risk":\#(atRisk),\#(atRisk ? "" : field + ",")"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"pending","version":4}"#
+                        #"{\#(field),"at_risk":true,"escalation_level":0,"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"pending","version":4}"#
+                )
+            )
+        }
+        // A breach and its escalation: level 1 tells the holder's operators and the requester's requesters; from
+        // level 2 both organisations' partner admins too.
+        for (level, deadline, status, holder, requester) in [
+            (1, "acknowledge", EvidenceTaskStatus.pending, #"["operator"]"#, #"["requester"]"#),
+            (2, "export", .acknowledged, #"["operator","partner_admin"]"#, #"["requester","partner_admin"]"#),
+        ] {
+            let escalation = EvidenceEscalation(deadline: .init(rawValue: deadline)!, level: level)
+            cases.append(
+                Case(
+                    event: .evidenceTask(.evidenceTaskSLABreached, task(status, escalationLevel: level), escalation: escalation),
+                    type: .evidenceTaskSLABreached, subject: "evidence_task/" + id, sequence: 4, audience: [mps, roomOperator], covert: false,
+                    payload:
+                        #"{"at_risk":false,"deadline":"\#(deadline)","escalate_to_holder":\#(holder),"escalate_to_requester":\#(requester),"escalation_level":\#(level),"id":"\#(id)","reference":"SL-2026-000042","request_id":"\#(otherID)","status":"\#(status.rawValue)","version":4}"#
                 )
             )
         }

@@ -9,8 +9,8 @@ struct EvidenceRulesTests {
     @Test func theTaskMachineAllowsExactlyTheMovesOfDesign41() throws {
         let table: [EvidenceTaskStatus: [EvidenceTaskAction: EvidenceTaskStatus]] = [
             .pending: [.acknowledge: .acknowledged, .reject: .rejected, .recordNoFootage: .noFootage, .cancel: .cancelled],
-            .acknowledged: [.reject: .rejected, .recordNoFootage: .noFootage, .export: .exported, .cancel: .cancelled],
-            .exported: [.collect: .collected],
+            .acknowledged: [.reject: .rejected, .recordNoFootage: .noFootage, .export: .exported, .cancel: .cancelled, .extendHold: .acknowledged],
+            .exported: [.collect: .collected, .extendHold: .exported],
             .collected: [:], .rejected: [:], .noFootage: [:], .cancelled: [:],
         ]
         for status in EvidenceTaskStatus.allCases {
@@ -23,6 +23,15 @@ struct EvidenceRulesTests {
                     }
                 }
             }
+        }
+        // Export needs an item; the conflict names only what the caller may do.
+        #expect(EvidenceTaskMachine.actions(from: .acknowledged, hasItems: false) == [.reject, .recordNoFootage, .cancel, .extendHold])
+        do {
+            _ = try EvidenceTaskMachine.next(from: .acknowledged, by: .export, hasItems: false, allowedToCaller: [.reject, .recordNoFootage])
+            Issue.record("export with no item was allowed")
+        } catch {
+            #expect(
+                error.allowedActions == ["reject", "record_no_footage"] && error.reason.hasPrefix("A task with no item registered cannot export"))
         }
     }
 
@@ -67,7 +76,9 @@ struct EvidenceRulesTests {
         func candidate(room: UUID?, overwriteIn hours: Double, inService: Bool = true) -> EvidenceCandidate {
             EvidenceCandidate(
                 cameraID: UUID(), ownerOrganisationID: owner, controlRoomID: room, roomOperatorID: room == nil ? nil : roomOperator,
-                overwriteAt: now.addingTimeInterval(hours * 3600), inService: inService, covert: false
+                overwriteAt: now.addingTimeInterval(hours * 3600), inService: inService, covert: false,
+                facts: TaskCameraFacts(
+                    externalRef: nil, kind: .fixed, location: Location(lat: 51.5, lon: -0.13), headingDegrees: nil, fieldOfViewDegrees: nil)
             )
         }
         let candidates = [
@@ -92,20 +103,77 @@ struct EvidenceRulesTests {
         let overwrite = now.addingTimeInterval(12 * 3600)
         let ack = now.addingTimeInterval(3600)
         let export = now.addingTimeInterval(24 * 3600)
-        func due(_ status: EvidenceTaskStatus, at hours: Double, raised: Set<EvidenceAlert> = []) -> [EvidenceAlert] {
-            EvidenceAlert.due(
-                status: status, overwriteAt: overwrite, ackDueAt: ack, exportDueAt: export, raised: raised,
-                now: now.addingTimeInterval(hours * 3600)
-            ).raise
+        let hold = now.addingTimeInterval(100 * 3600)
+        func due(
+            _ status: EvidenceTaskStatus, at hours: Double, raised: Set<EvidenceAlert> = [], level: Int = 0, released: Bool = false
+        ) -> EvidenceTaskDue {
+            EvidenceTaskDue.at(
+                now.addingTimeInterval(hours * 3600), status: status, overwriteAt: overwrite, ackDueAt: ack, exportDueAt: export,
+                holdUntil: status == .pending ? nil : hold, holdReleased: released, raised: raised, escalationLevel: level
+            )
         }
-        #expect(due(.pending, at: -13) == [])
-        #expect(due(.pending, at: 0) == [.atRisk24h])
-        #expect(due(.pending, at: 0, raised: [.atRisk24h]) == [])
-        #expect(due(.pending, at: 10.5, raised: [.atRisk24h]) == [.atRisk2h, .ackBreached])
-        #expect(due(.pending, at: 10.5) == [.atRisk2h, .ackBreached])
-        #expect(due(.acknowledged, at: 10.5) == [])
-        #expect(due(.acknowledged, at: 25) == [.exportBreached])
-        #expect(due(.exported, at: 25) == [])
+        #expect(due(.pending, at: -13).raise == [])
+        #expect(due(.pending, at: 0).raise == [.atRisk24h])
+        #expect(due(.pending, at: 0, raised: [.atRisk24h]).raise == [])
+        // Both at-risk alerts due at once: only the later is raised, and both are marked.
+        #expect(due(.pending, at: 10.5).raise == [.atRisk2h] && due(.pending, at: 10.5).mark == [.atRisk2h, .atRisk24h])
+        #expect(due(.acknowledged, at: 10.5).raise == [])
+        // The hold: warned of 48 hours before it ends, then its end; found ended, only the end.
+        #expect(due(.acknowledged, at: 51.9, level: 2).raise == [])
+        #expect(due(.exported, at: 52).raise == [.holdExpiring])
+        #expect(due(.exported, at: 100, raised: [.holdExpiring]).raise == [.holdExpired])
+        #expect(due(.exported, at: 101).raise == [.holdExpired] && due(.exported, at: 101).mark == [.holdExpired, .holdExpiring])
+        #expect(due(.collected, at: 101).raise == [] && due(.exported, at: 101, released: true).raise == [])
+    }
+
+    @Test func aBreachEscalatesEveryDayFromItsDeadline() {
+        let ack = now.addingTimeInterval(3600)
+        let export = now.addingTimeInterval(24 * 3600)
+        func level(_ status: EvidenceTaskStatus, at hours: Double) -> EvidenceEscalation? {
+            EvidenceEscalation.current(status: status, ackDueAt: ack, exportDueAt: export, now: now.addingTimeInterval(hours * 3600))
+        }
+        #expect(level(.pending, at: 1) == nil)
+        #expect(level(.pending, at: 1.01) == EvidenceEscalation(deadline: .acknowledge, level: 1))
+        #expect(level(.pending, at: 25) == EvidenceEscalation(deadline: .acknowledge, level: 2))
+        #expect(level(.pending, at: 49.5) == EvidenceEscalation(deadline: .acknowledge, level: 3))
+        // Acknowledged, the export deadline is the one that matters; settled, none does.
+        #expect(level(.acknowledged, at: 23) == nil)
+        #expect(level(.acknowledged, at: 24.5) == EvidenceEscalation(deadline: .export, level: 1))
+        #expect(level(.exported, at: 100) == nil && level(.rejected, at: 100) == nil)
+        // Each level is raised once: a task already at the level due is owed nothing.
+        let owed = EvidenceTaskDue.at(
+            now.addingTimeInterval(25 * 3600), status: .pending, overwriteAt: now.addingTimeInterval(900 * 3600), ackDueAt: ack,
+            exportDueAt: export, holdUntil: nil, holdReleased: false, raised: [], escalationLevel: 2
+        )
+        #expect(owed.escalation == nil && owed.raise.isEmpty)
+        #expect(EvidenceEscalation(deadline: .export, level: 2).escalateTo.holder == [.operator, .partnerAdmin])
+    }
+
+    @Test func whereTheIncidentLiesFromACamera() {
+        let camera = Location(lat: 51.50095, lon: -0.12655)
+        // About 111 m due north, and 111 m due east (scaled by the latitude's cosine).
+        let north = Location(lat: 51.50195, lon: -0.12655)
+        let east = Location(lat: 51.50095, lon: -0.12655 + 0.001 / cos(51.50095 * .pi / 180))
+        let facing = CameraSightline(from: camera, kind: .fixed, heading: 10, fieldOfView: 60, to: north)
+        #expect(facing.distanceMetres == 111 && facing.bearingDegrees == 0 && facing.incidentInView == true)
+        let away = CameraSightline(from: camera, kind: .fixed, heading: 180, fieldOfView: 90, to: north)
+        #expect(away.incidentInView == false)
+        let sideways = CameraSightline(from: camera, kind: .fixed, heading: 350, fieldOfView: 30, to: east)
+        #expect(sideways.distanceMetres == 111 && abs(sideways.bearingDegrees - 90) < 0.1 && sideways.incidentInView == false)
+        // Across north: heading 350 with 40 degrees of view takes in a bearing of 5.
+        let across = CameraSightline(from: camera, kind: .fixed, heading: 350, fieldOfView: 40, to: Location(lat: 51.50195, lon: -0.12645))
+        #expect(across.incidentInView == true)
+        #expect(CameraSightline(from: camera, kind: .ptz, heading: 0, fieldOfView: 60, to: north).incidentInView == nil)
+        #expect(CameraSightline(from: camera, kind: .fixed, heading: nil, fieldOfView: 60, to: north).incidentInView == nil)
+    }
+
+    @Test func aContactCanBeReached() {
+        #expect(RequesterContact(name: "DC Patel", email: "a.patel@met.police.uk").problems(at: "/c").isEmpty)
+        #expect(RequesterContact(name: "DC Patel", phone: "+44 (0)20 7230-1212").problems(at: "/c").isEmpty)
+        #expect(RequesterContact(name: "DC Patel").problems(at: "/c").map(\.pointer) == ["/c"])
+        #expect(RequesterContact(name: "DC Patel", email: "patel at met").problems(at: "/c").map(\.pointer) == ["/c/email"])
+        #expect(RequesterContact(name: "DC Patel", email: "a@b", phone: "12").problems(at: "/c").map(\.pointer) == ["/c/email", "/c/phone"])
+        #expect(RequesterContact(name: " ", email: "a@b.uk").problems(at: "/c").map(\.pointer) == ["/c/name"])
     }
 
     @Test func rangeHeadersAreReadAsRFC9110Says() {
@@ -118,11 +186,22 @@ struct EvidenceRulesTests {
     }
 
     @Test func movesCarryWhatTheyNeed() throws {
-        #expect(throws: ValidationError.self) { try EvidenceTaskMove(action: .reject).validate(now: now) }
-        #expect(throws: ValidationError.self) { try EvidenceTaskMove(action: .recordNoFootage, reason: "duplicate").validate(now: now) }
-        #expect(throws: ValidationError.self) { try EvidenceTaskMove(action: .acknowledge, holdUntil: now.addingTimeInterval(-1)).validate(now: now) }
-        #expect(throws: ValidationError.self) { try EvidenceTaskMove(action: .export, holdUntil: now).validate(now: now) }
-        #expect(try EvidenceTaskMove(action: .acknowledge).validate(now: now) == now.addingTimeInterval(30 * 86_400))
-        #expect(try EvidenceTaskMove(action: .recordNoFootage, reason: "camera_faulty").validate(now: now) == nil)
+        let task = EventTests.task(.acknowledged, holdUntil: now.addingTimeInterval(10 * 86_400))
+        // The brief's window ended at `EventTests.day`; holds reach at most 90 days after it.
+        let latest = EventTests.day.addingTimeInterval(90 * 86_400)
+        let policy = HoldPolicy()
+        func check(_ move: EvidenceTaskMove) throws -> Date? { try move.validate(now: now, task: task, policy: policy) }
+        #expect(throws: ValidationError.self) { try check(EvidenceTaskMove(action: .reject)) }
+        #expect(throws: ValidationError.self) { try check(EvidenceTaskMove(action: .recordNoFootage, reason: "duplicate")) }
+        #expect(throws: ValidationError.self) { try check(EvidenceTaskMove(action: .acknowledge, holdUntil: now.addingTimeInterval(-1))) }
+        #expect(throws: ValidationError.self) { try check(EvidenceTaskMove(action: .acknowledge, holdUntil: latest.addingTimeInterval(1))) }
+        #expect(throws: ValidationError.self) { try check(EvidenceTaskMove(action: .export, holdUntil: now)) }
+        #expect(try check(EvidenceTaskMove(action: .acknowledge)) == now.addingTimeInterval(30 * 86_400))
+        #expect(try check(EvidenceTaskMove(action: .recordNoFootage, reason: "camera_faulty")) == nil)
+        // An extension: required, later than the hold in place, at most 90 days after the window.
+        #expect(throws: ValidationError.self) { try check(EvidenceTaskMove(action: .extendHold)) }
+        #expect(throws: ValidationError.self) { try check(EvidenceTaskMove(action: .extendHold, holdUntil: now.addingTimeInterval(86_400))) }
+        #expect(throws: ValidationError.self) { try check(EvidenceTaskMove(action: .extendHold, holdUntil: latest.addingTimeInterval(1))) }
+        #expect(try check(EvidenceTaskMove(action: .extendHold, holdUntil: latest)) == latest)
     }
 }
