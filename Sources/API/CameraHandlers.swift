@@ -27,7 +27,7 @@ extension SightlineAPI {
         let caller = try Caller.required()
         // A malformed id, a missing camera and a covert one the caller may not know of get the same answer.
         let camera = try await found(input.path.id) { id in try await cameras.get(id: id, visibility: CovertVisibility(for: caller)) }
-        try await auditCovertRead([camera], caller: caller)
+        try await auditCovertRead(cameras: [camera].filter(\.draft.covert).map(\.id), caller: caller, via: "camera")
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: camera.version)), body: .json(.init(camera))))
     }
 
@@ -43,7 +43,7 @@ extension SightlineAPI {
         try collector.check()
         guard let page else { throw Problem.malformedBody("The query could not be read.") }
         let result = try await cameras.list(filter, visibility: CovertVisibility(for: caller), page: page)
-        try await auditCovertRead(result.items, caller: caller)
+        try await auditCovertRead(cameras: result.items.filter(\.draft.covert).map(\.id), caller: caller, via: "camera_list")
         return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.Camera.init), nextCursor: result.nextCursor?.encoded))))
     }
 
@@ -105,18 +105,6 @@ extension SightlineAPI {
             bbox: collector.attempt { () throws(ValidationError) in try BoundingBox.parse(bbox) }
         )
     }
-
-    /// Every read that shows a covert camera is audited, with the ids shown.
-    private func auditCovertRead(_ shown: [Camera], caller: Principal) async throws {
-        let covert = shown.filter(\.draft.covert)
-        guard !covert.isEmpty else { return }
-        try await auditor.record(
-            "camera.read_covert", .success, by: auditor.actor(caller), entityType: "camera",
-            entityID: covert.count == 1 ? covert[0].id.uuidString.lowercased() : nil,
-            detail: ["camera_ids": .string(covert.map { $0.id.uuidString.lowercased() }.joined(separator: ","))]
-        )
-    }
-
 }
 
 extension CameraDraft {

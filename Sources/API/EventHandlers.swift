@@ -10,6 +10,13 @@ extension SightlineAPI {
         let page = try PageRequest(limit: input.query.limit.map(Int.init), cursor: input.query.cursor)
         let result = try await events.list(for: caller.organisationID, includeCovert: caller.covertAccess, page: page)
         let items = try result.items.map(Components.Schemas.Event.init)
+        let covert = result.items.filter(\.covert)
+        if !covert.isEmpty {
+            try await auditCovertRead(
+                cameras: covert.compactMap { $0.subject.hasPrefix("camera/") ? UUID(uuidString: String($0.subject.dropFirst(7))) : nil },
+                caller: caller, via: "events", detail: ["event_ids": .array(covert.map { .id($0.id) })]
+            )
+        }
         return .ok(.init(body: .json(.init(items: items, nextCursor: result.next.encoded))))
     }
 }

@@ -15,6 +15,7 @@ extension SightlineAPI {
             actor: auditor.actor(caller)
         )
         let view = try await EvidenceView(caller: caller, store: evidence)
+        try await auditCovertRead(tasks: detail.tasks, caller: caller, via: "evidence_request")
         return .created(
             .init(headers: .init(eTag: Preconditions.etag(version: detail.request.version)), body: .json(.init(detail, view: view)))
         )
@@ -37,6 +38,7 @@ extension SightlineAPI {
             try await evidence.request(id: id, organisationID: caller.organisationID, visibility: CovertVisibility(for: caller))
         }
         let view = try await EvidenceView(caller: caller, store: evidence)
+        try await auditCovertRead(tasks: detail.tasks, caller: caller, via: "evidence_request")
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: detail.request.version)), body: .json(.init(detail, view: view))))
     }
 
@@ -56,6 +58,7 @@ extension SightlineAPI {
             )
         else { throw Problem.notFound() }
         let view = try await EvidenceView(caller: caller, store: evidence)
+        try await auditCovertRead(tasks: detail.tasks, caller: caller, via: "evidence_request")
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: detail.request.version)), body: .json(.init(detail, view: view))))
     }
 
@@ -75,6 +78,7 @@ extension SightlineAPI {
         let result = try await evidence.tasks(
             organisationID: caller.organisationID, visibility: CovertVisibility(for: caller), filter: filter, page: page)
         let view = try await EvidenceView(caller: caller, store: evidence)
+        try await auditCovertRead(tasks: result.items, caller: caller, via: "evidence_task_list")
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0, items: nil, view: view) }, nextCursor: result.nextCursor?.encoded))))
     }
 
@@ -82,6 +86,7 @@ extension SightlineAPI {
         let caller = try Caller.required()
         let (task, view) = try await visibleTask(input.path.id, caller: caller)
         let items = try await evidenceItems.items(taskID: task.id)
+        try await auditCovertRead(tasks: [task], caller: caller, via: "evidence_task")
         return .ok(.init(headers: .init(eTag: Preconditions.etag(version: task.version)), body: .json(.init(task, items: items, view: view))))
     }
 
@@ -107,6 +112,7 @@ extension SightlineAPI {
             )
         else { throw Problem.notFound() }
         let items = try await evidenceItems.items(taskID: task.id)
+        try await auditCovertRead(tasks: [moved.visible(to: view.visibility)], caller: caller, via: "evidence_task")
         return .ok(
             .init(
                 headers: .init(eTag: Preconditions.etag(version: moved.version)),

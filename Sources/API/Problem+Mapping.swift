@@ -23,7 +23,7 @@ extension Problem {
         case let forbidden as Forbidden:
             return .forbidden(forbidden.reason)
         case let conflict as StateConflict:
-            return .conflict(conflict.reason, allowedActions: conflict.allowedActions)
+            return .conflict(conflict.reason, allowedActions: conflict.allowedActions, errors: conflict.fields)
         case let precondition as PreconditionFailure:
             return .precondition(precondition)
         case let decoding as DecodingError:

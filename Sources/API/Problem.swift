@@ -47,8 +47,10 @@ struct Problem: Error, Sendable {
     static let notJSON = malformedBody("The body must be JSON.")
 
     /// 409: the change does not fit the resource's state.
-    static func conflict(_ detail: String, allowedActions: [String]? = nil) -> Problem {
-        Problem(status: .conflict, slug: "conflict", title: "Conflict with the resource's state", detail: detail, allowedActions: allowedActions)
+    static func conflict(_ detail: String, allowedActions: [String]? = nil, errors: [FieldProblem] = []) -> Problem {
+        Problem(
+            status: .conflict, slug: "conflict", title: "Conflict with the resource's state", detail: detail, errors: errors,
+            allowedActions: allowedActions)
     }
 
     static func notFound(_ detail: String = "There is no such resource.") -> Problem {

@@ -11,7 +11,15 @@ extension SightlineAPI {
         guard let grouping = CameraGrouping(rawValue: input.query.groupBy.rawValue) else {
             throw ValidationError([.init(parameter: "group_by", detail: "must be kind, borough or owner_kind")])
         }
-        let groups = try await cameras.statistics(asOf: dates, groupBy: grouping, visibility: CovertVisibility(for: caller))
+        // The disclosable figure unless covert cameras are asked for, by a key that may know of them (any other
+        // key is answered as if it had not asked).
+        let visibility = input.query.includeCovert == true ? CovertVisibility(for: caller) : .none
+        let (groups, covertCounted) = try await cameras.statistics(asOf: dates, groupBy: grouping, visibility: visibility)
+        if covertCounted > 0 {
+            try await auditCovertRead(
+                cameras: [], caller: caller, via: "statistics",
+                detail: ["covert_counted": .integer(covertCounted), "as_of": .array(dates.map { .string($0.description) })])
+        }
         let totals = dates.indices.map { index in groups.reduce(0) { $0 + $1.counts[index] } }
         return .ok(
             .init(

@@ -32,10 +32,13 @@ public struct StateConflict: Error, Sendable, Hashable {
     public let reason: String
     /// The moves the resource does allow now, when it has a state machine (`allowed_actions` in the problem).
     public let allowedActions: [String]?
+    /// The fields whose values conflict, e.g. a reference another resource holds (`errors` in the problem).
+    public let fields: [FieldProblem]
 
-    /// A conflict saying `reason`, optionally listing the moves that are allowed instead.
-    public init(_ reason: String, allowedActions: [String]? = nil) {
+    /// A conflict saying `reason`, optionally listing the moves that are allowed instead, or the fields at fault.
+    public init(_ reason: String, allowedActions: [String]? = nil, fields: [FieldProblem] = []) {
         self.reason = reason
         self.allowedActions = allowedActions
+        self.fields = fields
     }
 }

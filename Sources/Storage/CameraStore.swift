@@ -37,17 +37,19 @@ public struct CameraStore: Sendable {
         return try await database.withTransaction { connection in
             try await Self.checkRoom(draft.controlRoomID, owner: ownerOrganisationID, on: connection)
             let (borough, mismatch) = try await Self.borough(for: draft, on: connection)
-            let id: UUID = try await connection.query(
-                """
-                INSERT INTO cameras (owner_org_id, control_room_id, external_ref, kind, location, borough_gss, borough_mismatch, heading_deg,
-                                     field_of_view_deg, max_dori, retention_days, status, commissioned_on, decommissioned_on,
-                                     last_replaced_on, condition, public_space, covert, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                        $17, $18, $19, $20, $20)
-                RETURNING id
-                """,
-                parameters: [ownerOrganisationID] + Self.parameters(draft, borough: borough, mismatch: mismatch) + [now]
-            )[0].decode(0)
+            let id: UUID = try await Self.uniqueReference(draft) {
+                try await connection.query(
+                    """
+                    INSERT INTO cameras (owner_org_id, control_room_id, external_ref, kind, location, borough_gss, borough_mismatch, heading_deg,
+                                         field_of_view_deg, max_dori, retention_days, status, commissioned_on, decommissioned_on,
+                                         last_replaced_on, condition, public_space, covert, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                            $17, $18, $19, $20, $20)
+                    RETURNING id
+                    """,
+                    parameters: [ownerOrganisationID] + Self.parameters(draft, borough: borough, mismatch: mismatch) + [now]
+                )[0].decode(0)
+            }
             let camera = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event(
@@ -68,19 +70,21 @@ public struct CameraStore: Sendable {
         return try await database.withTransaction { connection in
             var problems: [FieldProblem] = []
             let usable = try await Self.usableRooms(Array(Set(rows.compactMap(\.draft.controlRoomID))), owner: ownerOrganisationID, on: connection)
+            // References are unique among the owner's open cameras and, apart, among its covert ones: a row is
+            // checked only against cameras as covert as it is, so no import learns of a covert camera.
             let refs = rows.compactMap(\.draft.externalRef)
             let taken = Set(
                 try await connection.query(
-                    "SELECT external_ref FROM cameras WHERE owner_org_id = $1 AND external_ref = ANY ($2::text[])", ownerOrganisationID, refs
-                ).map { try $0.decode(0, as: String.self) }
+                    "SELECT covert, external_ref FROM cameras WHERE owner_org_id = $1 AND external_ref = ANY ($2::text[])", ownerOrganisationID, refs
+                ).map { ReferenceKey(covert: try $0.decode(0), ref: try $0.decode(1)) }
             )
-            var seen: Set<String> = []
+            var seen: Set<ReferenceKey> = []
             for row in rows {
                 if let room = row.draft.controlRoomID, usable[room] == nil {
                     problems.append(
                         .init(pointer: row.pointer + "/control_room_id", detail: "is not a control room of the owner or one serving its borough"))
                 }
-                if let ref = row.draft.externalRef {
+                if let ref = row.draft.externalRef.map({ ReferenceKey(covert: row.draft.covert, ref: $0) }) {
                     if taken.contains(ref) { problems.append(.init(pointer: row.pointer + "/external_ref", detail: "is registered already")) }
                     if !seen.insert(ref).inserted {
                         problems.append(.init(pointer: row.pointer + "/external_ref", detail: "appears earlier in the file"))
@@ -219,13 +223,13 @@ public struct CameraStore: Sendable {
     /// cameras are not counted.
     public func statistics(
         asOf dates: [Day], groupBy grouping: CameraGrouping, visibility: CovertVisibility
-    ) async throws -> [(key: String, counts: [Int])] {
+    ) async throws -> (groups: [(key: String, counts: [Int])], covertCounted: Int) {
         let covert = Self.covertParameters(visibility)
         let rows = try await database.withConnection { connection in
             try await connection.query(
                 """
                 SELECT CASE $1 WHEN 'kind' THEN c.kind WHEN 'borough' THEN coalesce(c.borough_gss, 'outside_london') ELSE o.kind END,
-                       d.position, count(*)
+                       d.position, count(*), count(*) FILTER (WHERE c.covert)
                 FROM unnest($2::text[]::date[]) WITH ORDINALITY AS d(day, position)
                 JOIN cameras c ON coalesce(c.commissioned_on, c.created_at::date) <= d.day
                               AND (c.decommissioned_on IS NULL OR c.decommissioned_on > d.day) AND c.status <> 'planned'
@@ -238,13 +242,15 @@ public struct CameraStore: Sendable {
             )
         }
         var groups: [(key: String, counts: [Int])] = []
+        var covertCounted = 0
         for row in rows {
             let key: String = try row.decode(0)
             let position: Int = try row.decode(1)
             if groups.last?.key != key { groups.append((key, Array(repeating: 0, count: dates.count))) }
             groups[groups.count - 1].counts[position - 1] = try row.decode(2)
+            covertCounted += try row.decode(3, as: Int.self)
         }
-        return groups
+        return (groups, covertCounted)
     }
 
     /// Replaces the camera's fields with `draft` if it is still at `expectedVersion`; its audit row and
@@ -268,17 +274,19 @@ public struct CameraStore: Sendable {
             let previous = try await Self.get(id, on: connection)
             try await Self.checkRoom(draft.controlRoomID, owner: owner, on: connection)
             let (borough, mismatch) = try await Self.borough(for: draft, on: connection)
-            try await connection.query(
-                """
-                UPDATE cameras SET
-                    control_room_id = $2, external_ref = $3, kind = $4, location = ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography,
-                    borough_gss = $7, borough_mismatch = $8, heading_deg = $9, field_of_view_deg = $10, max_dori = $11,
-                    retention_days = $12, status = $13, commissioned_on = $14, decommissioned_on = $15, last_replaced_on = $16,
-                    condition = $17, public_space = $18, covert = $19, updated_at = $20, version = version + 1
-                WHERE id = $1
-                """,
-                parameters: [id] + Self.parameters(draft, borough: borough, mismatch: mismatch) + [now]
-            )
+            try await Self.uniqueReference(draft) {
+                try await connection.query(
+                    """
+                        UPDATE cameras SET
+                        control_room_id = $2, external_ref = $3, kind = $4, location = ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography,
+                        borough_gss = $7, borough_mismatch = $8, heading_deg = $9, field_of_view_deg = $10, max_dori = $11,
+                        retention_days = $12, status = $13, commissioned_on = $14, decommissioned_on = $15, last_replaced_on = $16,
+                        condition = $17, public_space = $18, covert = $19, updated_at = $20, version = version + 1
+                    WHERE id = $1
+                    """,
+                    parameters: [id] + Self.parameters(draft, borough: borough, mismatch: mismatch) + [now]
+                )
+            }
             let camera = try await Self.get(id, on: connection)
             try await connection.recordAudit(
                 actor.event(
@@ -287,6 +295,30 @@ public struct CameraStore: Sendable {
             )
             try await Self.emit(camera, previous: previous, at: now, on: connection)
             return camera
+        }
+    }
+
+    /// An owner's reference, which is unique among its cameras as covert as the one it names.
+    private struct ReferenceKey: Hashable {
+        var covert: Bool
+        var ref: String
+    }
+
+    /// Runs `write` (an insert or update of a camera as `draft` describes it) and answers a reference the owner
+    /// already gives another camera as covert as this one with a 409 naming `/external_ref`: the unique index
+    /// decides, so two writers at once cannot both take it. A covert camera's reference never collides with an
+    /// open one's, so the answer is the same whether or not a covert camera the caller cannot see holds it.
+    private static func uniqueReference<T>(_ draft: CameraDraft, _ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && error.constraint == "cameras_owner_covert_external_ref"
+        {
+            throw StateConflict(
+                "Another of the owner's cameras has the reference \"\(draft.externalRef ?? "")\".",
+                fields: [
+                    .init(pointer: "/external_ref", detail: "is the reference of another of the owner's cameras; references are unique per owner")
+                ]
+            )
         }
     }
 

@@ -18,6 +18,8 @@ public struct StoredEvent: Sendable, Hashable {
     public var payloadJSON: String
     /// When it was written.
     public var createdAt: Date
+    /// About something covert: shown only to keys with covert access.
+    public var covert: Bool
     /// Its place in the log a partner walks: its transaction's id, then its position.
     var logKey: [String]
 }
@@ -54,7 +56,7 @@ public struct EventStore: Sendable {
                     SELECT coalesce($3::xid8, (SELECT xact FROM events WHERE position <= $4 ORDER BY position DESC LIMIT 1), '0'::xid8) AS xact,
                            $4::bigint AS position
                 )
-                SELECT e.position, e.id, e.type, e.subject, e.sequence, e.payload, e.created_at, e.xact::text
+                SELECT e.position, e.id, e.type, e.subject, e.sequence, e.payload, e.created_at, e.xact::text, e.covert
                 FROM events e LEFT JOIN cursor c ON $4::bigint IS NOT NULL
                 WHERE e.xact < pg_snapshot_xmin(pg_current_snapshot())
                   AND e.audience @> ARRAY[$1::uuid] AND (NOT e.covert OR $2)
@@ -100,7 +102,7 @@ extension StoredEvent {
         self.init(
             position: try row.decode(0), id: try row.decode(1), type: try row.decode(2), subject: try row.decode(3),
             sequence: Int(try row.decode(4, as: Int32.self)), payloadJSON: try row.decode(5, as: PostgresJSON.self).text,
-            createdAt: try row.decode(6), logKey: [try row.decode(7), String(try row.decode(0, as: Int.self))]
+            createdAt: try row.decode(6), covert: try row.decode(8), logKey: [try row.decode(7), String(try row.decode(0, as: Int.self))]
         )
     }
 }

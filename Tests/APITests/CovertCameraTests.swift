@@ -93,21 +93,124 @@ struct CovertCameraTests {
         }
     }
 
-    @Test func everyReadThatShowsACovertCameraIsAudited() async throws {
+    /// Every read that can show a covert camera (or a figure or event about one), by the read's name in the audit row.
+    static let covertReads = ["camera", "camera_list", "events", "evidence_request", "evidence_task_list", "evidence_task", "statistics"]
+
+    /// The `camera.read_covert` rows the MPS has written, by the read that wrote them.
+    static func covertReads(_ pool: PostgresPool) async throws -> [String] {
+        try await AuditStore(Database(pool: pool)).list(
+            organisationID: TestKeys.mps, action: "camera.read_covert", page: PageRequest(limit: 500, cursor: nil)
+        ).items.compactMap { record in
+            (try? JSONSerialization.jsonObject(with: Data(record.event.detailJSON.utf8)) as? [String: Any])?["via"] as? String
+        }
+    }
+
+    @Test(arguments: covertReads)
+    func everyReadThatShowsACovertCameraIsAuditedAndNoOtherIs(via: String) async throws {
         try await TestDatabase.withFresh { pool, url in
             try await withApp(pool: pool, url: url) { client, keys in
                 let owner = keys.covert(.operator, of: TestKeys.westminster)
                 let covert = try await client.send(.post, "/v1/cameras", owner, Places.camera(Places.westminster, extra: #", "covert": true"#))
                     .decode(CameraBody.self)
+                _ = try await client.send(.post, "/v1/cameras", owner, Places.camera(Places.westminster))
                 let police = keys.covert(.requester, of: TestKeys.mps)
-                _ = try await client.send(.get, "/v1/cameras/\(covert.id)", police)
-                _ = try await client.send(.get, "/v1/cameras?borough=E09000033", police)
-                _ = try await client.send(.get, "/v1/cameras?borough=E09000033", keys(.operator))
-                let reads = try await AuditStore(Database(pool: pool)).list(
-                    organisationID: nil, action: "camera.read_covert", page: PageRequest(limit: 50, cursor: nil))
-                #expect(reads.items.count == 2)
-                #expect(reads.items.allSatisfy { $0.event.organisationID == TestKeys.mps && $0.event.detailJSON.contains(covert.id) })
-                #expect(reads.items.contains { $0.event.entityID == covert.id })
+                let plain = keys(.requester, of: TestKeys.mps)
+                let body = incident(hoursAgo: 1, radius: 50)
+                let request = try await client.send(.post, "/v1/evidence-requests", police, body).decode(RequestBody.self)
+                let task = try #require(request.tasks?.first)
+                let today = Day(Date()).description
+
+                /// Makes the read `via` as `headers`; whether the response could show the covert camera.
+                func read(_ headers: HTTPFields, covertKey: Bool) async throws {
+                    switch via {
+                    case "camera": _ = try await client.send(.get, "/v1/cameras/\(covert.id)", headers)
+                    case "camera_list": _ = try await client.send(.get, "/v1/cameras?borough=E09000033", headers)
+                    case "events":
+                        _ = try await client.events(headers) { page in !covertKey || page.items.contains { $0.subject == "camera/\(covert.id)" } }
+                    case "evidence_request": _ = try await client.send(.get, "/v1/evidence-requests/" + request.id, headers)
+                    case "evidence_task_list": _ = try await client.send(.get, "/v1/evidence-tasks", headers)
+                    case "evidence_task": _ = try await client.send(.get, "/v1/evidence-tasks/" + task.id, headers)
+                    case "statistics":
+                        let path = "/v1/statistics/cameras?as_of=\(today)&group_by=kind"
+                        _ = try await client.send(.get, path, headers)  // the disclosable figure: nothing covert
+                        _ = try await client.send(.get, path + "&include_covert=true", headers)
+                    default: Issue.record("no read named \(via)")
+                    }
+                }
+                let before = try await Self.covertReads(pool)
+                try await read(plain, covertKey: false)
+                #expect(try await Self.covertReads(pool) == before, "a key without covert access was shown nothing covert")
+                try await read(police, covertKey: true)
+                let after = try await Self.covertReads(pool)
+                #expect(after.count == before.count + 1 && after.first == via, "\(after)")
+            }
+        }
+    }
+
+    @Test func statisticsAreTheDisclosableFigureUnlessCovertCamerasAreAskedForByAKeyThatMayKnow() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let owner = keys.covert(.operator, of: TestKeys.westminster)
+                _ = try await client.send(.post, "/v1/cameras", owner, Places.camera(Places.westminster, extra: #", "covert": true"#))
+                _ = try await client.send(.post, "/v1/cameras", owner, Places.camera(Places.westminster))
+                let path = "/v1/statistics/cameras?as_of=\(Day(Date()).description)&group_by=kind"
+                func total(_ query: String, _ headers: HTTPFields) async throws -> Int {
+                    let json = try JSONSerialization.jsonObject(with: Data(try await client.send(.get, path + query, headers).text.utf8))
+                    return ((json as? [String: Any])?["totals"] as? [Int])?.first ?? -1
+                }
+                #expect(try await total("", owner) == 1)
+                #expect(try await total("&include_covert=true", owner) == 2)
+                #expect(try await total("&include_covert=true", keys.covert(.requester, of: TestKeys.mps)) == 2)
+                // Asked for by keys that may not know: answered as if they had not asked, not refused.
+                let asked = try await client.send(.get, path + "&include_covert=true", keys(.operator))
+                #expect(asked.status == .ok)
+                #expect(try await total("&include_covert=true", keys(.operator)) == 1)
+                #expect(try await total("&include_covert=true", keys.covert(.operator, of: TestKeys.tfl)) == 1)
+            }
+        }
+    }
+
+    @Test func aDuplicateReferenceIsAConflictNamingTheFieldAndACovertCamerasReferenceNeverCollidesVisibly() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let owner = keys.covert(.operator, of: TestKeys.westminster)
+                let hidden = try await client.send(
+                    .post, "/v1/cameras", owner, Places.camera(Places.westminster, extra: #", "covert": true, "external_ref": "WCC-0001""#))
+                #expect(hidden.status == .created)
+                // The same reference on an open camera: no collision, whoever asks (the covert one stays unknowable).
+                let open = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.westminster, extra: #", "external_ref": "WCC-0001""#))
+                #expect(open.status == .created, "\(open.text)")
+                // A duplicate among open cameras: 409 at /external_ref, on create, on PATCH and in an import, for any key.
+                let second = try await client.send(
+                    .post, "/v1/cameras", keys(.operator), Places.camera(Places.camden, extra: #", "external_ref": "WCC-0002""#)
+                ).decode(CameraBody.self)
+                for headers in [keys(.operator), owner] {
+                    let duplicate = try await client.send(
+                        .post, "/v1/cameras", headers, Places.camera(Places.westminster, extra: #", "external_ref": "WCC-0001""#))
+                    #expect(duplicate.status == .conflict, "\(duplicate.text)")
+                    #expect(try duplicate.decode(ProblemBody.self).errors?.map(\.pointer) == ["/external_ref"])
+                }
+                let patched = try await client.send(
+                    .patch, "/v1/cameras/\(second.id)", keys(.operator), #"{"external_ref": "WCC-0001"}"#, ifMatch: "\"1\"")
+                #expect(patched.status == .conflict)
+                #expect(try patched.decode(ProblemBody.self).errors?.map(\.pointer) == ["/external_ref"])
+                // An import whose reference only a covert camera holds: accepted, like any fresh reference.
+                var csv = keys(.operator)
+                csv[.contentType] = "text/csv"
+                let imported = try await client.execute(
+                    uri: "/v1/cameras/import", method: .post, headers: csv,
+                    body: ByteBuffer(string: "external_ref,kind,lat,lon\nWCC-0003,fixed,51.5,-0.13\n"))
+                #expect(imported.status == .created, "\(imported.text)")
+                try await pool.withConnection { connection in
+                    try await connection.query("UPDATE cameras SET external_ref = 'WCC-0004' WHERE external_ref = 'WCC-0003'")
+                    try await connection.query("UPDATE cameras SET external_ref = 'WCC-0003' WHERE covert")
+                }
+                let again = try await client.execute(
+                    uri: "/v1/cameras/import", method: .post, headers: csv,
+                    body: ByteBuffer(string: "external_ref,kind,lat,lon\nWCC-0003,fixed,51.5,-0.13\nWCC-0004,fixed,51.5,-0.13\n"))
+                #expect(again.status == .badRequest)
+                #expect(try again.decode(ProblemBody.self).errors?.map(\.pointer) == ["/rows/3/external_ref"], "\(again.text)")
             }
         }
     }
