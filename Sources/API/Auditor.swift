@@ -10,7 +10,7 @@ struct Auditor: Sendable {
     func actor(_ caller: Principal?, keyPrefix: String? = nil, organisationID: UUID? = nil) -> AuditActor {
         AuditActor(
             keyPrefix: caller?.keyPrefix ?? keyPrefix, organisationID: caller?.organisationID ?? organisationID,
-            clientAddress: RequestInfo.current?.clientAddress, requestID: RequestInfo.current?.requestID
+            clientAddress: RequestInfo.current?.clientAddress, requestID: RequestInfo.current?.requestID, person: RequestInfo.current?.namedPerson
         )
     }
 

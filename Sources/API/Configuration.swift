@@ -87,6 +87,9 @@ public struct ServerConfiguration: Sendable {
         Setting(
             name: "EVIDENCE_MAX_HOLD_DAYS", defaultValue: "90", isSecret: false,
             summary: "days after a request's window that a preservation hold may reach at most"),
+        Setting(
+            name: "SERVICE_AREA_MARGIN_M", defaultValue: "10000", isSecret: false,
+            summary: "metres beyond London's boundary an evidence request's location may lie"),
         Setting(name: "SLA_URGENT_ACK_MINUTES", defaultValue: "60", isSecret: false, summary: "minutes an urgent task has to be acknowledged"),
         Setting(name: "SLA_URGENT_EXPORT_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes an urgent task has to be exported"),
         Setting(name: "SLA_STANDARD_ACK_MINUTES", defaultValue: "1440", isSecret: false, summary: "minutes a standard task has to be acknowledged"),
@@ -183,7 +186,8 @@ public struct ServerConfiguration: Sendable {
                 export: [.urgent: minutes("SLA_URGENT_EXPORT_MINUTES"), .standard: minutes("SLA_STANDARD_EXPORT_MINUTES")]
             ),
             purgeAfter: .seconds(86_400 * integer("EVIDENCE_PURGE_DAYS", in: 1...3650, "a number of days")),
-            hold: HoldPolicy(maximumAfterWindow: TimeInterval(86_400 * integer("EVIDENCE_MAX_HOLD_DAYS", in: 1...3650, "a number of days")))
+            hold: HoldPolicy(maximumAfterWindow: TimeInterval(86_400 * integer("EVIDENCE_MAX_HOLD_DAYS", in: 1...3650, "a number of days"))),
+            serviceAreaMarginMetres: Double(integer("SERVICE_AREA_MARGIN_M", in: 0...200_000, "a number of metres"))
         )
         var allowed: [AddressBlock] = []
         for block in (value("WEBHOOK_ALLOW_CIDRS") ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !block.isEmpty

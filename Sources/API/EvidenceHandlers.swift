@@ -11,7 +11,9 @@ extension SightlineAPI {
         let draft = try EvidenceRequestDraft(body)
         try draft.validate(now: clock.now())
         let detail = try await evidence.create(
-            draft, requesterOrganisationID: caller.organisationID, requesterKeyID: caller.keyID, visibility: CovertVisibility(for: caller), sla: sla,
+            draft, requesterOrganisationID: caller.organisationID, requesterKeyID: caller.keyID, visibility: CovertVisibility(for: caller),
+            sla: evidenceSettings.sla,
+            serviceAreaMarginMetres: evidenceSettings.serviceAreaMarginMetres,
             actor: auditor.actor(caller)
         )
         let view = try await EvidenceView(caller: caller, store: evidence)
@@ -96,6 +98,8 @@ extension SightlineAPI {
         guard let action = EvidenceTaskAction(rawValue: body.action.rawValue) else {
             throw ValidationError([.init(pointer: "/action", detail: "is not a task action")])
         }
+        // Collecting writes the chain of custody of every item, which names the person.
+        if action == .collect { _ = try RequestInfo.requiredPerson() }
         let move = EvidenceTaskMove(action: action, reason: body.reason, notes: body.notes, holdUntil: body.holdUntil)
         let (task, view) = try await visibleTask(input.path.id, caller: caller)
         let parties = view.parties(task)
@@ -104,7 +108,7 @@ extension SightlineAPI {
         let next = try EvidenceTaskMachine.next(
             from: task.status, by: action, hasItems: task.itemCount > 0, allowedToCaller: view.allowedActions(task)
         )
-        let hold = try move.validate(now: clock.now(), task: task, policy: holds)
+        let hold = try move.validate(now: clock.now(), task: task, policy: evidenceSettings.hold)
         guard
             let moved = try await evidence.transition(
                 taskID: task.id, expectedVersion: task.version, to: next, move: move, holdUntil: hold, keyID: caller.keyID,

@@ -8,6 +8,8 @@ import Storage
 extension SightlineAPI {
     func registerEvidenceItem(_ input: Operations.RegisterEvidenceItem.Input) async throws -> Operations.RegisterEvidenceItem.Output {
         let caller = try Caller.required()
+        // It writes the chain of custody, which names the person.
+        _ = try RequestInfo.requiredPerson()
         guard case .json(let body) = input.body else { throw Problem.notJSON }
         let (task, view) = try await visibleTask(input.path.id, caller: caller)
         try EvidenceRules.check(.holder, of: view.parties(task), by: caller)
@@ -31,6 +33,8 @@ extension SightlineAPI {
 
     func uploadEvidenceContent(_ input: Operations.UploadEvidenceContent.Input) async throws -> Operations.UploadEvidenceContent.Output {
         let caller = try Caller.required()
+        // It writes the chain of custody, which names the person.
+        _ = try RequestInfo.requiredPerson()
         let (item, task, view) = try await visibleItem(input.path.id, caller: caller)
         try EvidenceRules.check(.holder, of: view.parties(task), by: caller)
         guard item.status == .registered else { throw StateConflict("The item's content was uploaded already; a master exhibit is written once.") }
@@ -69,6 +73,8 @@ extension SightlineAPI {
 
     func downloadEvidenceContent(_ input: Operations.DownloadEvidenceContent.Input) async throws -> Operations.DownloadEvidenceContent.Output {
         let caller = try Caller.required()
+        // It writes the chain of custody, which names the person.
+        _ = try RequestInfo.requiredPerson()
         let (item, _, _) = try await visibleItem(input.path.id, caller: caller)
         guard let name = item.contentPath else {
             throw StateConflict(
@@ -97,6 +103,8 @@ extension SightlineAPI {
 
     func handOverEvidenceItem(_ input: Operations.HandOverEvidenceItem.Input) async throws -> Operations.HandOverEvidenceItem.Output {
         let caller = try Caller.required()
+        // It writes the chain of custody, which names the person.
+        _ = try RequestInfo.requiredPerson()
         guard case .json(let body) = input.body else { throw Problem.notJSON }
         let problems = [
             TextRules.problem(body.receivedBy, at: "/received_by", maximum: 200, required: true),
@@ -185,7 +193,8 @@ extension Components.Schemas.CustodyEvent {
     init(_ event: CustodyEvent) {
         self.init(
             id: String(event.id), itemId: event.itemID.uuidString.lowercased(), event: .init(rawValue: event.event.rawValue) ?? .exported,
-            organisationId: event.organisationID?.uuidString.lowercased(), keyPrefix: event.keyPrefix, clientAddress: event.clientAddress,
+            organisationId: event.organisationID?.uuidString.lowercased(), person: event.person.map { .init(number: $0.number, name: $0.name) },
+            keyPrefix: event.keyPrefix, clientAddress: event.clientAddress,
             occurredAt: event.occurredAt, notes: event.notes, detail: event.detail.isEmpty ? nil : .init(additionalProperties: event.detail)
         )
     }

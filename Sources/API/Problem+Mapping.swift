@@ -119,10 +119,18 @@ extension Problem {
     /// A 4xx the OpenAPI runtime raised while decoding the request (a bad parameter, a wrong content type).
     private static func problem(_ error: ServerError) -> Problem {
         // The contract requires If-Match on every change, so the runtime refuses a request without it before the
-        // handler runs; the answer is still 428, as RFC 6585 has it. (The runtime's error type is internal: its
+        // handler runs; the answer is still 428, as RFC 6585 has it. Any other required header missing (the
+        // custody operations' Sightline-Person) is a 400 naming it. (The runtime's error type is internal: its
         // description is what can be matched, and the API tests of a change without If-Match fail if it moves.)
-        if String(describing: error.underlyingError) == "The required header field named 'If-Match' is missing." {
-            return .precondition(.missing)
+        let cause = String(describing: error.underlyingError)
+        let prefix = "The required header field named '"
+        if cause.hasPrefix(prefix), cause.hasSuffix("' is missing.") {
+            let header = String(cause.dropFirst(prefix.count).dropLast("' is missing.".count))
+            if header == "If-Match" { return .precondition(.missing) }
+            if header == NamedPerson.header {
+                do { _ = try RequestInfo.requiredPerson() } catch { return .validation(error.problems) }
+            }
+            return .validation([.init(parameter: header, detail: "is required")])
         }
         switch error.httpStatus {
         case .unsupportedMediaType: return .unsupportedMediaType(error.causeDescription)

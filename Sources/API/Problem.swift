@@ -82,6 +82,13 @@ struct Problem: Error, Sendable {
                 status: .preconditionFailed, slug: "precondition-failed", title: "Changed since you read it",
                 detail: "The resource has changed; it is now at ETag \(current). Read it again and retry.", headers: headers
             )
+        case .malformed(let header):
+            let quoted = header.count > 40 ? String(header.prefix(40)) + "…" : header
+            return .validation([
+                .init(
+                    parameter: "If-Match",
+                    detail: "\"\(quoted)\" is not an entity tag: quote the ETag as the server sent it, e.g. If-Match: \"3\" (or *)")
+            ])
         }
     }
 

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -19,7 +20,8 @@ struct RequestIDMiddleware: RouterMiddleware {
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let start = ContinuousClock.now
-        let info = RequestInfo(requestID: requestID, clientAddress: context.clientAddress)
+        let info = RequestInfo(
+            requestID: requestID, clientAddress: context.clientAddress, person: HTTPField.Name(NamedPerson.header).flatMap { request.headers[$0] })
         var response = try await RequestInfo.$current.withValue(info) { try await next(request, context) }
         response.headers[.requestID] = requestID
         let path = request.uri.path

@@ -1,3 +1,5 @@
+import Domain
+
 /// What a handler knows about the request it serves, set by `RequestIDMiddleware` for the request's task.
 ///
 /// Generated handlers receive only their typed input, so this reaches them as a task-local value.
@@ -6,6 +8,24 @@ struct RequestInfo: Sendable {
     var requestID: String
     /// The client's IP address.
     var clientAddress: String?
+    /// The `Sightline-Person` header, as sent.
+    var person: String?
+
+    /// The person the request names, if it names one well; custody-writing operations require one
+    /// (`requiredPerson()`), and every audit row of the request names them.
+    var namedPerson: NamedPerson? { person.flatMap { try? NamedPerson(header: $0) } }
+
+    /// The person the request must name: it writes the chain of custody, which names people.
+    static func requiredPerson() throws(ValidationError) -> NamedPerson {
+        guard let header = current?.person else {
+            throw ValidationError([
+                .init(
+                    parameter: NamedPerson.header,
+                    detail: "is required: the chain of custody names who did this, e.g. Sightline-Person: MP1234 DC Sam Patel")
+            ])
+        }
+        return try NamedPerson(header: header)
+    }
 
     @TaskLocal static var current: RequestInfo?
 }

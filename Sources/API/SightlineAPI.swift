@@ -18,8 +18,7 @@ struct SightlineAPI: APIProtocol {
     let evidence: EvidenceStore
     let evidenceItems: EvidenceItemStore
     let content: EvidenceContentStore
-    let sla: EvidenceSLA
-    let holds: HoldPolicy
+    let evidenceSettings: EvidenceSettings
     let webhooks: WebhookStore
     let webhookSettings: WebhookSettings
     let authenticator: Authenticator

@@ -60,13 +60,18 @@ public struct AuditActor: Sendable, Hashable {
     public var clientAddress: String?
     /// The request id.
     public var requestID: String?
+    /// The person at the key, when the request named one (`Sightline-Person`).
+    public var person: NamedPerson?
 
     /// An actor.
-    public init(keyPrefix: String? = nil, organisationID: UUID? = nil, clientAddress: String? = nil, requestID: String? = nil) {
+    public init(
+        keyPrefix: String? = nil, organisationID: UUID? = nil, clientAddress: String? = nil, requestID: String? = nil, person: NamedPerson? = nil
+    ) {
         self.keyPrefix = keyPrefix
         self.organisationID = organisationID
         self.clientAddress = clientAddress
         self.requestID = requestID
+        self.person = person
     }
 
     /// Someone at the server's command line (`sightline keys …`, `sightline seed …`): whoever may run the
@@ -86,7 +91,12 @@ public struct AuditActor: Sendable, Hashable {
         _ action: String, _ outcome: AuditEvent.Outcome, entityType: String? = nil, entityID: String? = nil,
         detail: JSONObject = [:]
     ) -> AuditEvent {
-        AuditEvent(
+        var detail = detail
+        if let person {
+            detail["person_number"] = .string(person.number)
+            detail["person_name"] = .string(person.name)
+        }
+        return AuditEvent(
             action: action, outcome: outcome, keyPrefix: keyPrefix, organisationID: organisationID, entityType: entityType,
             entityID: entityID, clientAddress: clientAddress, requestID: requestID, detailJSON: detail.jsonText
         )

@@ -144,11 +144,13 @@ public struct CustodyEvent: Sendable, Hashable {
     public var occurredAt: Date
     public var notes: String?
     public var detail: [String: String]
+    /// The person who did it (none for the scheduler, and for events recorded before people were named).
+    public var person: NamedPerson?
 
     /// An event from its parts.
     public init(
         id: Int, itemID: UUID, event: CustodyEventKind, organisationID: UUID?, keyPrefix: String?, clientAddress: String?, occurredAt: Date,
-        notes: String?, detail: [String: String]
+        notes: String?, detail: [String: String], person: NamedPerson? = nil
     ) {
         self.id = id
         self.itemID = itemID
@@ -159,6 +161,7 @@ public struct CustodyEvent: Sendable, Hashable {
         self.occurredAt = occurredAt
         self.notes = notes
         self.detail = detail
+        self.person = person
     }
 }
 

@@ -177,7 +177,8 @@ public struct EvidenceItemStore: Sendable {
 }
 
 extension PostgresConnection {
-    static let custodyColumns = "id, item_id, event, organisation_id, key_prefix, client_address, occurred_at, notes, detail"
+    static let custodyColumns =
+        "id, item_id, event, organisation_id, key_prefix, client_address, occurred_at, notes, detail, person_number, person_name"
 
     /// Appends a custody event to `item` as part of the transaction this connection is in.
     @discardableResult
@@ -187,10 +188,11 @@ extension PostgresConnection {
         try CustodyEvent(
             row: try await query(
                 """
-                INSERT INTO custody_events (item_id, event, organisation_id, key_prefix, client_address, notes, detail)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING
+                INSERT INTO custody_events (item_id, event, organisation_id, key_prefix, client_address, notes, detail, person_number, person_name)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) RETURNING
                 """ + " " + Self.custodyColumns,
-                item, event.rawValue, actor.organisationID, actor.keyPrefix, actor.clientAddress, notes, detail.mapValues(JSONValue.string).jsonText
+                item, event.rawValue, actor.organisationID, actor.keyPrefix, actor.clientAddress, notes, detail.mapValues(JSONValue.string).jsonText,
+                actor.person?.number, actor.person?.name
             )[0]
         )
     }
@@ -200,9 +202,12 @@ extension CustodyEvent {
     init(row: PostgresRow) throws {
         guard let event = CustodyEventKind(rawValue: try row.decode(2)) else { throw StoredValueError(column: "custody_events.event") }
         let detail = try JSONDecoder().decode([String: String].self, from: Data(try row.decode(8, as: PostgresJSON.self).text.utf8))
+        let number: String? = try row.decode(9)
+        let name: String? = try row.decode(10)
         self.init(
             id: try row.decode(0), itemID: try row.decode(1), event: event, organisationID: try row.decode(3), keyPrefix: try row.decode(4),
-            clientAddress: try row.decode(5), occurredAt: try row.decode(6), notes: try row.decode(7), detail: detail
+            clientAddress: try row.decode(5), occurredAt: try row.decode(6), notes: try row.decode(7), detail: detail,
+            person: number.flatMap { number in name.map { NamedPerson(number: number, name: $0) } }
         )
     }
 }

@@ -12,12 +12,34 @@ extension EvidenceStore {
     /// Cameras come from within the radius (in service during the window, able to reach the DORI level) and
     /// from `draft.cameraIDs`; covert ones only as `visibility` allows. An explicit id that is not a camera the
     /// caller may know of is a `ValidationError` at `/camera_ids/<n>`, the same for a covert camera as for none.
+    /// A location more than `serviceAreaMarginMetres` outside London's boundary is a `ValidationError` at
+    /// `/location`: Sightline serves London, and a request elsewhere (or with latitude and longitude swapped)
+    /// would otherwise close as "no cameras found".
     public func create(
         _ draft: EvidenceRequestDraft, requesterOrganisationID: UUID, requesterKeyID: UUID?, visibility: CovertVisibility, sla: EvidenceSLA,
-        actor: AuditActor
+        serviceAreaMarginMetres: Double = EvidenceSettings.defaultServiceAreaMargin, actor: AuditActor
     ) async throws -> EvidenceRequestDetail {
         let now = clock.now()
         return try await database.withTransaction { connection in
+            let served: Bool = try await connection.query(
+                """
+                WITH p AS (SELECT ST_SetSRID(ST_MakePoint($2, $1), 4326) AS point)
+                SELECT EXISTS (SELECT 1 FROM borough_boundaries b, p WHERE ST_Intersects(b.boundary, p.point))
+                    OR EXISTS (SELECT 1 FROM borough_boundaries b, p
+                               WHERE ST_DWithin(b.boundary, p.point, $3 / 111320.0 * 2)
+                                 AND ST_DWithin(b.boundary::geography, p.point::geography, $3))
+                FROM p
+                """,
+                draft.location.lat, draft.location.lon, serviceAreaMarginMetres
+            )[0].decode(0)
+            guard served else {
+                throw ValidationError([
+                    .init(
+                        pointer: "/location",
+                        detail: "is outside the area Sightline serves (London, and \(Int(serviceAreaMarginMetres)) m beyond its boundary); "
+                            + "check that lat and lon are not swapped")
+                ])
+            }
             let covert = CameraStore.covertParameters(visibility)
             let rows = try await connection.query(
                 """

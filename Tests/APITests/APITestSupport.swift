@@ -95,12 +95,18 @@ struct TestKeys: Sendable {
 
     /// An Authorization header with the key of `role` in `organisation` that has covert access (see `covertKeys`).
     func covert(_ role: Role, of organisation: UUID) -> HTTPFields {
-        [.authorization: "Bearer " + (tokens["\(organisation)/\(role.rawValue)/covert"] ?? "missing")]
+        [.authorization: "Bearer " + (tokens["\(organisation)/\(role.rawValue)/covert"] ?? "missing"), Self.person: Self.personNamed(role)]
     }
+
+    /// The `Sightline-Person` header every key's requests carry, as a person at that key would send it.
+    static let person = HTTPField.Name(NamedPerson.header)!
+
+    /// The person at a key of `role`: `TEST-<ROLE> Test <role>`.
+    static func personNamed(_ role: Role) -> String { "TEST-" + role.rawValue.uppercased() + " Test " + role.rawValue }
 
     /// An Authorization header with the key of `role` in `organisation`.
     func callAsFunction(_ role: Role, of organisation: UUID = TestKeys.westminster) -> HTTPFields {
-        [.authorization: "Bearer " + token(role, of: organisation)]
+        [.authorization: "Bearer " + token(role, of: organisation), Self.person: Self.personNamed(role)]
     }
 }
 

@@ -3,6 +3,7 @@ import Crypto
 import Domain
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Jobs
 import LibPQ
@@ -288,6 +289,28 @@ struct EvidenceHolderTests {
         }
     }
 
+    @Test(arguments: [
+        ("Paris", 48.8566, 2.3522, false), ("Parliament Square with lat and lon swapped", -0.12655, 51.50095, false),
+        ("Reading", 51.45462, -0.97813, false), ("Watford, 4 km beyond the boundary", 51.6565, -0.3903, true),
+        ("Parliament Square", 51.50095, -0.12655, true),
+    ])
+    func aRequestOutsideTheAreaSightlineServesIsRefusedAtLocation(place: String, lat: Double, lon: Double, served: Bool) async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let body = incident().replacingOccurrences(
+                    of: #""lat": \#(Places.westminster.lat), "lon": \#(Places.westminster.lon)"#, with: #""lat": \#(lat), "lon": \#(lon)"#)
+                let response = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), body)
+                if served {
+                    #expect(response.status == .created, "\(place): \(response.text)")
+                } else {
+                    #expect(response.status == .badRequest, "\(place)")
+                    #expect(try response.decode(ProblemBody.self).errors?.map(\.pointer) == ["/location"], "\(place): \(response.text)")
+                    #expect(try await count("evidence_requests", pool) == 0)
+                }
+            }
+        }
+    }
+
     @Test func anItemsPeriodMustOverlapTheWindowAndItsOffsetBeWithinADay() async throws {
         try await TestDatabase.withFresh { pool, url in
             _ = try await EvidenceWorld.make(pool)
@@ -327,6 +350,95 @@ struct EvidenceHolderTests {
                 let plain = try #require(try JSONSerialization.jsonObject(with: Data(unmeasured.text.utf8)) as? [String: Any])
                 #expect(plain["clock_offset_s"] == nil && plain["recorded_from_corrected"] == nil && plain["recorded_from"] != nil)
                 #expect(try await count("evidence_items", pool) == 2)
+            }
+        }
+    }
+
+    @Test func everyCustodyEventNamesThePersonAndAnActionThatNamesNoOneWritesNothing() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            _ = try await EvidenceWorld.make(pool)
+            try await withApp(pool: pool, url: url) { client, keys in
+                let operatorKey = keys(.operator)
+                let requester = keys(.requester, of: TestKeys.mps)
+                func anonymous(_ headers: HTTPFields) -> HTTPFields {
+                    var headers = headers
+                    headers[TestKeys.person] = nil
+                    return headers
+                }
+                func badlyNamed(_ headers: HTTPFields) -> HTTPFields {
+                    var headers = headers
+                    headers[TestKeys.person] = "Sam"
+                    return headers
+                }
+                /// `attempt` without a person and with one badly named is a 400 naming the header, writing no custody.
+                func refusedWithoutAPerson(_ what: String, _ attempt: (HTTPFields) async throws -> TestResponse, as headers: HTTPFields) async throws
+                {
+                    let before = try await count("custody_events", pool)
+                    for refused in [anonymous(headers), badlyNamed(headers)] {
+                        let response = try await attempt(refused)
+                        #expect(response.status == .badRequest, "\(what): \(response.text)")
+                        #expect(try response.decode(ProblemBody.self).errors?.map(\.pointer) == ["#/parameters/Sightline-Person"], "\(what)")
+                    }
+                    #expect(try await count("custody_events", pool) == before, "\(what)")
+                }
+                let request = try await client.send(.post, "/v1/evidence-requests", requester, incident()).decode(RequestBody.self)
+                let task = try #require(request.tasks?.first { $0.holder_org_id == TestKeys.westminster.text })
+                let path = "/v1/evidence-tasks/" + task.id + "/transitions"
+                _ = try await client.send(.post, path, operatorKey, #"{"action": "acknowledge"}"#, ifMatch: "\"1\"")
+
+                let content = Data("the footage".utf8)
+                let register = { (headers: HTTPFields) in
+                    try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/items", headers, EvidenceTests.item(content))
+                }
+                try await refusedWithoutAPerson("register (exported)", register, as: operatorKey)
+                let item = try await register(operatorKey).decode(ItemBody.self)
+                let upload = { (headers: HTTPFields) in
+                    var headers = headers
+                    headers[.contentType] = "application/octet-stream"
+                    return try await client.execute(
+                        uri: "/v1/evidence-items/" + item.id + "/content", method: .put, headers: headers, body: ByteBuffer(bytes: content))
+                }
+                try await refusedWithoutAPerson("upload", upload, as: operatorKey)
+                #expect(try await upload(operatorKey).status == .ok)
+                let exported = try await client.send(.post, path, operatorKey, #"{"action": "export"}"#, ifMatch: "\"2\"")
+                #expect(exported.status == .ok, "export writes no custody and names no one: \(exported.text)")
+                let download = { (headers: HTTPFields) in try await client.send(.get, "/v1/evidence-items/" + item.id + "/content", headers) }
+                try await refusedWithoutAPerson("download", download, as: requester)
+                #expect(try await download(requester).status == .ok)
+                let handOver = { (headers: HTTPFields) in
+                    try await client.send(.post, "/v1/evidence-items/" + item.id + "/handover", headers, #"{"received_by": "PC 123 Smith"}"#)
+                }
+                try await refusedWithoutAPerson("hand-over", handOver, as: operatorKey)
+                #expect(try await handOver(operatorKey).status == .created)
+                let collect = { (headers: HTTPFields) in try await client.send(.post, path, headers, #"{"action": "collect"}"#, ifMatch: "\"3\"") }
+                try await refusedWithoutAPerson("collect", collect, as: requester)
+                #expect(try await collect(requester).status == .ok)
+
+                // The trail names the person of every event, beside the key.
+                let trail = try await client.send(.get, "/v1/evidence-items/" + item.id + "/custody", requester).text
+                let events = try #require(
+                    (try JSONSerialization.jsonObject(with: Data(trail.utf8)) as? [String: Any])?["items"] as? [[String: Any]])
+                let named = events.map { (($0["event"] as? String) ?? "", (($0["person"] as? [String: String])?["number"]) ?? "") }
+                #expect(named.map(\.0) == ["exported", "uploaded", "downloaded", "handed_over", "collected"], "\(trail)")
+                #expect(named.map(\.1) == ["TEST-OPERATOR", "TEST-OPERATOR", "TEST-REQUESTER", "TEST-OPERATOR", "TEST-REQUESTER"], "\(trail)")
+                #expect(events.allSatisfy { $0["key_prefix"] != nil })
+            }
+        }
+    }
+
+    @Test func anUnquotedIfMatchIsA400SayingHowToQuoteIt() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            _ = try await EvidenceWorld.make(pool)
+            try await withApp(pool: pool, url: url) { client, keys in
+                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(
+                    RequestBody.self)
+                let task = try #require(request.tasks?.first { $0.holder_org_id == TestKeys.westminster.text })
+                let path = "/v1/evidence-tasks/" + task.id + "/transitions"
+                let unquoted = try await client.send(.post, path, keys(.operator), #"{"action": "acknowledge"}"#, ifMatch: "1")
+                #expect(unquoted.status == .badRequest)
+                let problem = try unquoted.decode(ProblemBody.self)
+                #expect(problem.errors?.map(\.pointer) == ["#/parameters/If-Match"] && problem.detail?.contains(#"If-Match: "3""#) == true)
+                #expect(try await client.send(.post, path, keys(.operator), #"{"action": "acknowledge"}"#, ifMatch: "\"1\"").status == .ok)
             }
         }
     }

@@ -178,8 +178,9 @@ struct EvidenceTests {
         try await TestDatabase.withFresh { pool, url in
             _ = try await EvidenceWorld.make(pool)
             try await withApp(pool: pool, url: url) { client, keys in
-                let body = incident().replacingOccurrences(of: "\(Places.westminster.lat)", with: "\(Places.reading.lat)")
-                    .replacingOccurrences(of: "\(Places.westminster.lon)", with: "\(Places.reading.lon)")
+                // The British Museum, where no camera is registered.
+                let body = incident().replacingOccurrences(of: "\(Places.westminster.lat)", with: "\(Places.camden.lat)")
+                    .replacingOccurrences(of: "\(Places.westminster.lon)", with: "\(Places.camden.lon)")
                 let created = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), body)
                 #expect(created.status == .created)
                 let request = try created.decode(RequestBody.self)

@@ -12,7 +12,11 @@ struct PreconditionAndCovertTests {
         ("  ", 7, .missing),
         (#""6""#, 7, .stale(currentETag: #""7""#)),
         (#"W/"7""#, 7, .stale(currentETag: #""7""#)),
-        ("7", 7, .stale(currentETag: #""7""#)),
+        // Not an entity tag: the client forgot the quotes, which is a mistake to name, not a stale version.
+        ("7", 7, .malformed("7")),
+        (#""7", 8"#, 7, .malformed(#""7", 8"#)),
+        (#"*, "7""#, 7, .malformed(#"*, "7""#)),
+        (#""7"#, 7, .malformed(#""7"#)),
     ])
     func ifMatchIsCheckedStrongly(header: String?, version: Int, expected: PreconditionFailure?) {
         do {

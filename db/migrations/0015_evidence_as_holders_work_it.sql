@@ -29,3 +29,9 @@ WHERE hold_until IS NOT NULL AND status IN ('collected', 'rejected', 'no_footage
 ALTER TABLE evidence_items ALTER COLUMN clock_offset_s DROP NOT NULL, ALTER COLUMN clock_offset_s DROP DEFAULT,
     -- Checked for new items only: items registered before allowed a week either way.
     ADD CONSTRAINT evidence_items_clock_offset_within_a_day CHECK (clock_offset_s BETWEEN -86400 AND 86400) NOT VALID;
+
+-- A chain of custody names people: who exported, uploaded, downloaded, handed over or collected each item,
+-- by staff or collar number and name, beside the key they used. Events before this change name a key only.
+ALTER TABLE custody_events
+    ADD COLUMN person_number text CHECK (length(person_number) BETWEEN 1 AND 32),
+    ADD COLUMN person_name   text CHECK (length(person_name) BETWEEN 1 AND 200);
