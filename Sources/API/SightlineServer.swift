@@ -46,6 +46,7 @@ public enum SightlineServer {
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ProblemMiddleware(routes: routes))
+        router.add(middleware: ExpectContinueMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: maxBodyBytes))
         let apiKeys = APIKeyStore(database)
         let authenticator = Authenticator(store: apiKeys, clock: database.clock)
@@ -98,6 +99,7 @@ public enum SightlineServer {
     ) -> some ApplicationProtocol {
         Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger

@@ -308,6 +308,7 @@ public struct CameraStore: Sendable {
     /// already gives another camera as covert as this one with a 409 naming `/external_ref`: the unique index
     /// decides, so two writers at once cannot both take it. A covert camera's reference never collides with an
     /// open one's, so the answer is the same whether or not a covert camera the caller cannot see holds it.
+    @discardableResult
     private static func uniqueReference<T>(_ draft: CameraDraft, _ write: () async throws -> T) async throws -> T {
         do {
             return try await write()

@@ -442,4 +442,57 @@ struct EvidenceHolderTests {
             }
         }
     }
+
+    @Test func aBodyExpecting100ContinueGetsItWhenReadAndARequestRefusedOnItsHeadersIsAnsweredAtOnce() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            _ = try await EvidenceWorld.make(pool)
+            try await withApp(pool: pool, url: url, testing: .live) { client, keys in
+                let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(
+                    RequestBody.self)
+                let task = try #require(request.tasks?.first { $0.holder_org_id == TestKeys.westminster.text })
+                _ = try await client.send(
+                    .post, "/v1/evidence-tasks/" + task.id + "/transitions", keys(.operator), #"{"action": "acknowledge"}"#, ifMatch: "\"1\"")
+                let content = Data(repeating: 0x42, count: 300_000)
+                let item = try await client.send(.post, "/v1/evidence-tasks/" + task.id + "/items", keys(.operator), EvidenceTests.item(content))
+                    .decode(ItemBody.self)
+                let port = try #require(client.port)
+                func head(length: Int, authorised: Bool = true) -> String {
+                    "PUT /v1/evidence-items/\(item.id)/content HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + (authorised ? "Authorization: Bearer \(keys.token(.operator))\r\n" : "")
+                        + "Sightline-Person: WCC-0097 Pat Holder\r\nContent-Type: application/octet-stream\r\nContent-Length: \(length)\r\n"
+                        + "Expect: 100-continue\r\n\r\n"
+                }
+                func statusLine(_ text: String) -> String { text.components(separatedBy: "\r\n")[0] }
+
+                // Refused on its headers (no key; a length other than the one registered): the final answer comes at
+                // once, with no 100 before it, and the connection closes, as the client never sends that body.
+                for (what, head, status) in [
+                    ("no key", head(length: content.count, authorised: false), "401"), ("wrong length", head(length: 12), "422"),
+                ] {
+                    let connection = try RawHTTP(port: port)
+                    try connection.send(head)
+                    let answer = try connection.read { $0.contains("\r\n\r\n") }
+                    #expect(statusLine(answer.text).hasPrefix("HTTP/1.1 " + status), "\(what): \(answer.text)")
+                    #expect(!answer.text.contains("100 Continue"), "\(what)")
+                    #expect(try connection.closedByServer(), "\(what)")
+                }
+                // A JSON body over the limit: 413 on its declared length.
+                let large = try RawHTTP(port: port)
+                try large.send(
+                    "POST /v1/evidence-requests HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(keys.token(.requester, of: TestKeys.mps))\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n")
+                #expect(statusLine(try large.read { $0.contains("\r\n\r\n") }.text).hasPrefix("HTTP/1.1 413"))
+
+                // Accepted: 100 Continue, then the body, then the final answer.
+                let upload = try RawHTTP(port: port)
+                try upload.send(head(length: content.count))
+                let interim = try upload.read { $0.contains("\r\n\r\n") }
+                #expect(interim.text == "HTTP/1.1 100 Continue\r\n\r\n", "\(interim.text)")
+                try upload.send(content)
+                let final = try upload.read { $0.contains("\r\n\r\n") && $0.contains("}") }
+                #expect(statusLine(final.text) == "HTTP/1.1 200 OK", "\(final.text)")
+                #expect(try await client.send(.get, "/v1/evidence-items/" + item.id, keys(.operator)).decode(ItemBody.self).status == "available")
+            }
+        }
+    }
 }

@@ -583,7 +583,7 @@ struct EvidenceTests {
                     port: port,
                     head:
                         "PUT /v1/evidence-items/\(item.id)/content HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(keys.token(.operator))\r\n"
-                        + "Content-Type: application/octet-stream\r\nContent-Length: \(content.count)\r\n\r\n",
+                        + "Sightline-Person: WCC-0097 Pat Holder\r\nContent-Type: application/octet-stream\r\nContent-Length: \(content.count)\r\n\r\n",
                     body: content.prefix(content.count / 2)
                 )
                 // The server notices, deletes what it staged and keeps the item uploadable.
@@ -697,34 +697,6 @@ struct EvidenceTests {
                 #expect(try await client.send(.get, "/v1/evidence-items/" + item.id + "/content", keys(.operator)).status == .conflict)
                 let custody = try await client.send(.get, "/v1/evidence-items/" + item.id + "/custody", keys(.operator)).decode(CustodyPage.self)
                 #expect(custody.items.map(\.event) == ["exported", "uploaded", "collected", "purged"])
-            }
-        }
-    }
-}
-
-/// Plain HTTP over a socket, for a client that misbehaves in ways HTTP clients do not.
-enum RawHTTP {
-    /// Connects to 127.0.0.1:`port`, sends `head` and `body`, and closes without waiting for an answer.
-    static func sendAndHangUp(port: Int, head: String, body: Data) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        for chunk in [Data(head.utf8), body] {
-            var sent = 0
-            try chunk.withUnsafeBytes { bytes in
-                while sent < bytes.count {
-                    let n = send(fd, bytes.baseAddress! + sent, bytes.count - sent, 0)
-                    guard n > 0 else { throw POSIXError(.EPIPE) }
-                    sent += n
-                }
             }
         }
     }
