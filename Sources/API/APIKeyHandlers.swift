@@ -21,9 +21,10 @@ extension SightlineAPI {
             by: caller, organisationID: organisationID, name: body.name, role: role, covertAccess: covert, expiresAt: body.expiresAt,
             now: clock.now()
         )
-        guard try await organisations.get(id: organisationID) != nil else {
+        guard let organisation = try await organisations.get(id: organisationID) else {
             throw ValidationError([.init(pointer: "/organisation_id", detail: "is not an organisation")])
         }
+        try APIKeyRules.checkRole(role, for: organisation)
         let (key, token) = try await apiKeys.create(
             organisationID: organisationID, name: body.name, role: role, covertAccess: covert, expiresAt: body.expiresAt,
             createdBy: caller.keyID, actor: auditor.actor(caller)

@@ -24,6 +24,19 @@ public enum APIKeyRules {
         }
     }
 
+    /// Checks that a key of `role` may belong to `organisation`: an `admin` key acts on every organisation's
+    /// objects, so it belongs to the platform operator, never to a borough, force or partner.
+    public static func checkRole(_ role: Role, for organisation: Organisation) throws(ValidationError) {
+        guard role != .admin || organisation.kind == .platform else {
+            throw ValidationError([
+                .init(
+                    pointer: "/role",
+                    detail: "admin keys belong to the platform operator (\"Sightline platform operator\"), not to \(organisation.name); "
+                        + "a partner_admin manages its own organisation")
+            ])
+        }
+    }
+
     /// Whose keys a listing shows `caller`: the organisation asked for (if the caller may see it), else the
     /// caller's own, or every organisation's (`nil`) for an admin who asked for none.
     public static func listScope(requested organisationID: UUID?, caller: Principal) throws(Forbidden) -> UUID? {

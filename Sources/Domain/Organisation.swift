@@ -14,6 +14,8 @@ public enum OrganisationKind: String, Sendable, CaseIterable, Codable {
     case business
     /// Anything else.
     case other
+    /// The team that runs Sightline: the one organisation whose keys may be `admin` keys.
+    case platform
 }
 
 /// An organisation that holds cameras, runs a control room or asks for footage.

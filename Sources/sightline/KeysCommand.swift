@@ -34,6 +34,11 @@ struct Keys: AsyncParsableCommand {
                 guard let organisation = try await OrganisationStore(database).resolve(org) else {
                     throw CommandFailure(description: "no organisation matches \"\(org)\"")
                 }
+                do {
+                    try APIKeyRules.checkRole(role, for: organisation)
+                } catch let error as Domain.ValidationError {
+                    throw CommandFailure(description: "--role admin: " + (error.problems.first?.detail ?? "not for this organisation"))
+                }
                 let (key, token) = try await APIKeyStore(database).create(
                     organisationID: organisation.id, name: name ?? "\(role.rawValue) key", role: role, covertAccess: covert,
                     expiresAt: expiresAt, createdBy: nil, actor: .commandLine("sightline keys create")

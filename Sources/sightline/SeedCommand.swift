@@ -9,15 +9,32 @@ struct Seed: AsyncParsableCommand {
 
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load a demonstration London (once), and print one new key per role for Westminster, the MPS and MOPAC.",
+            abstract: "Load a demonstration London (once), and print a key for each persona of the walk-through.",
             discussion: """
                 The registry is loaded the first time only: a control room for every borough (three shared by two \
                 neighbours) and a TfL room, about 15,000 cameras inside the borough boundaries, TfL and business \
-                cameras and five covert police cameras. The keys are replaced on every run.
+                cameras and five covert police cameras. The keys are replaced on every run: one per persona of the \
+                README's walk-through, printed as shell lines to paste; --all-roles prints one per role of \
+                Westminster, the MPS and MOPAC too.
                 """
         )
 
+        /// Who the walk-through's people are: the variable the README uses, their organisation, role and one line.
+        static let personas: [(variable: String, organisation: String, role: Role, who: String)] = [
+            ("INVESTIGATOR", "Metropolitan Police Service", .requester, "MPS investigator: asks for footage and follows it to collection"),
+            ("EMBEDDED", "Metropolitan Police Service", .embeddedOfficer, "MPS officer embedded in Westminster's room: works its tasks for the MPS"),
+            ("OPERATOR", "E09000033", .operator, "Westminster CCTV operator: works the room's evidence queue, keeps its cameras current"),
+            ("PARTNER_ADMIN", "E09000033", .partnerAdmin, "Westminster partner admin: Westminster's keys and webhook endpoints"),
+            ("ENFORCEMENT", "E09000033", .requester, "Westminster enforcement officer: asks TfL and neighbours for footage"),
+            ("PLANNER", "Mayor's Office for Policing and Crime", .planner, "MOPAC planner: shared-room proposals and pan-London figures"),
+            ("AUDITOR", "E09000033", .auditor, "Westminster auditor: reads Westminster's audit log"),
+            ("ADMIN", "Sightline platform operator", .admin, "platform admin: runs Sightline, acts on every organisation"),
+        ]
+
         @OptionGroup var settings: SettingsOptions
+
+        @Flag(name: .customLong("all-roles"), help: "Also print a key for every role of Westminster, the MPS and MOPAC.")
+        var allRoles = false
 
         func run() async throws {
             try await settings.withDatabase { database in
@@ -28,27 +45,44 @@ struct Seed: AsyncParsableCommand {
                 }
                 let organisations = OrganisationStore(database)
                 let keys = APIKeyStore(database)
-                var lines: [String] = []
-                for reference in ["E09000033", "Metropolitan Police Service", "Mayor's Office for Policing and Crime"] {
+                let actor = AuditActor.commandLine("sightline seed demo")
+                var resolved: [String: Organisation] = [:]
+                for reference in ["E09000033", "Metropolitan Police Service", "Mayor's Office for Policing and Crime", "Sightline platform operator"]
+                {
                     guard let organisation = try await organisations.resolve(reference) else {
                         throw CommandFailure(description: "reference organisation \(reference) is missing: run sightline migrate")
                     }
-                    // Demo keys are named "demo: <role>"; each run replaces the last run's.
+                    resolved[reference] = organisation
+                    // Demo keys are named "demo: …"; each run replaces the last run's.
                     let existing = try await keys.list(organisationID: organisation.id, page: PageRequest(limit: 500, cursor: nil))
                     for key in existing.items where key.name.hasPrefix("demo: ") && key.revokedAt == nil {
-                        _ = try await keys.revoke(id: key.id, actor: .commandLine("sightline seed demo"))
-                    }
-                    for role in Role.allCases {
-                        let covert = organisation.kind == .police && role == .requester
-                        let (_, token) = try await keys.create(
-                            organisationID: organisation.id, name: "demo: \(role.rawValue)", role: role, covertAccess: covert,
-                            expiresAt: nil, createdBy: nil, actor: .commandLine("sightline seed demo")
-                        )
-                        let label = "\(organisation.name) \(role.rawValue)\(covert ? " (covert access)" : "")"
-                        lines.append(label.padding(toLength: 62, withPad: " ", startingAt: 0) + token.text)
+                        _ = try await keys.revoke(id: key.id, actor: actor)
                     }
                 }
-                try output("Demo API keys (new each run; send as Authorization: Bearer <key>):\n" + lines.joined(separator: "\n") + "\n")
+                var lines = ["# Demo personas (new keys each run). Paste these lines into the shell you follow the README in:"]
+                for persona in Self.personas {
+                    let organisation = resolved[persona.organisation]!
+                    let (_, token) = try await keys.create(
+                        organisationID: organisation.id, name: "demo: " + persona.variable.lowercased(), role: persona.role, covertAccess: false,
+                        expiresAt: nil, createdBy: nil, actor: actor
+                    )
+                    lines.append("export \(persona.variable)=\(token.text)  # \(persona.who)")
+                }
+                if allRoles {
+                    lines.append("# Every role of Westminster, the MPS and MOPAC (admin keys belong to the platform operator, above):")
+                    for reference in ["E09000033", "Metropolitan Police Service", "Mayor's Office for Policing and Crime"] {
+                        let organisation = resolved[reference]!
+                        for role in Role.allCases where role != .admin {
+                            let covert = organisation.kind == .police && role == .requester
+                            let (_, token) = try await keys.create(
+                                organisationID: organisation.id, name: "demo: \(role.rawValue)", role: role, covertAccess: covert,
+                                expiresAt: nil, createdBy: nil, actor: actor
+                            )
+                            lines.append("# \(organisation.name) \(role.rawValue)\(covert ? " (covert access)" : ""): \(token.text)")
+                        }
+                    }
+                }
+                try output(lines.joined(separator: "\n") + "\n")
             }
         }
     }

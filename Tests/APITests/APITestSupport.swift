@@ -56,8 +56,9 @@ struct TestKeys: Sendable {
     static let covertKeys: [(organisation: UUID, role: Role, covert: Bool)] = [
         (westminster, .operator, true), (mps, .requester, true), (tfl, .operator, true), (tfl, .operator, false),
     ]
-    /// How many keys `init(pool:)` makes.
-    static var count: Int { 2 * Role.allCases.count + covertKeys.count }
+    /// How many keys `init(pool:)` makes: every role but admin for each organisation, one platform admin, and
+    /// the covert keys.
+    static var count: Int { 2 * (Role.allCases.count - 1) + 1 + covertKeys.count }
 
     private let tokens: [String: String]
     /// Any key that may read reference data.
@@ -67,7 +68,7 @@ struct TestKeys: Sendable {
         let store = APIKeyStore(Database(pool: pool))
         var tokens: [String: String] = [:]
         for organisation in [Self.westminster, Self.mps] {
-            for role in Role.allCases {
+            for role in Role.allCases where role != .admin {
                 let (_, token) = try await store.create(
                     organisationID: organisation, name: "test \(role.rawValue)", role: role, covertAccess: false, expiresAt: nil, createdBy: nil,
                     actor: .commandLine("test")
@@ -75,6 +76,14 @@ struct TestKeys: Sendable {
                 tokens["\(organisation)/\(role.rawValue)"] = token.text
             }
         }
+        // One admin key, the platform operator's, whichever organisation a test asks it of.
+        let platform: UUID = try await pool.withConnection { connection in
+            try await connection.query("SELECT id FROM organisations WHERE kind = 'platform'")[0].decode(0)
+        }
+        let (_, admin) = try await store.create(
+            organisationID: platform, name: "test admin", role: .admin, covertAccess: false, expiresAt: nil, createdBy: nil,
+            actor: .commandLine("test"))
+        for organisation in [Self.westminster, Self.mps] { tokens["\(organisation)/admin"] = admin.text }
         for (organisation, role, covert) in Self.covertKeys {
             let (_, token) = try await store.create(
                 organisationID: organisation, name: "test extra", role: role, covertAccess: covert, expiresAt: nil, createdBy: nil,

@@ -245,7 +245,7 @@ struct AuthorisationTests {
                 #expect(created.status == .created)
                 let all = try await client.execute(uri: "/v1/api-keys?limit=500", method: .get, headers: admin)
                 let orgs = Set(try all.decode(KeyList.self).items.map(\.organisation_id))
-                #expect(orgs.count == 4)  // Westminster, the MPS and TfL (see TestKeys), and the BTP key just made
+                #expect(orgs.count == 5)  // Westminster, the MPS, TfL and the platform operator (see TestKeys), and the BTP key just made
                 let paged = try await client.execute(uri: "/v1/api-keys?limit=5", method: .get, headers: admin)
                 let first = try paged.decode(KeyList.self)
                 let cursor = try #require(first.next_cursor)
@@ -260,6 +260,8 @@ struct AuthorisationTests {
         (#"{"name": "", "role": "analyst"}"#, "/name"), (#"{"name": "x", "role": "analyst", "expires_at": "2001-01-01T00:00:00Z"}"#, "/expires_at"),
         (#"{"name": "x", "role": "analyst", "organisation_id": "nope"}"#, "/organisation_id"),
         (#"{"name": "x", "role": "analyst", "organisation_id": "00000000-0000-4000-8000-000000000000"}"#, "/organisation_id"),
+        // An admin key belongs to the platform operator, not to a borough.
+        (#"{"name": "x", "role": "admin", "organisation_id": "39f0efa5-39b0-171a-600e-9c488329159e"}"#, "/role"),
     ])
     func invalidKeyRequestsAre400sNamingTheField(body: String, pointer: String) async throws {
         try await TestDatabase.withFresh { pool, url in

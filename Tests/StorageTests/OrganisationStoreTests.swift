@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Storage: organisations and boroughs")
 struct OrganisationStoreTests {
-    @Test func theThirtyThreeLondonAuthoritiesAndFiveOthersAreInstalled() async throws {
+    @Test func theThirtyThreeLondonAuthoritiesFiveOthersAndThePlatformOperatorAreInstalled() async throws {
         try await TestDatabase.withFresh { pool, _ in
             let store = OrganisationStore(Database(pool: pool))
             let boroughs = try await store.listBoroughs(page: PageRequest(limit: 500, cursor: nil)).items
@@ -22,8 +22,9 @@ struct OrganisationStoreTests {
             #expect(
                 Set(others.map(\.name)) == [
                     "Metropolitan Police Service", "City of London Police", "British Transport Police", "Transport for London",
-                    "Mayor's Office for Policing and Crime",
+                    "Mayor's Office for Policing and Crime", "Sightline platform operator",
                 ])
+            #expect(others.filter { $0.kind == .platform }.map(\.name) == ["Sightline platform operator"])
             #expect(others.allSatisfy { $0.gssCode == nil })
         }
     }
@@ -39,8 +40,8 @@ struct OrganisationStoreTests {
                 seen += page.items
                 cursor = page.nextCursor?.encoded
             } while cursor != nil
-            #expect(seen.count == 38)
-            #expect(Set(seen.map(\.id)).count == 38)
+            #expect(seen.count == 39)
+            #expect(Set(seen.map(\.id)).count == 39)
             #expect(seen.map(\.name) == seen.map(\.name).sorted())
 
             let police = try await store.list(kind: .police, page: PageRequest(limit: 50, cursor: nil))
@@ -57,6 +58,26 @@ struct OrganisationStoreTests {
             await #expect(throws: ValidationError.self) {
                 try await store.list(kind: nil, page: PageRequest(limit: 5, cursor: boroughCursor))
             }
+        }
+    }
+
+    @Test func theDatabaseRefusesAnAdminKeyOfAnyOrganisationButThePlatformOperator() async throws {
+        try await TestDatabase.withFresh { pool, _ in
+            let keys = APIKeyStore(Database(pool: pool))
+            let organisations = OrganisationStore(Database(pool: pool))
+            let westminster = try #require(try await organisations.resolve("E09000033"))
+            let platform = try #require(try await organisations.resolve("Sightline platform operator"))
+            await #expect(throws: (any Error).self) {
+                _ = try await keys.create(
+                    organisationID: westminster.id, name: "root", role: .admin, covertAccess: false, expiresAt: nil, createdBy: nil,
+                    actor: .commandLine("test"))
+            }
+            let (key, _) = try await keys.create(
+                organisationID: platform.id, name: "root", role: .admin, covertAccess: false, expiresAt: nil, createdBy: nil,
+                actor: .commandLine("test"))
+            #expect(key.role == .admin)
+            let admins: Int = try await pool.withConnection { try await $0.query("SELECT count(*) FROM api_keys WHERE role = 'admin'")[0].decode(0) }
+            #expect(admins == 1)
         }
     }
 }
