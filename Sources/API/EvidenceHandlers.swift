@@ -9,7 +9,7 @@ extension SightlineAPI {
         let caller = try Caller.required()
         guard case .json(let body) = input.body else { throw Problem.notJSON }
         let draft = try EvidenceRequestDraft(body)
-        try draft.validate(now: clock.now())
+        try draft.validate(now: clock.now(), citedLegalBasis: body.legalBasis != nil, requesterKind: caller.organisationKind)
         let detail = try await evidence.create(
             draft, requesterOrganisationID: caller.organisationID, requesterKeyID: caller.keyID, visibility: CovertVisibility(for: caller),
             sla: evidenceSettings.sla,

@@ -73,9 +73,15 @@ public struct EvidenceRequestDraft: Sendable, Hashable {
         self.contact = contact
     }
 
-    /// Every rule a request must keep at `now`, each broken one listed with its field.
-    public func validate(now: Date) throws(ValidationError) {
+    /// Every rule a request must keep at `now`, each broken one listed with its field. The default legal basis
+    /// is the police's (crime); any other requester (a council's enforcement or anti-social-behaviour team)
+    /// must cite the power it asks under (`citedLegalBasis`).
+    public func validate(now: Date, citedLegalBasis: Bool = true, requesterKind: OrganisationKind = .police) throws(ValidationError) {
         var problems: [FieldProblem] = []
+        if requesterKind != .police && !citedLegalBasis {
+            problems.append(
+                .init(pointer: "/legal_basis", detail: "is required from an organisation other than a police force: cite the power you ask under"))
+        }
         let texts: [(String?, String, Int, Bool)] = [
             (crimeReference, "/crime_reference", 100, true), (incidentReference, "/incident_reference", 100, false), (offence, "/offence", 200, true),
             (legalBasis, "/legal_basis", 500, true), (authorisedBy, "/authorised_by", 200, true),

@@ -495,4 +495,34 @@ struct EvidenceHolderTests {
             }
         }
     }
+
+    @Test func aCouncilsEnforcementTeamAsksTfLForFootageUnderThePowerItCites() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            _ = try await EvidenceWorld.make(pool)
+            try await withApp(pool: pool, url: url) { client, keys in
+                let enforcement = keys(.requester)  // Westminster City Council's
+                // A council must cite the power it asks under; the police default does not stand for it.
+                let uncited = try await client.send(.post, "/v1/evidence-requests", enforcement, incident(offence: "fly-tipping"))
+                #expect(uncited.status == .badRequest)
+                #expect(try uncited.decode(ProblemBody.self).errors?.map(\.pointer) == ["/legal_basis"])
+                let basis = "Anti-social Behaviour, Crime and Policing Act 2014 s.2; DPA 2018 Sch. 2 Pt. 1 para. 2"
+                let created = try await client.send(
+                    .post, "/v1/evidence-requests", enforcement, incident(offence: "fly-tipping", extra: #", "legal_basis": "\#(basis)""#))
+                #expect(created.status == .created, "\(created.text)")
+                let request = try created.decode(RequestBody.self)
+                let tflTask = try #require(request.tasks?.first { $0.holder_org_id == TestKeys.tfl.text })
+                // TfL's operator reads who asks, under what power, and whom to call; and acknowledges.
+                let tfl = keys.covert(.operator, of: TestKeys.tfl)
+                let task = try await client.send(.get, "/v1/evidence-tasks/" + tflTask.id, tfl).decode(HolderTask.self)
+                #expect(
+                    task.brief.legal_basis == basis && task.brief.offence == "fly-tipping" && task.brief.requester_contact?.name == "DC Sam Patel")
+                let acknowledged = try await client.send(
+                    .post, "/v1/evidence-tasks/" + tflTask.id + "/transitions", tfl, #"{"action": "acknowledge"}"#, ifMatch: "\"1\"")
+                #expect(acknowledged.status == .ok)
+                // The council follows its request like a force does; the MPS does not see it.
+                #expect(try await client.send(.get, "/v1/evidence-requests/" + request.id, enforcement).status == .ok)
+                #expect(try await client.send(.get, "/v1/evidence-requests/" + request.id, keys(.requester, of: TestKeys.mps)).status == .notFound)
+            }
+        }
+    }
 }

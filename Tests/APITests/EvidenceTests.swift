@@ -119,9 +119,11 @@ struct Custody: Decodable {
 func rfc3339(_ date: Date) -> String { date.formatted(.iso8601) }
 
 /// A request body for the incident at Parliament Square that ended `hoursAgo` hours before `now`, lasting an hour.
-func incident(hoursAgo: Double = 72, radius: Int = 100, priority: String = "standard", extra: String = "", now: Date = Date()) -> String {
+func incident(
+    hoursAgo: Double = 72, radius: Int = 100, priority: String = "standard", offence: String = "robbery", extra: String = "", now: Date = Date()
+) -> String {
     let to = now.addingTimeInterval(-hoursAgo * 3600)
-    return #"{"crime_reference": "CRIS 1234567/26", "offence": "robbery", "priority": "\#(priority)", "authorised_by": "DS Amy Clarke", "#
+    return #"{"crime_reference": "CRIS 1234567/26", "offence": "\#(offence)", "priority": "\#(priority)", "authorised_by": "DS Amy Clarke", "#
         + #""requester_contact": {"name": "DC Sam Patel", "role": "DC", "email": "sam.patel@met.police.uk", "phone": "020 7230 1212"}, "#
         + #""location": {"lat": \#(Places.westminster.lat), "lon": \#(Places.westminster.lon)}, "radius_m": \#(radius), "#
         + #""window_from": "\#(rfc3339(to.addingTimeInterval(-3600)))", "window_to": "\#(rfc3339(to))"\#(extra)}"#
