@@ -24,7 +24,10 @@ run: deps
 	SIGHTLINE_DATABASE_URL="$$url" $$bin seed demo && \
 	server_url=$$(scripts/pg.sh url run $(RUN_PORT) sightline_server) && \
 	echo "Database (server role): $$server_url" && \
-	SIGHTLINE_DATABASE_URL="$$server_url" SIGHTLINE_LOG_FORMAT=$${SIGHTLINE_LOG_FORMAT:-text} exec $$bin serve
+	allow=$${SIGHTLINE_WEBHOOK_ALLOW_CIDRS-127.0.0.0/8} && \
+	echo "Webhooks may reach $${allow:-public addresses only} (the walk-through's receiver; set SIGHTLINE_WEBHOOK_ALLOW_CIDRS= to refuse)" && \
+	SIGHTLINE_DATABASE_URL="$$server_url" SIGHTLINE_WEBHOOK_ALLOW_CIDRS="$$allow" SIGHTLINE_LOG_FORMAT=$${SIGHTLINE_LOG_FORMAT:-text} \
+	exec $$bin serve
 
 # The test cluster is stopped afterwards, pass or fail; a failing run ends by repeating what failed.
 test: deps

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sightline needs, if any are missing: libpq and libcurl headers, PostgreSQL 15
-# with PostGIS, and wrk for `make bench`. Runs apt-get as root, or through sudo for a normal user.
+# with PostGIS, wrk for `make bench`, and curl, jq and python3 for the README's walk-through. Runs apt-get as
+# root, or through sudo for a normal user.
 set -euo pipefail
 
-packages=(libpq-dev libcurl4-openssl-dev postgresql-15 postgresql-15-postgis-3 pkg-config wrk curl)
+packages=(libpq-dev libcurl4-openssl-dev postgresql-15 postgresql-15-postgis-3 pkg-config wrk curl jq python3)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

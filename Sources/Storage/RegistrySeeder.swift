@@ -160,7 +160,7 @@ public struct RegistrySeeder: Sendable {
                 ) AS found
             ), made AS (
                 INSERT INTO cameras (owner_org_id, control_room_id, kind, location, borough_gss, heading_deg, field_of_view_deg,
-                                     max_dori, status, commissioned_on, decommissioned_on, condition, public_space, covert)
+                                     max_dori, status, commissioned_on, decommissioned_on, condition, public_space, covert, external_ref)
                 SELECT coalesce($2, p.organisation_id),
                        CASE WHEN $2::uuid IS NULL
                             THEN (SELECT s.control_room_id FROM control_room_boroughs s JOIN control_rooms r ON r.id = s.control_room_id
@@ -173,7 +173,9 @@ public struct RegistrySeeder: Sendable {
                        CASE WHEN life.r < 0.12 THEN 'decommissioned' WHEN life.r < 0.15 THEN 'faulty' ELSE 'operational' END,
                        life.commissioned,
                        CASE WHEN life.r < 0.12 THEN least(life.commissioned + 365 + floor(random() * 2500)::int, current_date) END,
-                       1 + floor(random() * 5)::int, NOT $5, $5
+                       1 + floor(random() * 5)::int, NOT $5, $5,
+                       -- The owner's own reference, as its asset register would have it (random, so unique per owner).
+                       'CAM-' || upper(substr(md5(random()::text || clock_timestamp()::text), 1, 10))
                 FROM points p
                 CROSS JOIN LATERAL (SELECT random() AS r, date '2003-01-01' + floor(random() * 7600)::int AS commissioned
                                     WHERE p.geom IS NOT NULL) AS life  -- referencing p makes it run once per point
