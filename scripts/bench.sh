@@ -15,6 +15,9 @@
 #      links the backlog into the hash chain.
 #   6. POST /v1/evidence-requests (about ten cameras, three holders) through HTTP beside pgbench running the same
 #      transaction: throughput, and p99 at half that rate. Targets: at least 500/s; p99 at most 50 ms.
+#   6b. GET /v1/evidence-tasks: the queue of an operator whose room holds 1,000 open tasks (pending and
+#      acknowledged, some at risk, some escalated; each with its brief and three cameras): p50/p99 with 8
+#      connections, beside the same page's queries in the database alone (pgbench, 8 connections).
 #   7. A 2 GiB exhibit uploaded and downloaded (curl): throughput, and the server's peak memory (target: constant).
 #   8. Webhooks to a local receiver: deliveries per second sustained through four endpoints (target ≥ 1,000),
 #      beside what the receiver takes from wrk; idle event-to-delivery latency of evidence requests made one at a
@@ -195,6 +198,7 @@ request = function()
     local lat = 51.49 + math.random() * 0.04
     local lon = -0.16 + math.random() * 0.10
     local body = string.format('{"crime_reference": "CRIS bench", "offence": "robbery", "priority": "urgent", "authorised_by": "DS Bench", '
+        .. '"requester_contact": {"name": "DC Bench", "phone": "020 7230 1212"}, '
         .. '"location": {"lat": %.5f, "lon": %.5f}, "radius_m": 70, "window_from": "$window_from", "window_to": "$window_to", '
         .. '"camera_ids": [$named]}', lat, lon)
     return wrk.format("POST", "/v1/evidence-requests", { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }, body)
@@ -260,6 +264,58 @@ ev_cameras=$(psql -X -tA "$url" -c "SELECT round(avg(n), 1) FROM (SELECT count(*
 ev_holders=$(psql -X -tA "$url" -c "SELECT round(avg(n), 1) FROM (SELECT count(*) AS n FROM evidence_tasks t JOIN evidence_requests q ON q.id = t.request_id
     WHERE q.authorised_by = 'DS Bench' AND q.requester_key_id IS NOT NULL GROUP BY q.id) s")
 
+# 6b. The queue of an operator with 1,000 open tasks: Bromley's room (no synthetic request above reaches Bromley).
+bromley=$(psql -X -tA "$url" -c "SELECT sightline_reference_id('E09000006')")
+psql -X -q "$url" <<SQL
+WITH requests AS (
+    INSERT INTO evidence_requests (reference, requester_org_id, crime_reference, offence, priority, legal_basis, authorised_by, location,
+                                   radius_m, window_from, window_to, status, contact_name, contact_phone, notes)
+    SELECT evidence_reference(now()), '$mps', 'CRIS queue ' || n, 'robbery', CASE WHEN n % 5 = 0 THEN 'urgent' ELSE 'standard' END,
+           'DPA 2018 Sch. 2 Pt. 1 para. 2', 'DS Bench', ST_SetSRID(ST_MakePoint(0.0148, 51.4039), 4326)::geography, 100,
+           now() - interval '3 days', now() - interval '3 days' + interval '1 hour', 'open', 'DC Bench', '020 7230 1212',
+           'Suspect seen leaving towards the station.'
+    FROM generate_series(1, 1000) AS n
+    RETURNING id, priority
+), tasks AS (
+    INSERT INTO evidence_tasks (request_id, requester_org_id, holder_org_id, control_room_id, status, priority, ack_due_at, export_due_at,
+                                overwrite_at, at_risk, escalation_level)
+    SELECT r.id, '$mps', '$bromley', (SELECT id FROM control_rooms WHERE operator_org_id = '$bromley' ORDER BY id LIMIT 1),
+           CASE WHEN random() < 0.5 THEN 'pending' ELSE 'acknowledged' END, r.priority, now() + random() * interval '2 days',
+           now() + random() * interval '7 days', now() + interval '28 days', random() < 0.1, floor(random() * 3)::int
+    FROM requests r
+    RETURNING id
+)
+INSERT INTO evidence_task_cameras (task_id, camera_id, overwrite_at)
+SELECT t.id, c.id, now() + interval '28 days'
+FROM tasks t CROSS JOIN LATERAL (SELECT id FROM cameras WHERE borough_gss = 'E09000006' AND t.id IS NOT NULL
+                                 ORDER BY id LIMIT 3 OFFSET abs(hashtext(t.id::text)) % 500) AS c;
+ANALYZE evidence_tasks, evidence_task_cameras;
+SQL
+queue_open=$(psql -X -tA "$url" -c "SELECT count(*) FROM evidence_tasks WHERE holder_org_id = '$bromley' AND status IN ('pending', 'acknowledged')")
+queue_key=$(SIGHTLINE_DATABASE_URL="$url" "$bin" keys create --org E09000006 --role operator --name "bench queue" 2>/dev/null)
+wrk -t2 -c8 -d3s -H "Authorization: Bearer $queue_key" "http://127.0.0.1:$http_port/v1/evidence-tasks" >/dev/null
+queue_out=$(wrk -t2 -c8 -d"${seconds}s" --latency -H "Authorization: Bearer $queue_key" "http://127.0.0.1:$http_port/v1/evidence-tasks")
+queue_p50=$(echo "$queue_out" | awk '$1 == "50%" {print $2}' | to_ms)
+queue_p99=$(echo "$queue_out" | awk '$1 == "99%" {print $2}' | to_ms)
+queue_rps=$(round "$(echo "$queue_out" | awk '/Requests\/sec/ {print $2}')")
+queue_errors=$(echo "$queue_out" | awk '/Non-2xx/ {print $NF}' | grep . || echo 0)
+# The same page in the database alone: the queue's first 51 tasks, and their cameras (the two statements a page runs).
+queue_sql="$root/.data/bench/queue.sql"
+cat >"$queue_sql" <<SQL
+SELECT t.id INTO TEMP page FROM evidence_tasks t JOIN evidence_requests q ON q.id = t.request_id
+WHERE (t.requester_org_id = '$bromley' OR t.holder_org_id = '$bromley') AND NOT t.covert
+ORDER BY (CASE WHEN t.status IN ('pending', 'acknowledged') THEN (CASE WHEN t.at_risk THEN 0 ELSE 1 END) ELSE 2 END), -t.escalation_level,
+         extract(epoch FROM CASE t.status WHEN 'pending' THEN t.ack_due_at WHEN 'acknowledged' THEN t.export_due_at ELSE t.created_at END), t.id
+LIMIT 51;
+SELECT x.task_id, c.external_ref, c.kind, ST_Y(c.location::geometry), ST_X(c.location::geometry)
+FROM evidence_task_cameras x JOIN cameras c ON c.id = x.camera_id WHERE x.task_id IN (SELECT id FROM page);
+DROP TABLE page;
+SQL
+queue_pg_out=$("$pg_bin/pgbench" -n -M extended -c 8 -j 2 -T "$seconds" -f "$queue_sql" "$server_url" 2>&1)
+queue_pg_tps=$(round "$(echo "$queue_pg_out" | awk '/^tps/ {print $3}')")
+queue_pg_ms=$(echo "$queue_pg_out" | awk '/^latency average/ {print $4}')
+SIGHTLINE_DATABASE_URL="$url" "$bin" keys revoke "${queue_key:8:12}" >/dev/null 2>&1 || true
+
 # 7. A 2 GiB exhibit uploaded and downloaded through HTTP (curl), with the server's peak memory before and after.
 big="$root/.data/bench/exhibit.bin"
 [ -f "$big" ] || head -c $((2 << 30)) /dev/urandom >"$big"
@@ -267,18 +323,19 @@ big_sha=$(sha256sum "$big" | cut -d' ' -f1)
 big_size=$(stat -c %s "$big")
 holder_key=$(SIGHTLINE_DATABASE_URL="$url" "$bin" keys create --org "Transport for London" --role operator --name "bench holder" 2>/dev/null)
 request_json=$(curl -s -H "Authorization: Bearer $key" -H "Content-Type: application/json" "http://127.0.0.1:$http_port/v1/evidence-requests" \
-    -d "{\"crime_reference\": \"CRIS big\", \"offence\": \"robbery\", \"priority\": \"urgent\", \"authorised_by\": \"DS Bench\", \"location\": {\"lat\": 51.5, \"lon\": -0.1}, \"radius_m\": 1, \"window_from\": \"$window_from\", \"window_to\": \"$window_to\", \"camera_ids\": [$named]}")
+    -d "{\"crime_reference\": \"CRIS big\", \"offence\": \"robbery\", \"priority\": \"urgent\", \"authorised_by\": \"DS Bench\", \"requester_contact\": {\"name\": \"DC Bench\", \"phone\": \"020 7230 1212\"}, \"location\": {\"lat\": 51.5, \"lon\": -0.1}, \"radius_m\": 1, \"window_from\": \"$window_from\", \"window_to\": \"$window_to\", \"camera_ids\": [$named]}")
 task_id=$(echo "$request_json" | python3 -c "import json,sys; r=json.load(sys.stdin); print([t['id'] for t in r['tasks'] if t['holder_org_id']=='$(psql -X -tA "$url" -c "SELECT sightline_reference_id('TfL')")'][0])")
 curl -s -o /dev/null -H "Authorization: Bearer $holder_key" -H "Content-Type: application/json" -H 'If-Match: "1"' \
     "http://127.0.0.1:$http_port/v1/evidence-tasks/$task_id/transitions" -d '{"action": "acknowledge"}'
-item_id=$(curl -s -H "Authorization: Bearer $holder_key" -H "Content-Type: application/json" "http://127.0.0.1:$http_port/v1/evidence-tasks/$task_id/items" \
+person=(-H "Sightline-Person: BENCH-1 Bench Person")  # custody names the person who moves an exhibit
+item_id=$(curl -s -H "Authorization: Bearer $holder_key" "${person[@]}" -H "Content-Type: application/json" "http://127.0.0.1:$http_port/v1/evidence-tasks/$task_id/items" \
     -d "{\"exhibit_ref\": \"BENCH/$(date +%s)\", \"file_name\": \"exhibit.bin\", \"format\": \"bin\", \"size_bytes\": $big_size, \"sha256\": \"$big_sha\", \"recorded_from\": \"$window_from\", \"recorded_to\": \"$window_to\"}" |
     python3 -c "import json,sys; print(json.load(sys.stdin)['id'])")
 up_hwm_before=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
-up_out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -T "$big" -H "Authorization: Bearer $holder_key" -H "Content-Type: application/octet-stream" \
+up_out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -T "$big" -H "Authorization: Bearer $holder_key" "${person[@]}" -H "Content-Type: application/octet-stream" \
     "http://127.0.0.1:$http_port/v1/evidence-items/$item_id/content")
 up_hwm_after=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
-down_out=$(curl -s -o /dev/null -w '%{http_code} %{time_total} %{size_download}' -H "Authorization: Bearer $key" \
+down_out=$(curl -s -o /dev/null -w '%{http_code} %{time_total} %{size_download}' -H "Authorization: Bearer $key" "${person[@]}" \
     "http://127.0.0.1:$http_port/v1/evidence-items/$item_id/content")
 down_hwm_after=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 read -r up_code up_time <<<"$up_out"
@@ -357,6 +414,7 @@ for _ in $(seq 1 ${BENCH_LATENCY_REQUESTS:-40}); do
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
         "http://127.0.0.1:$http_port/v1/evidence-requests" \
         -d "{\"crime_reference\": \"CRIS bench\", \"offence\": \"robbery\", \"priority\": \"urgent\", \"authorised_by\": \"DS Bench\",
+             \"requester_contact\": {\"name\": \"DC Bench\", \"phone\": \"020 7230 1212\"},
              \"location\": {\"lat\": 51.5, \"lon\": -0.1}, \"radius_m\": 50, \"window_from\": \"$window_from\", \"window_to\": \"$window_to\",
              \"camera_ids\": [$named]}")
     [ "$code" = 201 ] || latency_refused=$((latency_refused + 1))
@@ -436,6 +494,8 @@ printf '%-62s %12s %12s %7s %s\n' "  p99 ms at half that rate ($ev_half req/s of
 printf '%-62s %12s %12s %7s %s\n' "2 GiB upload: MiB/s (HTTP $up_code; baseline: reading the file)" "$(mib_s "$big_size" "$up_time")" "$(mib_s "$big_size" "$disk_out")" "-" "-"
 printf '%-62s %12s %12s %7s %s\n' "2 GiB download: MiB/s (HTTP $down_code, $((down_bytes / 1048576)) MiB)" "$(mib_s "$down_bytes" "$down_time")" "-" "-" "-"
 printf '%-62s %12s %12s %7s %s\n' "  server peak memory after upload / download (baseline: before) (MiB)" "$((up_hwm_after / 1024)) / $((down_hwm_after / 1024))" "$((up_hwm_before / 1024))" "-" "constant ($(awk -v a="$down_hwm_after" -v b="$up_hwm_before" 'BEGIN { print (a - b < 32768) ? "meets" : "MISSES" }'): under 32 MiB more)"
+printf '%-62s %12s %12s %7s %s\n' "GET /v1/evidence-tasks, $queue_open open tasks, 8 conns: req/s (baseline: pgbench)" "$queue_rps" "$queue_pg_tps" "$(ratio "$queue_rps" "$queue_pg_tps")" "-"
+printf '%-62s %s\n' "    HTTP p50 / p99 ms, non-2xx; database mean ms" "$queue_p50 / $queue_p99, $queue_errors; $queue_pg_ms"
 echo "webhooks (a Python asyncio receiver on loopback; the dispatcher in the server above):"
 printf '%-62s %12s %12s %7s %s\n' "  deliveries/s, $hooks_received of $hooks_total to 4 endpoints (baseline: receiver under wrk)" "$hooks_rate" "$receiver_rps" "$(ratio "$hooks_rate" "$receiver_rps")" "≥ 1000 ($(verdict "$hooks_rate" 1000))"
 printf '%-62s %12s %12s %7s %s\n' "  idle event-to-delivery ms, p50 ($latency_n events, p99 $latency_p99; $latency_refused non-201)" "$latency_p50" "-" "-" "≤ 100 ($(verdict 100 "$latency_p50"))"

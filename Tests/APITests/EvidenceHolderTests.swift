@@ -525,4 +525,52 @@ struct EvidenceHolderTests {
             }
         }
     }
+
+    /// A body at fault is answered naming every field at fault and how to put it right.
+    @Test(arguments: [
+        (
+            "two required fields missing", #"{"priority": "standard", "authorised_by": "DS A", "legal_basis": "x", "#,
+            ["/crime_reference", "/offence"], ""
+        ),
+        (
+            "a value outside an enum", #"{"crime_reference": "C", "offence": "o", "priority": "sometimes", "authorised_by": "DS A", "#, ["/priority"],
+            "urgent, standard"
+        ),
+        (
+            "a date-time that is not one",
+            #"{"crime_reference": "C", "offence": "o", "priority": "standard", "authorised_by": "DS A", "window_from": "yesterday", "#,
+            ["/window_from"], "RFC 3339"
+        ),
+    ])
+    func aBodyAtFaultNamesEveryFieldAndWhatItTakes(what: String, start: String, pointers: [String], hint: String) async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                let now = Date().addingTimeInterval(-3600)
+                var body = start + #""location": {"lat": 51.5, "lon": -0.13}, "window_to": "\#(rfc3339(now))""#
+                if !start.contains("window_from") { body += #", "window_from": "\#(rfc3339(now.addingTimeInterval(-600)))""# }
+                body += "}"
+                let response = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), body)
+                #expect(response.status == .badRequest, "\(what): \(response.text)")
+                let problem = try response.decode(ProblemBody.self)
+                #expect(problem.errors?.map(\.pointer) == pointers, "\(what): \(response.text)")
+                #expect(hint.isEmpty || response.text.contains(hint), "\(what): \(response.text)")
+            }
+        }
+    }
+
+    @Test func aBodyThatIsNotStrictJSONIsRefused() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            try await withApp(pool: pool, url: url) { client, keys in
+                for body in [
+                    #"{"name": "x", "role": "analyst",}"#, #"{"name": "x", "role": "analyst"} trailing"#, #"{'name': 'x'}"#,
+                    #"{"name": "x", "role": "analyst", /* c */}"#,
+                ] {
+                    let response = try await client.send(.post, "/v1/api-keys", keys(.partnerAdmin), body)
+                    #expect(response.status == .badRequest, "\(body): \(response.text)")
+                    #expect(try response.decode(ProblemBody.self).title == "The request could not be read", "\(body): \(response.text)")
+                }
+                #expect(try await count("api_keys WHERE name = 'x'", pool) == 0)
+            }
+        }
+    }
 }
