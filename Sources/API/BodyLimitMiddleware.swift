@@ -28,10 +28,22 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         var request = request
+        let body: ByteBuffer
         do {
-            _ = try await request.collectBody(upTo: maxBytes)
+            body = try await request.collectBody(upTo: maxBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem.contentTooLarge(limit: maxBytes)
+        }
+        // A JSON body is checked against the grammar before anything decodes it, and kept for the request so that
+        // a body the generated decoder refuses can be answered naming every field at fault (`BodyProblems`).
+        if request.headers[.contentType]?.lowercased().contains("json") == true, body.readableBytes > 0 {
+            let bytes = Array(body.readableBytesView)
+            do {
+                try StrictJSON.check(bytes)
+            } catch {
+                throw Problem.malformedBody("The body is not valid JSON: \(error.reason), at byte \(error.offset).")
+            }
+            RequestInfo.current?.body.keep(bytes)
         }
         return try await next(request, context)
     }

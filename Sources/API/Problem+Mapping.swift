@@ -40,6 +40,15 @@ extension Problem {
             case let decoding as DecodingError where serverError.request.method == .get || serverError.request.method == .head:
                 // Nothing but parameters is decoded for a GET: say which one.
                 return parameterProblem(decoding, path: serverError.request.path ?? path)
+            case is DecodingError, is InvalidDateTime:
+                // A body: name every field at fault, not only the first the decoder met.
+                let problems = RequestInfo.current?.body.kept.map { BodyProblems.find(in: $0, operationID: serverError.operationID) } ?? []
+                guard problems.isEmpty else {
+                    let shown = problems.prefix(3).map { $0.pointer + " " + $0.detail }
+                    let more = problems.count > shown.count ? "; and \(problems.count - shown.count) more" : ""
+                    return .malformedBody("The body does not fit the operation: " + shown.joined(separator: "; ") + more + ".", errors: problems)
+                }
+                return answering(serverError.underlyingError, method: method, path: path, routes: routes)
             case is Problem, is ValidationError, is Forbidden, is StateConflict, is PreconditionFailure, is DecodingError, is StorageError,
                 is InvalidDateTime:
                 return answering(serverError.underlyingError, method: method, path: path, routes: routes)

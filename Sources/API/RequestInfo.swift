@@ -1,4 +1,5 @@
 import Domain
+import Synchronization
 
 /// What a handler knows about the request it serves, set by `RequestIDMiddleware` for the request's task.
 ///
@@ -10,6 +11,8 @@ struct RequestInfo: Sendable {
     var clientAddress: String?
     /// The `Sightline-Person` header, as sent.
     var person: String?
+    /// The JSON body, once `BodyLimitMiddleware` has read and checked it.
+    let body = KeptBody()
 
     /// The person the request names, if it names one well; custody-writing operations require one
     /// (`requiredPerson()`), and every audit row of the request names them.
@@ -28,4 +31,13 @@ struct RequestInfo: Sendable {
     }
 
     @TaskLocal static var current: RequestInfo?
+}
+
+/// A request's JSON body, kept for answering a body the decoder refuses.
+final class KeptBody: Sendable {
+    private let bytes = Mutex<[UInt8]?>(nil)
+
+    func keep(_ body: [UInt8]) { bytes.withLock { $0 = body } }
+
+    var kept: [UInt8]? { bytes.withLock { $0 } }
 }

@@ -248,12 +248,13 @@ struct EvidenceTests {
                 #expect(created.status == .created, "\(created.text)")
                 let json = try created.json()
                 #expect(json["window_from"] as? String == day + "T09:00:00Z" && json["window_to"] as? String == day + "T09:30:00Z", "\(json)")
-                // 30 February is no date: the problem quotes the text (the runtime does not say which field it was).
+                // 30 February is no date: the problem names the field and quotes the text.
                 let refused = try await request(from: "2026-02-30T10:00:00Z", to: day + "T09:30:00Z")
                 #expect(refused.status == .badRequest)
                 let problem = try refused.decode(ProblemBody.self)
                 #expect(problem.type == "urn:sightline:problem:malformed-request")
-                #expect(problem.detail?.hasPrefix(#""2026-02-30T10:00:00Z" is not an RFC 3339 date-time"#) == true, "\(refused.text)")
+                #expect(problem.errors?.map(\.pointer) == ["/window_from"], "\(refused.text)")
+                #expect(problem.detail?.contains(#""2026-02-30T10:00:00Z" is not an RFC 3339 date-time"#) == true, "\(refused.text)")
                 #expect(try await count("evidence_requests", pool) == 1)
             }
         }

@@ -183,6 +183,37 @@ struct HTTPBehaviourTests {
         #expect(extra.errors.map(\.pointer) == ["/eventTypes~1x"] && extra.errors.first?.detail == "is not a field of this request")
     }
 
+    /// Every operation whose body is a JSON document of a named schema is known to `BodyProblems`, as that
+    /// schema's generated type: a body at fault is then answered naming every field.
+    @Test func everyJSONBodyOfTheContractHasItsTypeForNamingEveryFieldAtFault() throws {
+        let contract = try String(contentsOf: repositoryRoot.appending(path: "openapi.yaml"), encoding: .utf8)
+        var operation = ""
+        var inBody = false
+        var json = false
+        var bodies: [String: String] = [:]
+        for line in contract.split(separator: "\n") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.hasPrefix("operationId: ") {
+                operation = String(text.dropFirst("operationId: ".count))
+                inBody = false
+            } else if text == "requestBody:" {
+                inBody = true
+            } else if text == "responses:" {
+                inBody = false
+            } else if inBody, text.hasSuffix(":"), text.contains("/") {
+                json = text == "application/json:"  // a media type; other bodies (CSV, GeoJSON) have their own readers
+            } else if inBody, json, text.hasPrefix("$ref: \"#/components/schemas/"), bodies[operation] == nil {
+                bodies[operation] = String(text.dropFirst("$ref: \"#/components/schemas/".count).dropLast())
+            }
+        }
+        let named = bodies.filter { $0.value != "MergePatch" }
+        #expect(named.count >= 13)
+        for (operation, schema) in named {
+            let type = try #require(BodyProblems.bodyType(of: operation), "\(operation)")
+            #expect(String(describing: type) == schema, "\(operation)")
+        }
+    }
+
     @Test func preconditionFailuresBecome428And412WithTheCurrentETag() {
         let routes = RouteTable()
         let missing = Problem(answering: PreconditionFailure.missing, method: "PATCH", path: "/x", routes: routes)
