@@ -182,7 +182,7 @@ extension Components.Schemas.EvidenceItem {
             id: item.id.uuidString.lowercased(), taskId: item.taskID.uuidString.lowercased(), cameraId: draft.cameraID?.uuidString.lowercased(),
             exhibitRef: draft.exhibitRef, fileName: draft.fileName, format: draft.format, sizeBytes: draft.sizeBytes, sha256: draft.sha256,
             recordedFrom: draft.recordedFrom, recordedTo: draft.recordedTo, clockOffsetS: draft.clockOffsetSeconds,
-            recordedFromCorrected: draft.correctedPeriod?.from, recordedToCorrected: draft.correctedPeriod?.to,
+            recordedFromCorrected: draft.correctedPeriod?.from, recordedToCorrected: draft.correctedPeriod?.to, formatListed: item.formatListed,
             status: .init(rawValue: item.status.rawValue) ?? .registered, exportedAt: item.exportedAt, collectedAt: item.collectedAt,
             createdAt: item.createdAt, updatedAt: item.updatedAt, version: item.version
         )

@@ -103,6 +103,9 @@ public struct EvidenceItem: Sendable, Hashable, Identifiable {
     public var collectedAt: Date?
     /// The stored content's file name, while there is one.
     public var contentPath: String?
+    /// Whether the holding room lists the item's format among its export formats: `false` flags a format the
+    /// room does not export (a mistyped format, or a room record out of date); `nil` when the room lists none.
+    public var formatListed: Bool?
     public var createdAt: Date
     public var updatedAt: Date
     public var version: Int
@@ -110,7 +113,7 @@ public struct EvidenceItem: Sendable, Hashable, Identifiable {
     /// An item from its parts.
     public init(
         id: UUID, taskID: UUID, draft: EvidenceItemDraft, status: EvidenceItemStatus, exportedAt: Date, collectedAt: Date?, contentPath: String?,
-        createdAt: Date, updatedAt: Date, version: Int
+        formatListed: Bool? = nil, createdAt: Date, updatedAt: Date, version: Int
     ) {
         self.id = id
         self.taskID = taskID
@@ -119,6 +122,7 @@ public struct EvidenceItem: Sendable, Hashable, Identifiable {
         self.exportedAt = exportedAt
         self.collectedAt = collectedAt
         self.contentPath = contentPath
+        self.formatListed = formatListed
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.version = version

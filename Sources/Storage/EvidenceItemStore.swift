@@ -12,7 +12,7 @@ public struct EvidenceItemStore: Sendable {
 
     static let columns = """
         i.id, i.task_id, i.camera_id, i.exhibit_ref, i.file_name, i.format, i.size_bytes, i.sha256, i.recorded_from, i.recorded_to,
-        i.clock_offset_s, i.status, i.exported_at, i.collected_at, i.content_path, i.created_at, i.updated_at, i.version
+        i.clock_offset_s, i.status, i.exported_at, i.collected_at, i.content_path, i.created_at, i.updated_at, i.version, i.format_listed
         """
 
     /// Registers an exported file of an acknowledged task; its `exported` custody event, the camera's outcome
@@ -31,8 +31,13 @@ public struct EvidenceItemStore: Sendable {
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO evidence_items (task_id, camera_id, exhibit_ref, file_name, format, size_bytes, sha256, recorded_from, recorded_to,
-                                            clock_offset_s, exported_by, exported_at, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12) RETURNING id
+                                            clock_offset_s, exported_by, exported_at, created_at, updated_at, format_listed)
+                SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12,
+                       -- The holding room's export formats, when it lists any: a format outside them is flagged.
+                       (SELECT CASE WHEN cardinality(r.export_formats) = 0 THEN NULL
+                                    ELSE lower($5) = ANY (SELECT lower(f) FROM unnest(r.export_formats) AS f) END
+                        FROM evidence_tasks t JOIN control_rooms r ON r.id = t.control_room_id WHERE t.id = $1)
+                RETURNING id
                 """,
                 taskID, draft.cameraID, draft.exhibitRef, draft.fileName, draft.format, draft.sizeBytes, draft.sha256, draft.recordedFrom,
                 draft.recordedTo, draft.clockOffsetSeconds, keyID, now
@@ -223,7 +228,7 @@ extension EvidenceItem {
                 clockOffsetSeconds: try row.decode(10)
             ),
             status: status, exportedAt: try row.decode(12), collectedAt: try row.decode(13), contentPath: try row.decode(14),
-            createdAt: try row.decode(15), updatedAt: try row.decode(16), version: try row.decode(17)
+            formatListed: try row.decode(18), createdAt: try row.decode(15), updatedAt: try row.decode(16), version: try row.decode(17)
         )
     }
 }

@@ -311,9 +311,9 @@ struct EvidenceHolderTests {
         }
     }
 
-    @Test func anItemsPeriodMustOverlapTheWindowAndItsOffsetBeWithinADay() async throws {
+    @Test func anItemsPeriodMustOverlapTheWindowItsOffsetBeWithinADayAndAnUnlistedFormatIsFlagged() async throws {
         try await TestDatabase.withFresh { pool, url in
-            _ = try await EvidenceWorld.make(pool)
+            let world = try await EvidenceWorld.make(pool)
             try await withApp(pool: pool, url: url) { client, keys in
                 let request = try await client.send(.post, "/v1/evidence-requests", keys(.requester, of: TestKeys.mps), incident()).decode(
                     RequestBody.self)
@@ -349,7 +349,22 @@ struct EvidenceHolderTests {
                     item(from: to.addingTimeInterval(-600), to: to, offset: nil).replacingOccurrences(of: "AC/1", with: "AC/2"))
                 let plain = try #require(try JSONSerialization.jsonObject(with: Data(unmeasured.text.utf8)) as? [String: Any])
                 #expect(plain["clock_offset_s"] == nil && plain["recorded_from_corrected"] == nil && plain["recorded_from"] != nil)
+                // The room lists no export format: nothing to flag.
+                #expect(plain["format_listed"] == nil)
                 #expect(try await count("evidence_items", pool) == 2)
+                // Once it lists mp4 and avi, an mp4 passes and an mkv is flagged (accepted: the holder knows the export).
+                try await pool.withConnection { connection in
+                    try await connection.query("UPDATE control_rooms SET export_formats = '{MP4,avi}' WHERE id = $1", world.westminsterRoom)
+                }
+                func registered(_ exhibit: String, format: String) async throws -> Any? {
+                    let body = item(from: to.addingTimeInterval(-600), to: to, offset: nil).replacingOccurrences(of: "AC/1", with: exhibit)
+                        .replacingOccurrences(of: #""format": "mp4""#, with: #""format": "\#(format)""#)
+                    let response = try await client.send(.post, path, keys(.operator), body)
+                    #expect(response.status == .created, "\(response.text)")
+                    return (try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])?["format_listed"]
+                }
+                #expect(try await registered("AC/3", format: "mp4") as? Bool == true)
+                #expect(try await registered("AC/4", format: "mkv") as? Bool == false)
             }
         }
     }
