@@ -199,7 +199,8 @@ extension Components.Schemas.EvidenceRequest {
     init(_ detail: EvidenceRequestDetail, view: EvidenceView) {
         self.init(detail.request)
         // Explicitly named cameras the caller may not know of never appear (they could not have named them).
-        tasks = detail.tasks.map { .init($0, items: nil, view: view) }
+        // The request's own fields are its tasks' brief: each task leaves it out here.
+        tasks = detail.tasks.map { .init($0, items: nil, view: view, withBrief: false) }
         excludedCameras = detail.exclusions.map {
             .init(
                 cameraId: $0.cameraID.uuidString.lowercased(), reason: .init(rawValue: $0.reason.rawValue) ?? .alreadyOverwritten,
@@ -215,8 +216,9 @@ extension Components.Schemas.RequesterContact {
 }
 
 extension Components.Schemas.EvidenceTask {
-    init(_ task: EvidenceTask, items: [EvidenceItem]?, view: EvidenceView) {
-        let brief = task.brief
+    /// The task as `view` shows it; with its brief unless it is shown inside its request (`withBrief: false`).
+    init(_ task: EvidenceTask, items: [EvidenceItem]?, view: EvidenceView, withBrief: Bool = true) {
+        let brief = task.brief.request
         self.init(
             id: task.id.uuidString.lowercased(), requestId: task.requestID.uuidString.lowercased(), reference: task.reference,
             requesterOrgId: task.requesterOrganisationID.uuidString.lowercased(), holderOrgId: task.holder.organisationID.uuidString.lowercased(),
@@ -224,13 +226,15 @@ extension Components.Schemas.EvidenceTask {
             priority: .init(rawValue: task.priority.rawValue) ?? .standard, ackDueAt: task.ackDueAt, exportDueAt: task.exportDueAt,
             overwriteAt: task.overwriteAt, atRisk: task.atRisk, holdUntil: task.holdUntil, holdReleasedAt: task.holdReleasedAt,
             holdExpired: task.holdExpired(at: view.now), escalationLevel: task.escalationLevel,
-            brief: .init(
-                crimeReference: brief.crimeReference, incidentReference: brief.incidentReference, offence: brief.offence,
-                priority: .init(rawValue: brief.priority.rawValue) ?? .standard, legalBasis: brief.legalBasis, authorisedBy: brief.authorisedBy,
-                location: .init(brief.location), radiusM: brief.radiusMetres, windowFrom: brief.windowFrom, windowTo: brief.windowTo,
-                requiredDori: brief.requiredDORI.flatMap { .init(rawValue: $0.rawValue) }, notes: brief.notes,
-                requesterContact: brief.contact.map(Components.Schemas.RequesterContact.init)
-            ),
+            brief: !withBrief
+                ? nil
+                : .init(
+                    crimeReference: brief.crimeReference, incidentReference: brief.incidentReference, offence: brief.offence,
+                    priority: .init(rawValue: brief.priority.rawValue) ?? .standard, legalBasis: brief.legalBasis, authorisedBy: brief.authorisedBy,
+                    location: .init(brief.location), radiusM: brief.radiusMetres, windowFrom: brief.windowFrom, windowTo: brief.windowTo,
+                    requiredDori: brief.requiredDORI.flatMap { .init(rawValue: $0.rawValue) }, notes: brief.notes,
+                    requesterContact: brief.contact.map(Components.Schemas.RequesterContact.init)
+                ),
             acknowledgedAt: task.acknowledgedAt, outcomeReason: task.outcomeReason, outcomeNotes: task.outcomeNotes,
             cameras: task.cameras.map { camera in
                 let sightline = camera.facts.sightline(to: brief.location)

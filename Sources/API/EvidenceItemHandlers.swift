@@ -18,7 +18,7 @@ extension SightlineAPI {
             cameraID: cameraID, exhibitRef: body.exhibitRef, fileName: body.fileName, format: body.format, sizeBytes: body.sizeBytes,
             sha256: body.sha256, recordedFrom: body.recordedFrom, recordedTo: body.recordedTo, clockOffsetSeconds: body.clockOffsetS
         )
-        try draft.validate(taskCameras: Set(task.cameras.map(\.cameraID)), window: (task.brief.windowFrom, task.brief.windowTo))
+        try draft.validate(taskCameras: Set(task.cameras.map(\.cameraID)), window: (task.brief.request.windowFrom, task.brief.request.windowTo))
         guard let item = try await evidenceItems.register(taskID: task.id, draft: draft, keyID: caller.keyID, actor: auditor.actor(caller)) else {
             throw Problem.notFound()
         }

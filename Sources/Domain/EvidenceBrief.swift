@@ -56,35 +56,14 @@ public struct RequesterContact: Sendable, Hashable {
 /// What a holder needs to act on a task without phoning anyone: the request as the requester made it, but for
 /// the cameras it named (which may be another holder's, or covert).
 public struct EvidenceBrief: Sendable, Hashable {
-    public var crimeReference: String
-    public var incidentReference: String?
-    public var offence: String
-    public var priority: EvidencePriority
-    public var legalBasis: String
-    public var authorisedBy: String
-    public var location: Location
-    public var radiusMetres: Int
-    public var windowFrom: Date
-    public var windowTo: Date
-    public var requiredDORI: DORI?
-    public var notes: String?
-    public var contact: RequesterContact?
+    /// The request, without the cameras it named.
+    public let request: EvidenceRequestDraft
 
     /// The brief of a request made as `draft`.
     public init(_ draft: EvidenceRequestDraft) {
-        crimeReference = draft.crimeReference
-        incidentReference = draft.incidentReference
-        offence = draft.offence
-        priority = draft.priority
-        legalBasis = draft.legalBasis
-        authorisedBy = draft.authorisedBy
-        location = draft.location
-        radiusMetres = draft.radiusMetres
-        windowFrom = draft.windowFrom
-        windowTo = draft.windowTo
-        requiredDORI = draft.requiredDORI
-        notes = draft.notes
-        contact = draft.contact
+        var request = draft
+        request.cameraIDs = []
+        self.request = request
     }
 }
 

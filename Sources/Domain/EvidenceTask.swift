@@ -373,7 +373,7 @@ public struct EvidenceTaskMove: Sendable, Hashable {
             if reason != nil { problems.append(.init(pointer: "/reason", detail: "is only for reject and record_no_footage")) }
         }
         if let notes, notes.count > 2000 { problems.append(.init(pointer: "/notes", detail: "must be at most 2000 characters")) }
-        let latest = policy.latest(windowTo: task.brief.windowTo)
+        let latest = policy.latest(windowTo: task.brief.request.windowTo)
         let limit = "at most \(latest.rfc3339) (\(Int(policy.maximumAfterWindow / 86_400)) days after the request's window)"
         var hold: Date?
         switch action {
