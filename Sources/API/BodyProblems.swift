@@ -80,7 +80,7 @@ enum BodyProblems {
             tree = set(tree, at: path[...], to: standIn(for: type))
             if standIns.contains(pointer(path)) { return .some(nil) }
             standIns.insert(pointer(path))
-            return .some(FieldProblem(pointer: pointer(path), detail: "must be " + typeName(type)))
+            return .some(FieldProblem(pointer: pointer(path), detail: "must be " + Problem.jsonTypeName(type)))
         case .dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue)
             guard !path.isEmpty else { return nil }
@@ -113,17 +113,6 @@ enum BodyProblems {
 
     static func pointer(_ path: [String]) -> String {
         "/" + path.map { $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }.joined(separator: "/")
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int32.Type, is Int64.Type: "an integer"
-        case is Double.Type, is Float.Type: "a number"
-        case is Bool.Type: "true or false"
-        case is [Any].Type: "an array"
-        default: "an object"
-        }
     }
 
     private static func standIn(for type: Any.Type) -> Any {

@@ -43,11 +43,7 @@ extension Problem {
             case is DecodingError, is InvalidDateTime:
                 // A body: name every field at fault, not only the first the decoder met.
                 let problems = RequestInfo.current?.body.kept.map { BodyProblems.find(in: $0, operationID: serverError.operationID) } ?? []
-                guard problems.isEmpty else {
-                    let shown = problems.prefix(3).map { $0.pointer + " " + $0.detail }
-                    let more = problems.count > shown.count ? "; and \(problems.count - shown.count) more" : ""
-                    return .malformedBody("The body does not fit the operation: " + shown.joined(separator: "; ") + more + ".", errors: problems)
-                }
+                guard problems.isEmpty else { return .malformedBody("The body does not fit the operation: " + summary(problems), errors: problems) }
                 return answering(serverError.underlyingError, method: method, path: path, routes: routes)
             case is Problem, is ValidationError, is Forbidden, is StateConflict, is PreconditionFailure, is DecodingError, is StorageError,
                 is InvalidDateTime:
@@ -136,10 +132,7 @@ extension Problem {
         if cause.hasPrefix(prefix), cause.hasSuffix("' is missing.") {
             let header = String(cause.dropFirst(prefix.count).dropLast("' is missing.".count))
             if header == "If-Match" { return .precondition(.missing) }
-            if header == NamedPerson.header {
-                do { _ = try RequestInfo.requiredPerson() } catch { return .validation(error.problems) }
-            }
-            return .validation([.init(parameter: header, detail: "is required")])
+            return .validation(header == NamedPerson.header ? RequestInfo.missingPerson.problems : [.init(parameter: header, detail: "is required")])
         }
         switch error.httpStatus {
         case .unsupportedMediaType: return .unsupportedMediaType(error.causeDescription)
@@ -162,7 +155,8 @@ extension Problem {
         return result
     }
 
-    private static func jsonTypeName(_ type: Any.Type) -> String {
+    /// How a problem names the JSON type `type` decodes from: "a string", "an integer", …
+    static func jsonTypeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: "a string"
         case is Int.Type, is Int32.Type, is Int64.Type, is Int16.Type: "an integer"

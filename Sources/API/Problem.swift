@@ -31,12 +31,14 @@ struct Problem: Error, Sendable {
     /// 400 listing every field at fault in `errors`; the detail names the first few, so that one line (a log,
     /// a client's error message) says what to fix: "/event_types/1 is not an event type."
     static func validation(_ problems: [FieldProblem]) -> Problem {
+        Problem(status: .badRequest, slug: "validation", title: "The request is not valid", detail: summary(problems), errors: problems)
+    }
+
+    /// The first few of `problems` in one sentence: "/offence is required; /priority must be one of urgent, standard."
+    static func summary(_ problems: [FieldProblem]) -> String {
         let shown = problems.prefix(3).map { $0.pointer.replacingOccurrences(of: "#/parameters/", with: "") + " " + $0.detail }
         let more = problems.count > shown.count ? "; and \(problems.count - shown.count) more" : ""
-        return Problem(
-            status: .badRequest, slug: "validation", title: "The request is not valid",
-            detail: shown.joined(separator: "; ") + more + ".", errors: problems
-        )
+        return shown.joined(separator: "; ") + more + "."
     }
 
     static func malformedBody(_ detail: String, errors: [FieldProblem] = []) -> Problem {

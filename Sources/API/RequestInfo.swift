@@ -20,15 +20,15 @@ struct RequestInfo: Sendable {
 
     /// The person the request must name: it writes the chain of custody, which names people.
     static func requiredPerson() throws(ValidationError) -> NamedPerson {
-        guard let header = current?.person else {
-            throw ValidationError([
-                .init(
-                    parameter: NamedPerson.header,
-                    detail: "is required: the chain of custody names who did this, e.g. Sightline-Person: MP1234 DC Sam Patel")
-            ])
-        }
+        guard let header = current?.person else { throw missingPerson }
         return try NamedPerson(header: header)
     }
+
+    /// What a custody operation without `Sightline-Person` is told.
+    static let missingPerson = ValidationError([
+        .init(
+            parameter: NamedPerson.header, detail: "is required: the chain of custody names who did this, e.g. Sightline-Person: MP1234 DC Sam Patel")
+    ])
 
     @TaskLocal static var current: RequestInfo?
 }
