@@ -31,6 +31,9 @@ public enum EventType: String, Sendable, Hashable, CaseIterable, Codable {
     case proposalSubmitted = "proposal.submitted"
     case proposalDecided = "proposal.decided"
     case proposalMilestoneUpdated = "proposal.milestone_updated"
+    case proposalImplementationStarted = "proposal.implementation_started"
+    case proposalImplemented = "proposal.implemented"
+    case proposalWithdrawn = "proposal.withdrawn"
     case reportReady = "report.ready"
     case webhookEndpointDisabled = "webhook_endpoint.disabled"
     /// Sent by the test operation to one endpoint, whatever it subscribes to; never subscribed to.
@@ -163,6 +166,42 @@ extension DomainEvent {
         return DomainEvent(
             type, kind: "evidence_task", id: task.id, version: task.version, audience: [task.requesterOrganisationID, task.holder.organisationID],
             covert: task.covert, fields: fields
+        )
+    }
+}
+
+// MARK: Proposals
+
+extension EventType {
+    /// The type a proposal's move to `status` announces.
+    public static func proposal(becoming status: ProposalStatus) -> EventType {
+        switch status {
+        case .draft: .proposalCreated
+        case .consultation: .proposalConsultationOpened
+        case .submitted: .proposalSubmitted
+        case .approved, .rejected: .proposalDecided
+        case .implementing: .proposalImplementationStarted
+        case .implemented: .proposalImplemented
+        case .withdrawn: .proposalWithdrawn
+        }
+    }
+}
+
+extension DomainEvent {
+    /// A proposal's event goes to its lead, the organisations running its rooms, MOPAC, and the police forces
+    /// with arrangements in those rooms. `fields` add what changed (the endorsement, the milestone).
+    public static func proposal(
+        _ type: EventType, _ proposal: Proposal, mopac: [UUID], policeWithArrangements: [UUID], fields: JSONObject = [:]
+    ) -> DomainEvent {
+        var payload: JSONObject = ["title": .string(proposal.draft.title), "status": .string(proposal.status.rawValue)]
+        if let decision = proposal.decision {
+            payload["outcome"] = .string(decision.outcome.rawValue)
+            payload["decision_reference"] = .string(decision.reference)
+        }
+        return DomainEvent(
+            type, kind: "proposal", id: proposal.id, version: proposal.version,
+            audience: [proposal.leadOrganisationID] + proposal.participants + mopac + policeWithArrangements,
+            fields: payload.merging(fields) { _, new in new }
         )
     }
 }
