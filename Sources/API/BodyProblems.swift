@@ -26,6 +26,11 @@ enum BodyProblems {
         case "handOverEvidenceItem": Components.Schemas.EvidenceHandover.self
         case "createWebhookEndpoint": Components.Schemas.WebhookEndpointCreate.self
         case "recoverWebhookEndpoint": Components.Schemas.WebhookRecover.self
+        case "createProposal": Components.Schemas.ProposalCreate.self
+        case "transitionProposal": Components.Schemas.ProposalTransition.self
+        case "decideProposal": Components.Schemas.ProposalDecisionCreate.self
+        case "recordProposalEndorsement": Components.Schemas.ProposalEndorsementCreate.self
+        case "addProposalMilestone": Components.Schemas.ProposalMilestoneCreate.self
         default: nil
         }
     }

@@ -9,7 +9,7 @@ extension SightlineAPI {
         let caller = try Caller.required()
         guard case .json(let body) = input.body else { throw Problem.notJSON }
         let requested = try RequestParsing.uuid(body.operatorOrgId, pointer: "/operator_org_id")
-        let draft = ControlRoomDraft(body)
+        let draft = try ControlRoomDraft(body)
         try draft.validate()
         let operatorID = try RegistryRules.owner(requested: requested, caller: caller)
         guard try await organisations.get(id: operatorID) != nil else {
@@ -49,6 +49,9 @@ extension SightlineAPI {
         let current = try await found(input.path.id) { id in try await controlRooms.get(id: id) }
         try RegistryRules.checkWrite(to: current.operatorOrganisationID, by: caller)
         try Preconditions.check(ifMatch: input.headers.ifMatch, currentVersion: current.version)
+        if let mergedInto = current.mergedInto {
+            throw StateConflict("The room was merged into \(mergedInto.uuidString.lowercased()); its record is history and is not changed.")
+        }
         let draft = try MergePatch.apply(try RequestParsing.patch(patch), to: current.draft, allowed: ControlRoomDraft.patchableFields)
         try draft.validate()
         guard
@@ -59,12 +62,14 @@ extension SightlineAPI {
 }
 
 extension ControlRoomDraft {
-    init(_ body: Components.Schemas.ControlRoomCreate) {
+    init(_ body: Components.Schemas.ControlRoomCreate) throws(ValidationError) {
+        let reviewedOn = try Day.parse(body.costsReviewedOn, at: "/costs_reviewed_on")
         self.init(
             name: body.name, location: body.location.map { Location(lat: $0.lat, lon: $0.lon) }, address: body.address,
             boroughsServed: body.boroughsServed, hours: body.hours ?? "24x7", operatorPositions: body.operatorPositions,
             vmsPlatform: body.vmsPlatform, exportFormats: body.exportFormats ?? [], defaultRetentionDays: body.defaultRetentionDays ?? 31,
-            annualCostPence: body.annualCostPence.map(Int.init), status: body.status.flatMap { ControlRoomStatus(rawValue: $0.rawValue) } ?? .active
+            annualCostPence: body.annualCostPence.map(Int.init), staffFTE: body.staffFte, costsReviewedOn: reviewedOn,
+            status: body.status.flatMap { ControlRoomStatus(rawValue: $0.rawValue) } ?? .active
         )
     }
 }
@@ -76,8 +81,10 @@ extension Components.Schemas.ControlRoom {
             id: room.id.uuidString.lowercased(), operatorOrgId: room.operatorOrganisationID.uuidString.lowercased(), name: draft.name,
             location: draft.location.map(Components.Schemas.Location.init), address: draft.address, boroughsServed: draft.boroughsServed,
             hours: draft.hours, operatorPositions: draft.operatorPositions, vmsPlatform: draft.vmsPlatform, exportFormats: draft.exportFormats,
-            defaultRetentionDays: draft.defaultRetentionDays, annualCostPence: draft.annualCostPence.map(Int64.init),
-            status: Components.Schemas.ControlRoomStatus(rawValue: draft.status.rawValue) ?? .active, createdAt: room.createdAt,
+            defaultRetentionDays: draft.defaultRetentionDays, annualCostPence: draft.annualCostPence.map(Int64.init), staffFte: draft.staffFTE,
+            costsReviewedOn: draft.costsReviewedOn?.description,
+            status: Components.Schemas.ControlRoomStatus(rawValue: draft.status.rawValue) ?? .active,
+            mergedInto: room.mergedInto?.uuidString.lowercased(), createdAt: room.createdAt,
             updatedAt: room.updatedAt, version: room.version
         )
     }

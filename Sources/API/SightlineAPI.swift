@@ -19,6 +19,8 @@ struct SightlineAPI: APIProtocol {
     let evidenceItems: EvidenceItemStore
     let content: EvidenceContentStore
     let evidenceSettings: EvidenceSettings
+    /// Shared control-room proposals.
+    let proposals: ProposalStore
     let webhooks: WebhookStore
     let webhookSettings: WebhookSettings
     let authenticator: Authenticator

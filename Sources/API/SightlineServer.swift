@@ -65,6 +65,7 @@ public enum SightlineServer {
             evidenceItems: EvidenceItemStore(database),
             content: EvidenceContentStore(directory: evidence.directory),
             evidenceSettings: evidence,
+            proposals: ProposalStore(database),
             webhooks: WebhookStore(database),
             webhookSettings: webhooks,
             authenticator: authenticator,

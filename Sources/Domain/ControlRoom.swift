@@ -19,6 +19,10 @@ public struct ControlRoomDraft: Sendable, Hashable, Codable {
     public var exportFormats: [String]
     public var defaultRetentionDays: Int
     public var annualCostPence: Int?
+    /// Staff in full-time equivalents, for appraisals.
+    public var staffFTE: Double?
+    /// The day someone last checked the room's cost figures (running cost, positions, staff).
+    public var costsReviewedOn: Day?
     public var status: ControlRoomStatus
 
     /// The fields a PATCH may name.
@@ -33,6 +37,8 @@ public struct ControlRoomDraft: Sendable, Hashable, Codable {
         case exportFormats = "export_formats"
         case defaultRetentionDays = "default_retention_days"
         case annualCostPence = "annual_cost_pence"
+        case staffFTE = "staff_fte"
+        case costsReviewedOn = "costs_reviewed_on"
         case status
     }
 
@@ -40,7 +46,7 @@ public struct ControlRoomDraft: Sendable, Hashable, Codable {
     public init(
         name: String, location: Location? = nil, address: String? = nil, boroughsServed: [String], hours: String = "24x7",
         operatorPositions: Int? = nil, vmsPlatform: String? = nil, exportFormats: [String] = [], defaultRetentionDays: Int = 31,
-        annualCostPence: Int? = nil, status: ControlRoomStatus = .active
+        annualCostPence: Int? = nil, staffFTE: Double? = nil, costsReviewedOn: Day? = nil, status: ControlRoomStatus = .active
     ) {
         self.name = name
         self.location = location
@@ -52,6 +58,8 @@ public struct ControlRoomDraft: Sendable, Hashable, Codable {
         self.exportFormats = exportFormats
         self.defaultRetentionDays = defaultRetentionDays
         self.annualCostPence = annualCostPence
+        self.staffFTE = staffFTE
+        self.costsReviewedOn = costsReviewedOn
         self.status = status
     }
 
@@ -68,6 +76,8 @@ public struct ControlRoomDraft: Sendable, Hashable, Codable {
             exportFormats: try c.decodeIfPresent([String].self, forKey: .exportFormats) ?? [],
             defaultRetentionDays: try c.decodeIfPresent(Int.self, forKey: .defaultRetentionDays) ?? 31,
             annualCostPence: try c.decodeIfPresent(Int.self, forKey: .annualCostPence),
+            staffFTE: try c.decodeIfPresent(Double.self, forKey: .staffFTE),
+            costsReviewedOn: try c.decodeIfPresent(Day.self, forKey: .costsReviewedOn),
             status: try c.decodeIfPresent(ControlRoomStatus.self, forKey: .status) ?? .active
         )
     }
@@ -97,7 +107,10 @@ public struct ControlRoomDraft: Sendable, Hashable, Codable {
         if !(1...3650).contains(defaultRetentionDays) {
             problems.append(.init(pointer: "/default_retention_days", detail: "must be from 1 to 3650 days"))
         }
-        if let annualCostPence, annualCostPence < 0 { problems.append(.init(pointer: "/annual_cost_pence", detail: "must not be negative")) }
+        if let annualCostPence, let problem = Money.problem(annualCostPence, at: "/annual_cost_pence") { problems.append(problem) }
+        if let staffFTE, !(staffFTE.isFinite && (0...10_000).contains(staffFTE)) {
+            problems.append(.init(pointer: "/staff_fte", detail: "must be from 0 to 10000"))
+        }
         guard problems.isEmpty else { throw ValidationError(problems) }
     }
 }
@@ -110,14 +123,19 @@ public struct ControlRoom: Sendable, Hashable, Identifiable {
     public var draft: ControlRoomDraft
     public var createdAt: Date
     public var updatedAt: Date
+    /// The room that absorbed this one, once a proposal merged them.
+    public var mergedInto: UUID?
     /// Bumped by every change; the ETag.
     public var version: Int
 
     /// A room from its parts.
-    public init(id: UUID, operatorOrganisationID: UUID, draft: ControlRoomDraft, createdAt: Date, updatedAt: Date, version: Int) {
+    public init(
+        id: UUID, operatorOrganisationID: UUID, draft: ControlRoomDraft, mergedInto: UUID? = nil, createdAt: Date, updatedAt: Date, version: Int
+    ) {
         self.id = id
         self.operatorOrganisationID = operatorOrganisationID
         self.draft = draft
+        self.mergedInto = mergedInto
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.version = version

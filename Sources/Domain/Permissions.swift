@@ -18,6 +18,7 @@ public enum Permissions {
     /// Both sides of a task: holders' operators and partner admins, and the requesting force's officers.
     private static let evidenceParties: Set<Role> = [.requester, .embeddedOfficer, .operator, .partnerAdmin]
     private static let evidenceHolders: Set<Role> = [.operator, .partnerAdmin, .embeddedOfficer]
+    private static let proposalStewards: Set<Role> = [.planner, .partnerAdmin]
 
     /// The table.
     public static let table: [String: Access] = [
@@ -68,6 +69,19 @@ public enum Permissions {
         "downloadEvidenceContent": .roles(evidenceParties),
         "handOverEvidenceItem": .roles(evidenceParties),
         "listCustodyEvents": .roles(evidenceParties),
+        // Proposals: every key reads them; planners and partner admins (object rules in ProposalRules) write them,
+        // participants' partner admins record positions, MOPAC planners decide.
+        "listProposals": .roles(everyone),
+        "getProposal": .roles(everyone),
+        "listProposalEndorsements": .roles(everyone),
+        "getProposalAppraisal": .roles(everyone),
+        "createProposal": .roles(proposalStewards),
+        "updateProposal": .roles(proposalStewards),
+        "transitionProposal": .roles(proposalStewards),
+        "addProposalMilestone": .roles(proposalStewards),
+        "updateProposalMilestone": .roles(proposalStewards),
+        "decideProposal": .roles([.planner]),
+        "recordProposalEndorsement": .roles([.partnerAdmin]),
         // Each organisation's own events.
         "listEvents": .roles(everyone),
         // Webhook endpoints: each organisation's partner admins manage its own (DESIGN §6).

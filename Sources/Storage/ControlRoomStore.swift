@@ -14,7 +14,8 @@ public struct ControlRoomStore: Sendable {
         r.id, r.operator_org_id, r.name, ST_Y(r.location::geometry), ST_X(r.location::geometry), r.address, r.hours,
         r.operator_positions, r.vms_platform, r.export_formats, r.default_retention_days, r.annual_cost_pence, r.status,
         r.created_at, r.updated_at, r.version,
-        ARRAY(SELECT b.gss_code FROM control_room_boroughs b WHERE b.control_room_id = r.id ORDER BY b.gss_code)
+        ARRAY(SELECT b.gss_code FROM control_room_boroughs b WHERE b.control_room_id = r.id ORDER BY b.gss_code),
+        r.staff_fte::float8, r.costs_reviewed_on, r.merged_into
         """
 
     /// Creates a room run by `operatorOrganisationID`; its audit row and `control_room.created` event commit with it.
@@ -24,14 +25,14 @@ public struct ControlRoomStore: Sendable {
             let id: UUID = try await connection.query(
                 """
                 INSERT INTO control_rooms (operator_org_id, name, location, address, hours, operator_positions, vms_platform, export_formats,
-                                           default_retention_days, annual_cost_pence, status, created_at, updated_at)
+                                           default_retention_days, annual_cost_pence, status, created_at, updated_at, staff_fte, costs_reviewed_on)
                 VALUES ($1, $2, CASE WHEN $3::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($4, $3), 4326)::geography END,
-                        $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                        $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)
                 RETURNING id
                 """,
                 operatorOrganisationID, draft.name, draft.location?.lat, draft.location?.lon, draft.address, draft.hours,
                 draft.operatorPositions, draft.vmsPlatform, draft.exportFormats, draft.defaultRetentionDays, draft.annualCostPence,
-                draft.status.rawValue, now
+                draft.status.rawValue, now, draft.staffFTE, draft.costsReviewedOn.map(PostgresDate.init)
             )[0].decode(0)
             try await connection.query(
                 "INSERT INTO control_room_boroughs (control_room_id, gss_code) SELECT $1, unnest($2::text[])", id, draft.boroughsServed
@@ -90,11 +91,13 @@ public struct ControlRoomStore: Sendable {
                 UPDATE control_rooms SET
                     name = $2, location = CASE WHEN $3::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($4, $3), 4326)::geography END,
                     address = $5, hours = $6, operator_positions = $7, vms_platform = $8, export_formats = $9,
-                    default_retention_days = $10, annual_cost_pence = $11, status = $12, updated_at = $13, version = version + 1
+                    default_retention_days = $10, annual_cost_pence = $11, status = $12, updated_at = $13, staff_fte = $14,
+                    costs_reviewed_on = $15, version = version + 1
                 WHERE id = $1
                 """,
                 id, draft.name, draft.location?.lat, draft.location?.lon, draft.address, draft.hours, draft.operatorPositions,
-                draft.vmsPlatform, draft.exportFormats, draft.defaultRetentionDays, draft.annualCostPence, draft.status.rawValue, now
+                draft.vmsPlatform, draft.exportFormats, draft.defaultRetentionDays, draft.annualCostPence, draft.status.rawValue, now,
+                draft.staffFTE, draft.costsReviewedOn.map(PostgresDate.init)
             )
             try await connection.query(
                 "DELETE FROM control_room_boroughs WHERE control_room_id = $1 AND NOT gss_code = ANY ($2::text[])", id, draft.boroughsServed
@@ -140,9 +143,10 @@ extension ControlRoom {
                 name: try row.decode(2), location: lat.flatMap { lat in lon.map { Location(lat: lat, lon: $0) } }, address: try row.decode(5),
                 boroughsServed: try row.decode(16), hours: try row.decode(6), operatorPositions: try row.decode(7),
                 vmsPlatform: try row.decode(8), exportFormats: try row.decode(9), defaultRetentionDays: try row.decode(10),
-                annualCostPence: try row.decode(11), status: parsedStatus
+                annualCostPence: try row.decode(11), staffFTE: try row.decode(17),
+                costsReviewedOn: try row.decode(18, as: PostgresDate?.self).map(Day.init), status: parsedStatus
             ),
-            createdAt: try row.decode(13), updatedAt: try row.decode(14), version: try row.decode(15)
+            mergedInto: try row.decode(19), createdAt: try row.decode(13), updatedAt: try row.decode(14), version: try row.decode(15)
         )
     }
 }

@@ -60,6 +60,8 @@ CREATE INDEX proposals_created ON proposals (created_at, id);
 CREATE TABLE proposal_rooms (
     proposal_id     uuid NOT NULL REFERENCES proposals (id),
     control_room_id uuid NOT NULL REFERENCES control_rooms (id),
+    -- The room's place in the proposal's list, as its authors gave it.
+    position        smallint NOT NULL,
     PRIMARY KEY (proposal_id, control_room_id)
 );
 
