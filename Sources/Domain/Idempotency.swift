@@ -13,6 +13,9 @@ public enum Idempotency {
         "registerEvidenceItem",
         "handOverEvidenceItem",
         "createWebhookEndpoint",
+        "createProposal",
+        "recordProposalEndorsement",
+        "addProposalMilestone",
     ]
 
     /// How long a key is remembered after its first use.

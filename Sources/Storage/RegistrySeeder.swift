@@ -116,6 +116,20 @@ public struct RegistrySeeder: Sendable {
         }
     }
 
+    /// Gives demonstration rooms the cost facts appraisals read (staff in full-time equivalents, about five per
+    /// operator position, and a review date in the last quarter), where a room has none yet.
+    public func fillDemoCostFacts() async throws {
+        try await database.withConnection { connection in
+            try await connection.query(
+                """
+                UPDATE control_rooms SET staff_fte = round((coalesce(operator_positions, 4) * (4.6 + random()))::numeric, 1),
+                       costs_reviewed_on = current_date - floor(random() * 90)::int
+                WHERE name LIKE 'Demo: %' AND staff_fte IS NULL
+                """
+            )
+        }
+    }
+
     /// Adds `count` synthetic cameras owned by the borough authorities, spread uniformly over London (so over
     /// each borough in proportion to its area); returns how many it added.
     public func addSyntheticCameras(count: Int, actor: AuditActor) async throws -> Int {

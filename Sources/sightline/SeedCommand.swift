@@ -13,7 +13,8 @@ struct Seed: AsyncParsableCommand {
             discussion: """
                 The registry is loaded the first time only: a control room for every borough (three shared by two \
                 neighbours) and a TfL room, about 15,000 cameras inside the borough boundaries, TfL and business \
-                cameras and five covert police cameras. The keys are replaced on every run: one per persona of the \
+                cameras and five covert police cameras; and two shared-room proposals (one in consultation, one \
+                being implemented). The keys are replaced on every run: one per persona of the \
                 README's walk-through, printed as shell lines to paste; --all-roles prints one per role of \
                 Westminster, the MPS and MOPAC too.
                 """
@@ -60,13 +61,23 @@ struct Seed: AsyncParsableCommand {
                     }
                 }
                 var lines = ["# Demo personas (new keys each run). Paste these lines into the shell you follow the README in:"]
+                var plannerKeyID: UUID?
                 for persona in Self.personas {
                     let organisation = resolved[persona.organisation]!
-                    let (_, token) = try await keys.create(
+                    let (key, token) = try await keys.create(
                         organisationID: organisation.id, name: "demo: " + persona.variable.lowercased(), role: persona.role, covertAccess: false,
                         expiresAt: nil, createdBy: nil, actor: actor
                     )
+                    if persona.role == .planner { plannerKeyID = key.id }
                     lines.append("export \(persona.variable)=\(token.text)  # \(persona.who)")
+                }
+                try await RegistrySeeder(database).fillDemoCostFacts()
+                let proposals = DemoProposals(database: database, actor: actor)
+                if let plannerKeyID, try await !proposals.exist() {
+                    let mopac = resolved["Mayor's Office for Policing and Crime"]!.id
+                    for title in try await proposals.seed(plannerKeyID: plannerKeyID, mopac: mopac) {
+                        lines.append("# Demo proposal made: \(title)")
+                    }
                 }
                 if allRoles {
                     lines.append("# Every role of Westminster, the MPS and MOPAC (admin keys belong to the platform operator, above):")

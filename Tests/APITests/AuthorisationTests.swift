@@ -65,6 +65,27 @@ struct AuthorisationTests {
         "downloadEvidenceContent": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/content", nil),
         "handOverEvidenceItem": (.post, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/handover", #"{"received_by": "PC 1"}"#),
         "listCustodyEvents": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/custody", nil),
+        "listProposals": (.get, "/v1/proposals", nil),
+        "getProposal": (.get, "/v1/proposals/00000000-0000-4000-8000-000000000000", nil),
+        "createProposal": (
+            .post, "/v1/proposals",
+            #"{"title": "table test", "control_room_ids": ["00000000-0000-4000-8000-000000000000"], "host": {"name": "New room", "location": {"lat": 51.5, "lon": -0.1}, "operator_positions": 4}, "proposed_annual_cost_pence": 1}"#
+        ),
+        "updateProposal": (.patch, "/v1/proposals/00000000-0000-4000-8000-000000000000", "{}"),
+        "transitionProposal": (.post, "/v1/proposals/00000000-0000-4000-8000-000000000000/transitions", #"{"action": "withdraw"}"#),
+        "decideProposal": (
+            .post, "/v1/proposals/00000000-0000-4000-8000-000000000000/decision",
+            #"{"outcome": "approved", "reference": "PCD 167", "text": "Approved."}"#
+        ),
+        "listProposalEndorsements": (.get, "/v1/proposals/00000000-0000-4000-8000-000000000000/endorsements", nil),
+        "recordProposalEndorsement": (.post, "/v1/proposals/00000000-0000-4000-8000-000000000000/endorsements", #"{"position": "support"}"#),
+        "addProposalMilestone": (
+            .post, "/v1/proposals/00000000-0000-4000-8000-000000000000/milestones", #"{"title": "Go-live", "due_on": "2027-01-01"}"#
+        ),
+        "updateProposalMilestone": (
+            .patch, "/v1/proposals/00000000-0000-4000-8000-000000000000/milestones/00000000-0000-4000-8000-000000000000", "{}"
+        ),
+        "getProposalAppraisal": (.get, "/v1/proposals/00000000-0000-4000-8000-000000000000/appraisal", nil),
         "listEvents": (.get, "/v1/events", nil),
         "createWebhookEndpoint": (.post, "/v1/webhook-endpoints", #"{"url": "https://127.0.0.1/x"}"#),
         "listWebhookEndpoints": (.get, "/v1/webhook-endpoints", nil),

@@ -50,7 +50,8 @@ struct WalkThroughTests {
 
             let block = try Self.walkThrough()
                 .replacingOccurrences(of: "localhost:8080", with: "127.0.0.1:\(port)")
-                .replacingOccurrences(of: "9000", with: String(receiverPort))
+                .replacingOccurrences(of: "webhook-receiver.py 9000", with: "webhook-receiver.py \(receiverPort)")
+                .replacingOccurrences(of: "127.0.0.1:9000", with: "127.0.0.1:\(receiverPort)")
             let script = "set -euo pipefail\ncd '\(repositoryRoot.path)'\n" + exports.joined(separator: "\n") + "\n" + block
             let run = try ChildProcess("/bin/bash", ["-c", script])
             let status = try await run.exitStatus(timeout: .seconds(300))
@@ -71,6 +72,10 @@ struct WalkThroughTests {
             // The event log is not checked here: it lists an event once every transaction older than its own has
             // ended, in this cluster, which the other suites running beside this one can hold back a moment.
             #expect(output.contains("webhook received: evidence_task.created"), "\(output)")
+            // The planner's proposal: in consultation with one objection, appraised, and asked "what if".
+            #expect(output.contains(#"{"status":"consultation","positions":["#) && output.contains(#""object""#), "\(output)")
+            #expect(output.contains(#"{"annual_saving_pence":"#) && output.contains(#""payback_years":"#), "\(output)")
+            #expect(output.contains(#""overridden":true}"#), "\(output)")
         }
     }
 }
