@@ -10,8 +10,14 @@ SWIFT_BUILD_FLAGS ?=
 
 .PHONY: run test bench stop deps build clean-data format conformance
 
-deps:
+deps: .build/migrations.stamp
 	@scripts/install-deps.sh
+
+# SwiftPM runs build-tool plugins (EmbedFilesPlugin embeds db/migrations into the binary) only when it plans the
+# build again, which a changed manifest makes it do and a new .sql file alone does not: an incremental build would
+# carry a binary without the new migration. So a migration newer than this stamp makes the next build plan again.
+.build/migrations.stamp: $(wildcard db/migrations/*.sql)
+	@mkdir -p .build && touch Package.swift && touch $@
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
