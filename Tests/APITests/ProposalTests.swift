@@ -368,6 +368,60 @@ struct ProposalTests {
                 }
                 let after = try await client.send(.get, "/v1/proposals/" + proposal.id, keys.analyst).decode(ProposalBody.self)
                 #expect(after.version == proposal.version)
+
+                // Westminster's operator keeps the room's cost facts current; the next appraisal reads them.
+                let room = "/v1/control-rooms/" + world.westminsterRoom.text
+                let version = try await client.send(.get, room, keys.analyst).decode(MergedRoomBody.self).version
+                let badDate = try await client.send(.patch, room, keys(.operator), #"{"costs_reviewed_on": "2026-02-30"}"#, ifMatch: "\"\(version)\"")
+                #expect(badDate.status == .badRequest && badDate.text.contains("/costs_reviewed_on"), "\(badDate.text)")
+                let negative = try await client.send(.patch, room, keys(.operator), #"{"staff_fte": -1}"#, ifMatch: "\"\(version)\"")
+                #expect(try negative.decode(ProblemBody.self).errors?.map(\.pointer) == ["/staff_fte"], "\(negative.text)")
+                let reviewed = try await client.send(
+                    .patch, room, keys(.operator), #"{"annual_cost_pence": 125000000, "staff_fte": 21.5, "costs_reviewed_on": "2026-11-01"}"#,
+                    ifMatch: "\"\(version)\"")
+                #expect(reviewed.status == .ok, "\(reviewed.text)")
+                #expect(reviewed.text.contains(#""staff_fte":21.5"#) && reviewed.text.contains(#""costs_reviewed_on":"2026-11-01""#))
+                let again = try await client.send(.get, path, keys(.operator)).decode(AppraisalBody.self)
+                #expect(again.baseline_annual_cost_pence == 220_000_000 && again.annual_saving_pence == 90_000_000)
+            }
+        }
+    }
+
+    @Test func implementationIsRefusedAndChangesNothingWhenARoomStoppedRunningAfterTheDecision() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            let world = try await ProposalWorld.make(pool)
+            try await withApp(pool: pool, url: url) { client, keys in
+                let planner = world.mopacPlanner
+                var proposal = try await client.send(.post, "/v1/proposals", planner, world.body()).decode(ProposalBody.self)
+                let path = "/v1/proposals/" + proposal.id
+                for (action, extra) in [("open_consultation", ""), ("submit", #", "override_reason": "Urgent.""#)] {
+                    proposal = try await client.send(
+                        .post, path + "/transitions", planner, #"{"action": "\#(action)"\#(extra)}"#, ifMatch: "\"\(proposal.version)\""
+                    ).decode(ProposalBody.self)
+                }
+                proposal = try await client.send(
+                    .post, path + "/decision", planner, #"{"outcome": "approved", "reference": "PCD 167", "text": "Approved."}"#,
+                    ifMatch: "\"\(proposal.version)\""
+                ).decode(ProposalBody.self)
+                proposal = try await client.send(
+                    .post, path + "/transitions", planner, #"{"action": "start_implementation"}"#, ifMatch: "\"\(proposal.version)\""
+                ).decode(ProposalBody.self)
+                // Camden closes its room meanwhile.
+                let camden = "/v1/control-rooms/" + world.camdenRoom.text
+                let version = try await client.send(.get, camden, keys.analyst).decode(MergedRoomBody.self).version
+                let closed = try await client.send(.patch, camden, world.camdenAdmin, #"{"status": "closed"}"#, ifMatch: "\"\(version)\"")
+                #expect(closed.status == .ok, "\(closed.text)")
+                let refused = try await client.send(
+                    .post, path + "/transitions", planner, #"{"action": "complete_implementation"}"#, ifMatch: "\"\(proposal.version)\"")
+                #expect(refused.status == .conflict && refused.text.contains(world.camdenRoom.text), "\(refused.text)")
+                let (moved, merged): (Int, Int) = try await pool.withConnection { connection in
+                    (
+                        try await connection.query("SELECT count(*) FROM cameras WHERE control_room_id = $1", world.westminsterRoom)[0].decode(0),
+                        try await connection.query("SELECT count(*) FROM control_rooms WHERE status = 'merged'")[0].decode(0)
+                    )
+                }
+                #expect(moved == 2 && merged == 0)
+                #expect(try await client.send(.get, path, keys.analyst).decode(ProposalBody.self).status == "implementing")
             }
         }
     }
