@@ -43,5 +43,20 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-.venv/bin/schemathesis --config-file conformance/schemathesis.toml run openapi.yaml --url "http://127.0.0.1:$http_port" \
-    --header "Authorization: Bearer $key" --no-color
+run_schemathesis() {
+    .venv/bin/schemathesis --config-file conformance/schemathesis.toml run openapi.yaml --url "http://127.0.0.1:$http_port" \
+        --header "Authorization: Bearer $key" --no-color 2>&1 | tee .data/conformance/schemathesis.log
+    return "${PIPESTATUS[0]}"
+}
+run_schemathesis && exit 0
+status=$?
+# CPython 3.11 (Debian 12's) sometimes raises "SystemError: AST constructor recursion depth mismatch" inside
+# hypothesis while schemathesis generates data: a crash of the tool, not a finding about the server, and not
+# repeatable with the same seed. Once, and only when the run reported no failure of the server, it is run again.
+if grep -q "AST constructor recursion depth mismatch" .data/conformance/schemathesis.log \
+    && ! grep -q "^Failures:" .data/conformance/schemathesis.log; then
+    echo "conformance: schemathesis crashed inside CPython 3.11's ast module (a tool error, no server failure); running it once more"
+    run_schemathesis && exit 0
+    status=$?
+fi
+exit "$status"
