@@ -203,12 +203,7 @@ extension SightlineAPI {
                 .staffTransition: query.staffTransitionPence, .other: query.otherPence,
             ].compactMapValues { $0.map(Int.init) })
         let facts = try await proposals.appraisalFacts(proposal)
-        let hostPositions =
-            proposal.draft.host.operatorPositions ?? facts.rooms.first { $0.id == proposal.draft.host.controlRoomID }?.operatorPositions
-        let inputs = AppraisalInputs(
-            parameters: proposal.draft.parameters, oneOffCosts: proposal.draft.oneOffCosts,
-            proposedAnnualCostPence: proposal.draft.proposedAnnualCostPence, rooms: facts.rooms, positionsAfter: hostPositions,
-            arrangements: facts.arrangements, today: Day(clock.now()))
+        let inputs = AppraisalInputs(proposal: proposal, rooms: facts.rooms, arrangements: facts.arrangements, today: Day(clock.now()))
         let appraisal = Appraisal(try overrides.applied(to: inputs))
         return .ok(.init(body: .json(.init(appraisal, proposalID: proposal.id, rooms: facts.rooms, overridden: !overrides.isEmpty))))
     }

@@ -354,6 +354,17 @@ public struct AppraisalInputs: Sendable, Hashable {
         self.today = today
     }
 
+    /// The inputs of `proposal`'s appraisal from its participating rooms' facts and arrangements: positions after
+    /// the merger are the proposal's, or an existing host's own.
+    public init(proposal: Proposal, rooms: [RoomCostFacts], arrangements: [AffectedArrangement], today: Day) {
+        let host = proposal.draft.host
+        self.init(
+            parameters: proposal.draft.parameters, oneOffCosts: proposal.draft.oneOffCosts,
+            proposedAnnualCostPence: proposal.draft.proposedAnnualCostPence, rooms: rooms,
+            positionsAfter: host.operatorPositions ?? rooms.first { $0.id == host.controlRoomID }?.operatorPositions,
+            arrangements: arrangements, today: today)
+    }
+
     fileprivate var oneOffCategoryPointers: Set<String> { Set(OneOffCategory.allCases.map { "/one_off_costs_pence/" + $0.rawValue }) }
 
     /// A problem for each figure out of range, under `pointer`.

@@ -101,6 +101,26 @@ struct ProposalAppraisalTests {
         #expect(appraisal.roomsWithCostsOutOfDate == [rooms[2].id])
     }
 
+    @Test func positionsAfterAreTheProposalsOrAnExistingHostsOwn() {
+        let rooms = Self.rooms([100, 200])
+        func proposal(_ host: ProposalHost) -> Proposal {
+            Proposal(
+                id: UUID(), leadOrganisationID: UUID(),
+                draft: ProposalDraft(title: "T", controlRoomIDs: rooms.map(\.id), host: host, proposedAnnualCostPence: 1), status: .draft,
+                participants: [], endorsements: [], submissionOverrideReason: nil, decision: nil, milestones: [], implementedAt: nil,
+                implementedRoomID: nil, createdAt: Date(), updatedAt: Date(), version: 1)
+        }
+        let kept = AppraisalInputs(proposal: proposal(.existing(rooms[1].id)), rooms: rooms, arrangements: [], today: Self.today)
+        #expect(kept.positionsAfter == 4)
+        let given = AppraisalInputs(
+            proposal: proposal(.existing(rooms[1].id, operatorPositions: 9)), rooms: rooms, arrangements: [], today: Self.today)
+        #expect(given.positionsAfter == 9)
+        let new = AppraisalInputs(
+            proposal: proposal(ProposalHost(name: "New", location: Location(lat: 51.5, lon: -0.1), operatorPositions: 6)), rooms: rooms,
+            arrangements: [], today: Self.today)
+        #expect(new.positionsAfter == 6 && new.proposedAnnualCostPence == 1)
+    }
+
     @Test func overridesChangeOnlyWhatTheyNameAndAreCheckedByParameter() throws {
         let inputs = AppraisalInputs(
             parameters: .greenBook, oneOffCosts: Self.threeRoomCosts, proposedAnnualCostPence: 240_000_000,
