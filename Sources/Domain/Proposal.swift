@@ -414,14 +414,14 @@ public enum ProposalRules {
         }
     }
 
-    /// Checks that `caller` may record a position on `proposal`: a partner admin of a participant. Anyone else's
-    /// endorsement does not exist (404).
+    /// Whether `caller` may record a position on `proposal`: a partner admin of a participant. For anyone else there
+    /// is no position to record (404).
     public static func mayEndorse(_ proposal: Proposal, caller: Principal) -> Bool {
         caller.role == .partnerAdmin && proposal.participants.contains(caller.organisationID)
     }
 
     /// Checks that `proposal` may be submitted by `caller`: with every participant's position, or by a planner
-    /// giving `overrideReason`.
+    /// giving `overrideReason`. Returns the reason to record: `nil` when no position was missing.
     public static func checkSubmission(_ proposal: Proposal, overrideReason: String?, caller: Principal) throws -> String? {
         if let overrideReason {
             guard caller.role == .planner else { throw Forbidden("Only a planner submits a proposal without every participant's position.") }
