@@ -86,11 +86,7 @@ extension SightlineAPI {
         try Preconditions.check(ifMatch: input.headers.ifMatch, currentVersion: current.version)
         let next = try ProposalMachine.next(
             from: current.status, by: action, allowedToCaller: ProposalRules.allowedActions(current, caller: caller))
-        if body.overrideReason != nil && action != .submit {
-            throw ValidationError([.init(pointer: "/override_reason", detail: "is given only with submit")])
-        }
-        let overrideReason =
-            action == .submit ? try ProposalRules.checkSubmission(current, overrideReason: body.overrideReason, caller: caller) : nil
+        let overrideReason = try ProposalRules.checkSubmission(current, by: action, overrideReason: body.overrideReason, caller: caller)
         guard
             let (proposal, _) = try await proposals.transition(
                 id: current.id, expectedVersion: current.version, action: action, to: next, overrideReason: overrideReason,

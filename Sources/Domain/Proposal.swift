@@ -420,9 +420,16 @@ public enum ProposalRules {
         caller.role == .partnerAdmin && proposal.participants.contains(caller.organisationID)
     }
 
-    /// Checks that `proposal` may be submitted by `caller`: with every participant's position, or by a planner
-    /// giving `overrideReason`. Returns the reason to record: `nil` when no position was missing.
-    public static func checkSubmission(_ proposal: Proposal, overrideReason: String?, caller: Principal) throws -> String? {
+    /// Checks the submission `action` may be: with every participant's position, or by a planner giving
+    /// `overrideReason` (which only `submit` takes). Returns the reason to record: `nil` when no position was
+    /// missing, and for any other move.
+    public static func checkSubmission(
+        _ proposal: Proposal, by action: ProposalAction, overrideReason: String?, caller: Principal
+    ) throws -> String? {
+        guard action == .submit else {
+            if overrideReason != nil { throw ValidationError([.init(pointer: "/override_reason", detail: "is given only with submit")]) }
+            return nil
+        }
         if let overrideReason {
             guard caller.role == .planner else { throw Forbidden("Only a planner submits a proposal without every participant's position.") }
             if let problem = TextRules.problem(overrideReason, at: "/override_reason", maximum: 2000, required: true) {

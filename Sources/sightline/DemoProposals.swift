@@ -20,7 +20,6 @@ struct DemoProposals {
         let store = ProposalStore(database)
         let north = ["E09000007", "E09000019", "E09000014"]  // Camden, Islington, Haringey
         let northRooms = try await rooms(north)
-        let baseline = try await northRooms.asyncMap { try await ControlRoomStore(database).get(id: $0)?.draft.annualCostPence ?? 0 }
         var consultation = try await store.create(
             leadOrganisationID: mopac,
             draft: ProposalDraft(
@@ -30,7 +29,7 @@ struct DemoProposals {
                 controlRoomIDs: northRooms, host: .existing(northRooms[0], operatorPositions: 12),
                 oneOffCosts: OneOffCosts(
                     fitOut: 45_000_000, network: 30_000_000, migration: 12_000_000, staffTransition: 18_000_000, other: 5_000_000),
-                proposedAnnualCostPence: baseline.reduce(0, +) * 72 / 100),
+                proposedAnnualCostPence: try await runningCost(of: northRooms) * 72 / 100),
             keyID: plannerKeyID, actor: actor)
         consultation = try await move(consultation, .openConsultation, to: .consultation)
         let positions: [(String, EndorsementPosition, String)] = [
@@ -51,10 +50,7 @@ struct DemoProposals {
                 summary: "Sutton and Merton's shared room moves into Croydon's, which has spare positions and a new VMS.",
                 controlRoomIDs: southRooms, host: .existing(southRooms[0], operatorPositions: 10),
                 oneOffCosts: OneOffCosts(fitOut: 20_000_000, network: 15_000_000, migration: 8_000_000, staffTransition: 10_000_000),
-                proposedAnnualCostPence: try await southRooms.asyncMap {
-                    try await ControlRoomStore(database).get(id: $0)?.draft.annualCostPence ?? 0
-                }
-                .reduce(0, +) * 80 / 100, embeddingPlan: .carryOver),
+                proposedAnnualCostPence: try await runningCost(of: southRooms) * 80 / 100, embeddingPlan: .carryOver),
             keyID: plannerKeyID, actor: actor)
         implementing = try await move(implementing, .openConsultation, to: .consultation)
         for (gss, comment) in [("E09000008", "Croydon supports."), ("E09000029", "Sutton and Merton support.")] {
@@ -96,6 +92,13 @@ struct DemoProposals {
         return ids
     }
 
+    /// The rooms' running costs a year, added up.
+    private func runningCost(of rooms: [UUID]) async throws -> Int {
+        var total = 0
+        for id in rooms { total += try await ControlRoomStore(database).get(id: id)?.draft.annualCostPence ?? 0 }
+        return total
+    }
+
     private func move(_ proposal: Proposal, _ action: ProposalAction, to status: ProposalStatus) async throws -> Proposal {
         guard
             let (moved, _) = try await ProposalStore(database).transition(
@@ -116,14 +119,5 @@ struct DemoProposals {
         _ = try await ProposalStore(database).endorse(
             id: proposal.id, organisationID: organisation.id, position: position, comment: comment, keyID: key.id, actor: actor)
         _ = try await keys.revoke(id: key.id, actor: actor)
-    }
-}
-
-extension Array {
-    /// The array's elements transformed in order by an asynchronous function.
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var result: [T] = []
-        for element in self { result.append(try await transform(element)) }
-        return result
     }
 }

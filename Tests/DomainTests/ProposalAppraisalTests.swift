@@ -201,7 +201,7 @@ struct ProposalAppraisalTests {
         }
     }
 
-    @Test func onlyAMOPACPlannerDecidesAndOnlyStewardsMoveAProposal() {
+    @Test func onlyAMOPACPlannerDecidesAndOnlyStewardsMoveAProposal() throws {
         let lead = UUID()
         let proposal = Proposal(
             id: UUID(), leadOrganisationID: lead,
@@ -217,5 +217,14 @@ struct ProposalAppraisalTests {
         #expect(ProposalRules.allowedActions(proposal, caller: caller(.partnerAdmin, .borough)) == [])
         #expect(ProposalRules.allowedActions(proposal, caller: caller(.operator, .borough, lead)) == [])
         #expect(throws: Forbidden.self) { try ProposalRules.check(.decide, on: proposal, by: caller(.partnerAdmin, .borough, lead)) }
+        // An override reason goes only with submit, and only a planner's is recorded when positions are missing.
+        let planner = caller(.planner, .mopac)
+        #expect(throws: ValidationError.self) { try ProposalRules.checkSubmission(proposal, by: .withdraw, overrideReason: "x", caller: planner) }
+        #expect(try ProposalRules.checkSubmission(proposal, by: .withdraw, overrideReason: nil, caller: planner) == nil)
+        #expect(try ProposalRules.checkSubmission(proposal, by: .submit, overrideReason: "Late.", caller: planner) == "Late.")
+        #expect(throws: Forbidden.self) {
+            try ProposalRules.checkSubmission(proposal, by: .submit, overrideReason: "Late.", caller: caller(.partnerAdmin, .borough, lead))
+        }
+        #expect(throws: StateConflict.self) { try ProposalRules.checkSubmission(proposal, by: .submit, overrideReason: nil, caller: planner) }
     }
 }
