@@ -88,6 +88,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
             ]
         ),
+        .target(name: "Reports", dependencies: ["Domain"]),
         .target(
             name: "Jobs",
             dependencies: [
@@ -102,6 +103,7 @@ let package = Package(
             name: "API",
             dependencies: [
                 "Domain",
+                "Reports",
                 "Storage",
                 "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -175,7 +177,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "DomainTests", dependencies: ["Domain"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "Reports"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Domain", "LibPQ", "Storage", "TestSupport", "Webhooks"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "LibPQ", "TestSupport"]),
         .testTarget(

@@ -19,9 +19,15 @@ if ! swift format lint --strict --recursive Sources Tests Benchmarks Plugins Pac
     exit 1
 fi
 
+# Selenium drives Chromium for the HTML report's test, from the project's virtual environment (.venv, untracked).
+selenium=4.38.0
+if ! .venv/bin/python -c "import selenium, sys; sys.exit(selenium.__version__ != '$selenium')" 2>/dev/null; then
+    { [ -x .venv/bin/python ] || python3 -m venv .venv; } && .venv/bin/pip install --quiet "selenium==$selenium" || exit 1
+fi
+
 url=$(scripts/pg.sh start test "$port") || exit 1
 log=$(mktemp)
-SIGHTLINE_TEST_DATABASE_URL="$url" swift test "$@" 2>&1 | tee "$log"
+SIGHTLINE_TEST_DATABASE_URL="$url" SIGHTLINE_TEST_PYTHON="$PWD/.venv/bin/python" swift test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 scripts/pg.sh stop test >/dev/null
 if [ "$status" -ne 0 ]; then

@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var evidence: EvidenceSettings
     /// How webhooks are sent: the address policy, timeouts, concurrency, retries and retention.
     public var webhooks: WebhookSettings
+    /// When the nightly reports are built: the time of day, its zone and how many missed nights are caught up.
+    public var reports: ReportSchedule
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -113,6 +115,13 @@ public struct ServerConfiguration: Sendable {
         ),
         Setting(name: "WEBHOOK_ROTATION_HOURS", defaultValue: "24", isSecret: false, summary: "hours a rotated-out webhook secret goes on signing"),
         Setting(name: "EVENT_RETENTION_DAYS", defaultValue: "90", isSecret: false, summary: "days events and their deliveries are kept"),
+        Setting(name: "REPORTS_TIME", defaultValue: "02:00", isSecret: false, summary: "local time (HH:MM) each night's reports are built"),
+        Setting(
+            name: "REPORTS_TIME_ZONE", defaultValue: "Europe/London", isSecret: false,
+            summary: "the IANA time zone whose calendar days the reports cover and whose clock REPORTS_TIME reads"),
+        Setting(
+            name: "REPORTS_CATCH_UP_NIGHTS", defaultValue: "7", isSecret: false,
+            summary: "nights (the latest included) the reports job builds when it finds nights missed"),
     ]
 
     /// Resolves and validates every setting.
@@ -220,6 +229,18 @@ public struct ServerConfiguration: Sendable {
             retention: .seconds(86_400 * integer("EVENT_RETENTION_DAYS", in: 1...3650, "a number of days")),
             rotationOverlap: .seconds(3600 * integer("WEBHOOK_ROTATION_HOURS", in: 1...720, "a number of hours"))
         )
+        let time = value("REPORTS_TIME") ?? ""
+        let zoneName = value("REPORTS_TIME_ZONE") ?? ""
+        let zone = TimeZone(identifier: zoneName)
+        if ReportSchedule.timeOfDay(time) == nil { problems.append("SIGHTLINE_REPORTS_TIME must be a time HH:MM, not \"\(time.prefix(20))\"") }
+        if zone == nil {
+            problems.append("SIGHTLINE_REPORTS_TIME_ZONE must be an IANA time zone such as Europe/London, not \"\(zoneName.prefix(40))\"")
+        }
+        let (hour, minute) = ReportSchedule.timeOfDay(time) ?? (2, 0)
+        reports =
+            ReportSchedule(
+                timeZone: zone ?? ReportSchedule.london.timeZone, hour: hour, minute: minute,
+                catchUpNights: integer("REPORTS_CATCH_UP_NIGHTS", in: 1...31, "a number of nights")) ?? .london
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 }

@@ -21,6 +21,9 @@ struct SightlineAPI: APIProtocol {
     let evidenceSettings: EvidenceSettings
     /// Shared control-room proposals.
     let proposals: ProposalStore
+    /// Nightly reports, and the map their pages draw.
+    let reports: ReportStore
+    let reportMap = ReportMapCache()
     let webhooks: WebhookStore
     let webhookSettings: WebhookSettings
     let authenticator: Authenticator

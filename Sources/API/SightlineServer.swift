@@ -66,6 +66,7 @@ public enum SightlineServer {
             content: EvidenceContentStore(directory: evidence.directory),
             evidenceSettings: evidence,
             proposals: ProposalStore(database),
+            reports: ReportStore(database),
             webhooks: WebhookStore(database),
             webhookSettings: webhooks,
             authenticator: authenticator,
@@ -83,7 +84,7 @@ public enum SightlineServer {
                 ]
                 : []) + [
                     IdempotencyMiddleware(store: IdempotencyStore(database)), WebhookNudgeMiddleware(nudge: WebhookNudge(database)),
-                    EntityTagMiddleware(), GeoJSONExportMiddleware(),
+                    EntityTagMiddleware(), GeoJSONExportMiddleware(), ReportFormatMiddleware(),
                 ]
         )
         return router

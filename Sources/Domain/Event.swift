@@ -206,6 +206,17 @@ extension DomainEvent {
     }
 }
 
+// MARK: Reports
+
+extension DomainEvent {
+    /// A night's report, stored: its organisation hears (MOPAC, for the pan-London report) and fetches it by id.
+    public static func reportReady(id: UUID, kind: ReportKind, date: Day, organisation: UUID?, audience: [UUID]) -> DomainEvent {
+        var fields: JSONObject = ["kind": .string(kind.rawValue), "report_date": .string(date.description)]
+        if let organisation { fields["organisation_id"] = .id(organisation) }
+        return DomainEvent(.reportReady, kind: "report", id: id, version: 1, audience: audience, fields: fields)
+    }
+}
+
 // MARK: Webhooks
 
 extension DomainEvent {

@@ -8,6 +8,9 @@ public enum EvidenceTaskStatus: String, Sendable, Hashable, CaseIterable, Codabl
 
     /// Still waiting on the holder.
     public var isLive: Bool { self == .pending || self == .acknowledged }
+
+    /// Done with for good: collected, rejected, without footage or cancelled (an exported task still awaits collection).
+    public var isSettled: Bool { self == .collected || self == .rejected || self == .noFootage || self == .cancelled }
 }
 
 /// A move of a task, sent as `{"action": …}` to `POST /v1/evidence-tasks/{id}/transitions`.

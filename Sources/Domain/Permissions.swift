@@ -82,6 +82,9 @@ public enum Permissions {
         "updateProposalMilestone": .roles(proposalStewards),
         "decideProposal": .roles([.planner]),
         "recordProposalEndorsement": .roles([.partnerAdmin]),
+        // Nightly reports: every key reads its own organisation's (object rules in ReportReader).
+        "listReports": .roles(everyone),
+        "getReport": .roles(everyone),
         // Each organisation's own events.
         "listEvents": .roles(everyone),
         // Webhook endpoints: each organisation's partner admins manage its own (DESIGN §6).

@@ -6,7 +6,7 @@ import Storage
 /// Every periodic job, in one place.
 public enum Jobs {
     /// The jobs every worker runs.
-    public static func all(_ database: Database, evidence: EvidenceSettings, eventRetention: Duration) -> [any Job] {
+    public static func all(_ database: Database, evidence: EvidenceSettings, eventRetention: Duration, reports: ReportSchedule) -> [any Job] {
         [
             AuditChainJob(database),
             IdempotencyPurgeJob(database),
@@ -14,6 +14,7 @@ public enum Jobs {
             EvidencePurgeJob(database, settings: evidence),
             EventRetentionJob(database, retention: eventRetention),
             WebhookLeaseReaperJob(database),
+            NightlyReportsJob(database, schedule: reports, sla: evidence.sla),
         ]
     }
 

@@ -84,11 +84,14 @@ extension EvidenceStore {
                 status = $2,
                 acknowledged_at = CASE WHEN $2 = 'acknowledged' THEN $7 ELSE acknowledged_at END,
                 acknowledged_by = CASE WHEN $2 = 'acknowledged' THEN $4 ELSE acknowledged_by END,
+                exported_at = CASE WHEN $2 = 'exported' THEN $7 ELSE exported_at END,
+                settled_at = CASE WHEN $9 THEN $7 ELSE settled_at END,
                 outcome_reason = coalesce($5, outcome_reason), outcome_notes = coalesce($6, outcome_notes),
                 updated_at = $7, version = version + 1
             WHERE id = $1
             """,
-            taskID, next.rawValue, holdUntil, keyID, move.reason, move.notes, now, EvidenceTaskMachine.keepsHold(next)
+            taskID, next.rawValue, holdUntil, keyID, move.reason, move.notes, now, EvidenceTaskMachine.keepsHold(next),
+            next.isSettled
         )
         if let outcome = EvidenceTaskMachine.cameraOutcome(whenTaskBecomes: next) {
             try await connection.query(

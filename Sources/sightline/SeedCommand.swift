@@ -13,8 +13,8 @@ struct Seed: AsyncParsableCommand {
             discussion: """
                 The registry is loaded the first time only: a control room for every borough (three shared by two \
                 neighbours) and a TfL room, about 15,000 cameras inside the borough boundaries, TfL and business \
-                cameras and five covert police cameras; and two shared-room proposals (one in consultation, one \
-                being implemented). The keys are replaced on every run: one per persona of the \
+                cameras and five covert police cameras; two shared-room proposals (one in consultation, one \
+                being implemented); and a week of evidence requests, all settled, for the nightly reports. The keys are replaced on every run: one per persona of the \
                 README's walk-through, printed as shell lines to paste; --all-roles prints one per role of \
                 Westminster, the MPS and MOPAC too.
                 """
@@ -72,6 +72,14 @@ struct Seed: AsyncParsableCommand {
                     lines.append("export \(persona.variable)=\(token.text)  # \(persona.who)")
                 }
                 try await RegistrySeeder(database).fillDemoCostFacts()
+                // A week of evidence for the nightly reports to count (the server's reports job builds those nights when
+                // it starts), every task of it settled so that the queues hold only what the walk-through makes.
+                let history = EvidenceHistorySeeder(database)
+                if try await !history.hasHistory() {
+                    let added = try await history.addHistory(
+                        requests: 1_050, days: 7, now: database.clock.now(), pace: 0.25, settled: true, actor: actor)
+                    lines.append("# Demo evidence history: \(added.requests) requests with \(added.tasks) tasks over the last 7 days")
+                }
                 let proposals = DemoProposals(database: database, actor: actor)
                 if let plannerKeyID, try await !proposals.exist() {
                     let mopac = resolved["Mayor's Office for Policing and Crime"]!.id
@@ -100,23 +108,47 @@ struct Seed: AsyncParsableCommand {
 
     struct Synthetic: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add synthetic cameras for benchmarks, spread over London's boroughs by area."
+            abstract: "Add synthetic cameras, spread over London's boroughs by area, and a synthetic history of evidence requests.",
+            discussion: """
+                For benchmarks: --cameras adds cameras owned by the borough authorities and monitored by their rooms; \
+                --requests adds requests by the police forces over the --days before now, each with its tasks living \
+                out a plausible life (see EvidenceHistorySeeder), for the nightly reports to count.
+                """
         )
 
         @OptionGroup var settings: SettingsOptions
 
         @Option(help: "How many cameras to add.")
-        var cameras: Int
+        var cameras: Int = 0
+
+        @Option(help: "How many evidence requests (with their tasks) to add, spread over the --days before now.")
+        var requests: Int = 0
+
+        @Option(help: "How many days the requests are spread over.")
+        var days: Int = 365
 
         func validate() throws {
-            guard (1...10_000_000).contains(cameras) else { throw ArgumentParser.ValidationError("--cameras must be from 1 to 10000000") }
+            guard (0...10_000_000).contains(cameras) else { throw ArgumentParser.ValidationError("--cameras must be from 0 to 10000000") }
+            guard (0...10_000_000).contains(requests) else { throw ArgumentParser.ValidationError("--requests must be from 0 to 10000000") }
+            guard (1...3650).contains(days) else { throw ArgumentParser.ValidationError("--days must be from 1 to 3650") }
+            guard cameras + requests > 0 else { throw ArgumentParser.ValidationError("give --cameras, --requests or both") }
         }
 
         func run() async throws {
-            try await settings.withDatabase { database in
-                let start = ContinuousClock.now
-                let added = try await RegistrySeeder(database).addSyntheticCameras(count: cameras, actor: .commandLine("sightline seed synthetic"))
-                try output("added \(added) synthetic cameras in \(ContinuousClock.now - start)\n")
+            try await settings.withConfiguredDatabase { database, configuration in
+                let actor = AuditActor.commandLine("sightline seed synthetic")
+                if cameras > 0 {
+                    let start = ContinuousClock.now
+                    let added = try await RegistrySeeder(database).addSyntheticCameras(count: cameras, actor: actor)
+                    try output("added \(added) synthetic cameras in \(ContinuousClock.now - start)\n")
+                }
+                if requests > 0 {
+                    let start = ContinuousClock.now
+                    let added = try await EvidenceHistorySeeder(database, sla: configuration.evidence.sla).addHistory(
+                        requests: requests, days: days, now: database.clock.now(), actor: actor)
+                    try output(
+                        "added \(added.requests) synthetic requests with \(added.tasks) tasks over \(days) days in \(ContinuousClock.now - start)\n")
+                }
             }
         }
     }

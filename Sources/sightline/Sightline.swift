@@ -41,7 +41,7 @@ struct Sightline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sightline: the coordination service for public-space CCTV across London.",
         discussion: ServerConfiguration.helpText,
-        subcommands: [Serve.self, Worker.self, Settings.self, Migrate.self, Keys.self, Audit.self, Seed.self],
+        subcommands: [Serve.self, Worker.self, Settings.self, Migrate.self, Keys.self, Audit.self, Seed.self, Reports.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -150,7 +150,8 @@ func serve(settings: SettingsOptions, role: ProcessRole) async throws {
     }
     var workers: [any Service] = []
     if role.runsWorkers {
-        let jobs = Jobs.all(database, evidence: configuration.evidence, eventRetention: configuration.webhooks.retention)
+        let jobs = Jobs.all(
+            database, evidence: configuration.evidence, eventRetention: configuration.webhooks.retention, reports: configuration.reports)
         workers = Jobs.runners(jobs, clock: database.clock, metrics: JobMetrics(registry: metrics.registry), logger: logger)
         workers.append(
             WebhookDispatcher(database, settings: configuration.webhooks, metrics: WebhookMetrics(registry: metrics.registry), logger: logger)
@@ -213,10 +214,16 @@ func output(_ text: String, to handle: FileHandle = .standardOutput) throws {
 extension SettingsOptions {
     /// Runs `body` with the configured database (on the system clock) and closes its pool afterwards.
     func withDatabase(_ body: (Database) async throws -> Void) async throws {
+        try await withConfiguredDatabase { database, _ in try await body(database) }
+    }
+
+    /// Runs `body` with the configured database (on the system clock) and the configuration, and closes its pool
+    /// afterwards.
+    func withConfiguredDatabase(_ body: (Database, ServerConfiguration) async throws -> Void) async throws {
         let configuration = try resolve()
         let pool = try makePool(configuration, logger: Logger(label: "sightline"))
         do {
-            try await body(Database(pool: pool))
+            try await body(Database(pool: pool), configuration)
             await pool.close()
         } catch {
             await pool.close()

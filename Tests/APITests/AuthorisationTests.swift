@@ -65,6 +65,8 @@ struct AuthorisationTests {
         "downloadEvidenceContent": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/content", nil),
         "handOverEvidenceItem": (.post, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/handover", #"{"received_by": "PC 1"}"#),
         "listCustodyEvents": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/custody", nil),
+        "listReports": (.get, "/v1/reports", nil),
+        "getReport": (.get, "/v1/reports/00000000-0000-4000-8000-000000000000", nil),
         "listProposals": (.get, "/v1/proposals", nil),
         "getProposal": (.get, "/v1/proposals/00000000-0000-4000-8000-000000000000", nil),
         "createProposal": (

@@ -238,6 +238,29 @@ struct LifecycleTests {
         }
     }
 
+    @Test func theReportsScheduleIsValidatedAndRead() throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServerConfiguration(
+                flags: ["REPORTS_TIME": "2am"],
+                environment: [
+                    "SIGHTLINE_DATABASE_URL": "postgresql:///x", "SIGHTLINE_REPORTS_TIME_ZONE": "Europe/Atlantis",
+                    "SIGHTLINE_REPORTS_CATCH_UP_NIGHTS": "0",
+                ])
+        }
+        #expect(error.problems.count == 3)
+        for name in ["SIGHTLINE_REPORTS_TIME ", "SIGHTLINE_REPORTS_TIME_ZONE", "SIGHTLINE_REPORTS_CATCH_UP_NIGHTS"] {
+            #expect(error.problems.contains { $0.hasPrefix(name) }, "\(name)")
+        }
+        let configuration = try ServerConfiguration(
+            flags: ["REPORTS_TIME": "01:30"],
+            environment: [
+                "SIGHTLINE_DATABASE_URL": "postgresql:///x", "SIGHTLINE_REPORTS_TIME_ZONE": "Europe/Dublin", "SIGHTLINE_REPORTS_CATCH_UP_NIGHTS": "3",
+            ])
+        #expect(configuration.reports.hour == 1 && configuration.reports.minute == 30 && configuration.reports.catchUpNights == 3)
+        #expect(configuration.reports.timeZone.identifier == "Europe/Dublin")
+        #expect(try ServerConfiguration(flags: [:], environment: ["SIGHTLINE_DATABASE_URL": "postgresql:///x"]).reports == .london)
+    }
+
     @Test func flagsOverrideTheEnvironmentWhichOverridesDefaults() throws {
         let configuration = try ServerConfiguration(
             flags: ["HTTP_PORT": "9001"],

@@ -538,4 +538,5 @@ struct MergedRoomBody: Decodable {
 /// A list of items.
 struct ItemList<Item: Decodable>: Decodable {
     let items: [Item]
+    let next_cursor: String?
 }

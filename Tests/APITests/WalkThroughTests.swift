@@ -76,6 +76,13 @@ struct WalkThroughTests {
             #expect(output.contains(#"{"status":"consultation","positions":["#) && output.contains(#""object""#), "\(output)")
             #expect(output.contains(#"{"annual_saving_pence":"#) && output.contains(#""payback_years":"#), "\(output)")
             #expect(output.contains(#""overridden":true}"#), "\(output)")
+            // The nightly reports of the demo's history: Westminster's figures, its turnaround as CSV, London's page.
+            #expect(output.contains(#"{"report_date":""#) && output.contains(#""tasks":{"received":"#), "\(output)")
+            #expect(
+                output.contains("Step,Priority,Target (min),Tasks,Within target,Median (min),90th percentile (min)\r\nacknowledge,urgent,60,"),
+                "\(output)")
+            let page = try String(contentsOfFile: "/tmp/london.html", encoding: .utf8)
+            #expect(page.hasPrefix("<!doctype html>") && page.contains("pan-London report"))
         }
     }
 }
