@@ -20,13 +20,16 @@
 #      connections, beside the same page's queries in the database alone (pgbench, 8 connections).
 #   6c. A shared-room proposal of 10 rooms: its appraisal over 60 years (p50/p99, 8 connections, beside the database
 #      alone), and implementing it, which moves 20,000 cameras: seconds, and the events written.
+#   6d. Nightly reports over a year of BENCH_REQUESTS synthetic requests (default 1,000,000, generated once and
+#      kept): building every organisation's reports of one day (target ≤ 60 s), the building process's peak memory,
+#      and one HTML report fetched with 8 connections beside the same report as JSON, with the server's memory.
 #   7. A 2 GiB exhibit uploaded and downloaded (curl): throughput, and the server's peak memory (target: constant).
 #   8. Webhooks to a local receiver: deliveries per second sustained through four endpoints (target ≥ 1,000),
 #      beside what the receiver takes from wrk; idle event-to-delivery latency of evidence requests made one at a
 #      time (target p50 ≤ 100 ms).
 #
 # Settings: BENCH_SECONDS (default 15), BENCH_DB_CONNECTIONS (default 16), BENCH_HTTP_CONNECTIONS (default 64),
-# BENCH_CAMERAS (default 1000000).
+# BENCH_CAMERAS (default 1000000), BENCH_REQUESTS (default 1000000).
 set -euo pipefail
 
 port=${1:-54332}
@@ -55,13 +58,18 @@ SIGHTLINE_DATABASE_URL="$url" "$bin" migrate >/dev/null
 # exhibits stay, as custody is kept for ever; so does the append-only audit log.) Without this, each run measured
 # a database holding every earlier run's requests, tasks and events: after a few dozen runs, 83,000 requests,
 # 253,000 tasks and 669,000 events, and evidence throughput a third lower.
+# The synthetic history section 6d reports on stays as well.
 psql -X -q -v ON_ERROR_STOP=1 "$url" <<'SQL'
 BEGIN;
-CREATE TEMP TABLE kept ON COMMIT DROP AS SELECT DISTINCT t.request_id AS id FROM evidence_items i JOIN evidence_tasks t ON t.id = i.task_id;
-DELETE FROM evidence_task_cameras c USING evidence_tasks t WHERE c.task_id = t.id AND t.request_id NOT IN (SELECT id FROM kept);
-DELETE FROM evidence_request_exclusions WHERE request_id NOT IN (SELECT id FROM kept);
-DELETE FROM evidence_tasks WHERE request_id NOT IN (SELECT id FROM kept);
-DELETE FROM evidence_requests WHERE id NOT IN (SELECT id FROM kept);
+CREATE TEMP TABLE doomed ON COMMIT DROP AS
+SELECT q.id FROM evidence_requests q
+WHERE q.authorised_by IS DISTINCT FROM 'Synthetic history'
+  AND NOT EXISTS (SELECT 1 FROM evidence_tasks t JOIN evidence_items i ON i.task_id = t.id WHERE t.request_id = q.id);
+ANALYZE doomed;
+DELETE FROM evidence_task_cameras c USING evidence_tasks t, doomed d WHERE c.task_id = t.id AND t.request_id = d.id;
+DELETE FROM evidence_request_exclusions x USING doomed d WHERE x.request_id = d.id;
+DELETE FROM evidence_tasks t USING doomed d WHERE t.request_id = d.id;
+DELETE FROM evidence_requests q USING doomed d WHERE q.id = d.id;
 DELETE FROM events;
 COMMIT;
 VACUUM ANALYZE evidence_task_cameras, evidence_request_exclusions, evidence_tasks, evidence_requests, events;
@@ -91,6 +99,25 @@ if [ "$have" -lt "$cameras" ]; then
     psql -X -q "$url" -c "ANALYZE cameras"
 fi
 have=$(psql -X -tA "$url" -c "SELECT count(*) FROM cameras")
+# A year of evidence for the nightly reports (6d): BENCH_REQUESTS requests (default 1,000,000) with their tasks,
+# generated once and kept, every task settled by the time it was generated (so no alert falls due in the runs).
+requests_wanted=${BENCH_REQUESTS:-1000000}
+history_have=$(psql -X -tA "$url" -c "SELECT count(*) FROM evidence_requests WHERE authorised_by = 'Synthetic history'")
+history_note="(present already)"
+if [ "$history_have" -lt "$requests_wanted" ]; then
+    echo "Generating $((requests_wanted - history_have)) synthetic evidence requests over a year (once; kept in .data/bench)…"
+    seed_start=$(date +%s.%N)
+    SIGHTLINE_DATABASE_URL="$url" "$bin" seed synthetic --requests $((requests_wanted - history_have)) --days 365 --settled >/dev/null
+    history_note="(generated in $(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s)"
+    psql -X -q "$url" -c "VACUUM ANALYZE evidence_requests, evidence_tasks, evidence_task_cameras"
+fi
+history_have=$(psql -X -tA "$url" -c "SELECT count(*) FROM evidence_requests WHERE authorised_by = 'Synthetic history'")
+history_tasks=$(psql -X -tA "$url" -c "SELECT count(*) FROM evidence_tasks")
+# The server's reports job would build the nights it finds missing as it starts, amid the other measurements: they
+# are marked built (6d builds a night by hand, as sightline reports build does).
+psql -X -q "$url" -c "INSERT INTO job_runs (name, period, finished_at, detail)
+    SELECT 'nightly-reports', d::date::text, now(), '{\"bench\": true}' FROM generate_series(current_date - 9, current_date, interval '1 day') d
+    ON CONFLICT DO NOTHING"
 # Every /v1 call needs a key: a requester of the MPS, as an investigator's system would use.
 key=$(SIGHTLINE_DATABASE_URL="$url" "$bin" keys create --org "Metropolitan Police Service" --role requester --name "bench" 2>/dev/null)
 
@@ -402,6 +429,45 @@ implement_events=$(($(psql -X -tA "$url" -c "SELECT count(*) FROM events") - eve
 implement_moved=$(psql -X -tA "$url" -c "SELECT payload->>'cameras_moved' FROM events WHERE type = 'proposal.implemented' AND subject = 'proposal/$proposal_id'")
 SIGHTLINE_DATABASE_URL="$url" "$bin" keys revoke "${planner_key:8:12}" >/dev/null 2>&1 || true
 
+# 6d. Nightly reports: every organisation's reports (and London's) of the last full day of the synthetic history,
+#    built by `sightline reports build` as the application's database role, three times (the day's reports deleted
+#    before each): seconds and the building process's peak memory. Then one HTML report (London's, the largest) fetched
+#    with 8 connections beside the same report as JSON and its row read in the database alone, and the server's
+#    peak memory before and after.
+report_day=$(psql -X -tA "$url" -c "SELECT ((max(created_at) AT TIME ZONE 'Europe/London')::date - 1)::text FROM evidence_requests WHERE authorised_by = 'Synthetic history'")
+report_seconds=()
+report_kib=()
+for _ in 1 2 3; do
+    psql -X -q "$url" -c "DELETE FROM reports WHERE report_date = '$report_day'"
+    timing=$({ /usr/bin/time -f "%e %M" env SIGHTLINE_DATABASE_URL="$server_url" SIGHTLINE_LOG_LEVEL=warning "$bin" reports build --date "$report_day" \
+        >"$root/.data/bench/reports-build.txt"; } 2>&1 | tail -1)
+    report_seconds+=("${timing% *}")
+    report_kib+=("${timing#* }")
+done
+report_median=$(printf '%s\n' "${report_seconds[@]}" | sort -n | sed -n 2p)
+report_built=$(head -1 "$root/.data/bench/reports-build.txt" | awk '{print $2}')
+report_activity=$(psql -X -tA "$url" -c "SELECT (content->'london'->'requests'->>'made') || ' requests, ' || (content->'london'->'tasks'->>'received') || ' tasks' FROM reports WHERE report_date = '$report_day' AND kind = 'london'")
+reports_key=$(SIGHTLINE_DATABASE_URL="$url" "$bin" keys create --org "Mayor's Office for Policing and Crime" --role planner --name "bench reports" 2>/dev/null)
+london_report=$(psql -X -tA "$url" -c "SELECT id FROM reports WHERE report_date = '$report_day' AND kind = 'london'")
+report_path="/v1/reports/$london_report"
+html_bytes=$(curl -s -H "Authorization: Bearer $reports_key" -H "Accept: text/html" "http://127.0.0.1:$http_port$report_path" | wc -c)
+html_hwm_before=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+report_wrk() {  # accept → "p50 p99 req/s non-2xx"
+    local out
+    out=$(wrk -t2 -c8 -d"${seconds}s" --latency -H "Authorization: Bearer $reports_key" -H "Accept: $1" "http://127.0.0.1:$http_port$report_path")
+    echo "$(echo "$out" | awk '$1 == "50%" {print $2}' | to_ms) $(echo "$out" | awk '$1 == "99%" {print $2}' | to_ms)" \
+        "$(round "$(echo "$out" | awk '/Requests\/sec/ {print $2}')") $(echo "$out" | awk '/Non-2xx/ {print $NF}' | grep . || echo 0)"
+}
+wrk -t2 -c8 -d3s -H "Authorization: Bearer $reports_key" -H "Accept: text/html" "http://127.0.0.1:$http_port$report_path" >/dev/null
+read -r html_p50 html_p99 html_rps html_errors <<<"$(report_wrk text/html)"
+read -r json_p50 json_p99 json_rps json_errors <<<"$(report_wrk application/json)"
+html_hwm_after=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+html_rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+echo "SELECT id, organisation_id, kind, report_date, created_at, content FROM reports WHERE id = '$london_report';" >"$root/.data/bench/report.sql"
+report_pg_out=$("$pg_bin/pgbench" -n -M extended -c 8 -j 2 -T "$seconds" -f "$root/.data/bench/report.sql" "$server_url" 2>&1)
+report_pg_tps=$(round "$(echo "$report_pg_out" | awk '/^tps/ {print $3}')")
+SIGHTLINE_DATABASE_URL="$url" "$bin" keys revoke "${reports_key:8:12}" >/dev/null 2>&1 || true
+
 # 7. A 2 GiB exhibit uploaded and downloaded through HTTP (curl), with the server's peak memory before and after.
 big="$root/.data/bench/exhibit.bin"
 [ -f "$big" ] || head -c $((2 << 30)) /dev/urandom >"$big"
@@ -586,6 +652,13 @@ echo "shared-room proposals (a proposal of 10 rooms, appraised over $appraisal_y
 printf '%-62s %12s %12s %7s %s\n' "  GET /v1/proposals/{id}/appraisal p99 ms, 8 conns (baseline: db mean)" "$appraisal_p99" "$appraisal_pg_ms" "-" "-"
 printf '%-62s %s\n' "    HTTP p50 / p99 ms, req/s, non-2xx; database q/s" "$appraisal_p50 / $appraisal_p99, $appraisal_rps, $appraisal_errors; $appraisal_pg_tps"
 printf '%-62s %12s %12s %7s %s\n' "  implementing it: seconds to move ${implement_moved:-?} cameras (HTTP $implement_code)" "$implement_seconds" "-" "-" "$implement_events events written"
+echo "nightly reports (a synthetic history of $history_have requests, $history_tasks tasks in all, over a year $history_note):"
+printf '%-62s %12s %12s %7s %s\n' "  every organisation's reports of $report_day: seconds (median of 3)" "$report_median" "-" "-" "≤ 60 ($(verdict 60 "$report_median"))"
+printf '%-62s %s\n' "    runs (s); reports built; the day's activity" "${report_seconds[*]}; $report_built; $report_activity"
+printf '%-62s %s\n' "    peak memory of the building process (MiB)" "$(for k in "${report_kib[@]}"; do printf '%s ' $((k / 1024)); done)"
+printf '%-62s %12s %12s %7s %s\n' "  GET London's report as HTML ($((html_bytes / 1024)) KiB) p99 ms, 8 conns (baseline: JSON)" "$html_p99" "$json_p99" "-" "-"
+printf '%-62s %s\n' "    HTML p50 / p99, req/s, non-2xx; JSON p50 / p99, req/s; database q/s" "$html_p50 / $html_p99, $html_rps, $html_errors; $json_p50 / $json_p99, $json_rps; $report_pg_tps"
+printf '%-62s %12s %12s %7s %s\n' "  server peak memory after the report fetches (baseline: before) (MiB)" "$((html_hwm_after / 1024))" "$((html_hwm_before / 1024))" "-" "resident after: $((html_rss_after / 1024))"
 echo "webhooks (a Python asyncio receiver on loopback; the dispatcher in the server above):"
 printf '%-62s %12s %12s %7s %s\n' "  deliveries/s, $hooks_received of $hooks_total to 4 endpoints (baseline: receiver under wrk)" "$hooks_rate" "$receiver_rps" "$(ratio "$hooks_rate" "$receiver_rps")" "≥ 1000 ($(verdict "$hooks_rate" 1000))"
 printf '%-62s %12s %12s %7s %s\n' "  idle event-to-delivery ms, p50 ($latency_n events, p99 $latency_p99; $latency_refused non-201)" "$latency_p50" "-" "-" "≤ 100 ($(verdict 100 "$latency_p50"))"

@@ -43,7 +43,7 @@ struct ReportBuilder {
     let timeZone: String
     let sla: EvidenceSLA
     let now: Date
-    var organisations: [UUID: Organisation] = [:]
+    let organisations: [UUID: Organisation]
     var byHolderPriority: [UUID: [EvidencePriority: Figures]] = [:]
     var byHolder: [UUID: Figures] = [:]
     var byPriority: [EvidencePriority: Figures] = [:]
@@ -68,14 +68,13 @@ struct ReportBuilder {
     var proposals: [ReportProposal] = []
 
     /// Every figure of `day` in `schedule`'s zone, read on `connection` inside the caller's snapshot.
-    static func load(day: Day, schedule: ReportSchedule, sla: EvidenceSLA, now: Date, on connection: PostgresConnection) async throws
-        -> ReportBuilder
-    {
+    static func load(
+        day: Day, schedule: ReportSchedule, sla: EvidenceSLA, now: Date, organisations: [UUID: Organisation], on connection: PostgresConnection
+    ) async throws -> ReportBuilder {
         let (start, end) = schedule.interval(of: day)
         var builder = ReportBuilder(
             day: day, start: start, end: end, trendStart: schedule.interval(of: day.adding(days: -29)).start,
-            timeZone: schedule.timeZone.identifier, sla: sla, now: now)
-        try await builder.loadOrganisations(connection)
+            timeZone: schedule.timeZone.identifier, sla: sla, now: now, organisations: organisations)
         try await builder.loadTasks(connection)
         try await builder.loadTrend(connection)
         try await builder.loadRequests(connection)
@@ -85,7 +84,9 @@ struct ReportBuilder {
         return builder
     }
 
-    private mutating func loadOrganisations(_ connection: PostgresConnection) async throws {
+    /// Every organisation, by id.
+    static func organisations(_ connection: PostgresConnection) async throws -> [UUID: Organisation] {
+        var organisations: [UUID: Organisation] = [:]
         for row in try await connection.query("SELECT id, name, kind, gss_code, created_at, reference FROM organisations") {
             let kind: String = try row.decode(2)
             let organisation = Organisation(
@@ -93,6 +94,7 @@ struct ReportBuilder {
                 createdAt: try row.decode(4), reference: try row.decode(5))
             organisations[organisation.id] = organisation
         }
+        return organisations
     }
 
     /// The day's task figures, grouped every way a report cuts them, in one pass over the day's tasks.

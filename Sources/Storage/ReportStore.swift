@@ -106,15 +106,15 @@ public struct ReportStore: Sendable {
                 return nil
             }
             let end = schedule.interval(of: day).end
-            let builder = try await ReportBuilder.load(day: day, schedule: schedule, sla: sla, now: now, on: connection)
+            let organisations = try await ReportBuilder.organisations(connection)
             if let organisationID {
-                guard let organisation = builder.organisations[organisationID] else { throw ReportRefusal.noSuchOrganisation }
+                guard let organisation = organisations[organisationID] else { throw ReportRefusal.noSuchOrganisation }
                 guard ReportKind.forOrganisation(organisation.kind) != nil else { throw ReportRefusal.noReportOfItsOwn(organisation.name) }
                 guard organisation.existed(before: end) else {
                     throw ReportRefusal.notYetAdded(organisation.name, addedAt: organisation.createdAt)
                 }
             }
-            var wanted: [(UUID?, ReportKind)] = builder.organisations.values
+            var wanted: [(UUID?, ReportKind)] = organisations.values
                 .filter { $0.existed(before: end) && (organisationID == nil || $0.id == organisationID) }
                 .compactMap { organisation in ReportKind.forOrganisation(organisation.kind).map { (organisation.id, $0) } }
             if organisationID == nil { wanted.append((nil, .london)) }
@@ -122,11 +122,15 @@ public struct ReportStore: Sendable {
                 try await connection.query("SELECT organisation_id, kind FROM reports WHERE report_date = $1", PostgresDate(day)).map {
                     StoredKey(organisationID: try $0.decode(0), kind: try $0.decode(1))
                 })
-            let mopac = builder.organisations.values.filter { $0.kind == .mopac }.map(\.id)
+            let missing = wanted.filter { !stored.contains(StoredKey(organisationID: $0.0, kind: $0.1.rawValue)) }
+            // The day's figures are read only when a report of it is missing.
+            let builder =
+                missing.isEmpty
+                ? nil : try await ReportBuilder.load(day: day, schedule: schedule, sla: sla, now: now, organisations: organisations, on: connection)
+            let mopac = organisations.values.filter { $0.kind == .mopac }.map(\.id)
             var created: [StoredReport] = []
-            for (organisation, kind) in wanted.sorted(by: { ($0.0?.uuidString ?? "") < ($1.0?.uuidString ?? "") }) {
-                guard !stored.contains(StoredKey(organisationID: organisation, kind: kind.rawValue)) else { continue }
-                let report = builder.report(kind: kind, organisationID: organisation)
+            for (organisation, kind) in missing.sorted(by: { ($0.0?.uuidString ?? "") < ($1.0?.uuidString ?? "") }) {
+                guard let report = builder?.report(kind: kind, organisationID: organisation) else { continue }
                 let inserted = try await connection.query(
                     """
                     INSERT INTO reports (id, organisation_id, kind, report_date, content, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)

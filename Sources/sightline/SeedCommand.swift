@@ -127,6 +127,9 @@ struct Seed: AsyncParsableCommand {
         @Option(help: "How many days the requests are spread over.")
         var days: Int = 365
 
+        @Flag(help: "Cancel, a minute before now, every task the history would leave live (so no alert falls due).")
+        var settled = false
+
         func validate() throws {
             guard (0...10_000_000).contains(cameras) else { throw ArgumentParser.ValidationError("--cameras must be from 0 to 10000000") }
             guard (0...10_000_000).contains(requests) else { throw ArgumentParser.ValidationError("--requests must be from 0 to 10000000") }
@@ -145,7 +148,7 @@ struct Seed: AsyncParsableCommand {
                 if requests > 0 {
                     let start = ContinuousClock.now
                     let added = try await EvidenceHistorySeeder(database, sla: configuration.evidence.sla).addHistory(
-                        requests: requests, days: days, now: database.clock.now(), actor: actor)
+                        requests: requests, days: days, now: database.clock.now(), settled: settled, actor: actor)
                     try output(
                         "added \(added.requests) synthetic requests with \(added.tasks) tasks over \(days) days in \(ContinuousClock.now - start)\n")
                 }
