@@ -13,18 +13,21 @@ public struct NightlyReportsJob: Job {
     /// How often it looks whether a night fell due: a night's reports come within this of its time.
     public let interval: Duration
     private let reports: ReportStore
+    private let queue: WebhookQueue
     private let schedule: ReportSchedule
     private let sla: EvidenceSLA
 
     /// The job over `database`, on `schedule`, measuring against the deadlines of `sla`.
     public init(_ database: Database, schedule: ReportSchedule, sla: EvidenceSLA, interval: Duration = .seconds(60)) {
         reports = ReportStore(database)
+        queue = WebhookQueue(database)
         self.schedule = schedule
         self.sla = sla
         self.interval = interval
     }
 
-    /// Builds every night due at `now` and not yet built, oldest first; the reports it stored.
+    /// Builds every night due at `now` and not yet built, oldest first, then wakes the webhook dispatchers for the
+    /// `report.ready` events; the reports it stored.
     @discardableResult
     public func build(now: Date) async throws -> [StoredReport] {
         var created: [StoredReport] = []
@@ -33,6 +36,7 @@ public struct NightlyReportsJob: Job {
             guard let build = try await reports.build(day: day, schedule: schedule, sla: sla, recordRun: true) else { continue }
             created += build.created
         }
+        if !created.isEmpty { try await queue.wakeDispatchers() }
         return created
     }
 

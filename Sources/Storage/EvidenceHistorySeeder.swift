@@ -6,7 +6,8 @@ import LibPQ
 /// the demo (a week), written in bulk by SQL.
 ///
 /// Each request is made by the MPS (85 %), BTP (10 %) or the City of London Police (5 %), a quarter of them urgent,
-/// at a camera of a random active room, with that room's task and up to two more rooms'. Each task then lives a
+/// at a camera of a random holder (an active room, or an owner for the cameras no room monitors), with that
+/// holder's task and up to two more holders'. Each task then lives a
 /// plausible life on the clock of its deadlines: acknowledged after an exponential wait (mean 40 minutes when
 /// urgent, 8 hours when standard), rejected or cancelled instead now and then, a tenth never answered and
 /// cancelled by the requester three days on; three quarters of those acknowledged exported (mean 10 hours or
@@ -68,14 +69,22 @@ public struct EvidenceHistorySeeder: Sendable {
         try await connection.query(
             """
             CREATE TEMPORARY TABLE syn_rooms ON COMMIT DROP AS
-            SELECT row_number() OVER (ORDER BY r.id)::int AS n, r.id, r.operator_org_id AS operator,
-                   array_agg(c.id ORDER BY c.id) AS cameras, array_agg(c.location ORDER BY c.id) AS places
-            FROM control_rooms r JOIN cameras c ON c.control_room_id = r.id AND NOT c.covert AND c.status = 'operational'
-            WHERE r.status = 'active'
-            GROUP BY r.id
+            SELECT row_number() OVER (ORDER BY h.id, h.operator)::int AS n, h.id, h.operator, h.cameras, h.places
+            FROM (
+                -- Each holder: an active room, or an owner for its cameras no room monitors; at most 2,000 cameras each.
+                SELECT c.room AS id, c.operator, array_agg(c.id ORDER BY c.id) AS cameras, array_agg(c.location ORDER BY c.id) AS places
+                FROM (
+                    SELECT c.id, c.location, c.control_room_id AS room, coalesce(r.operator_org_id, c.owner_org_id) AS operator,
+                           row_number() OVER (PARTITION BY c.control_room_id, coalesce(r.operator_org_id, c.owner_org_id) ORDER BY c.id) AS k
+                    FROM cameras c LEFT JOIN control_rooms r ON r.id = c.control_room_id
+                    WHERE NOT c.covert AND c.status = 'operational' AND (c.control_room_id IS NULL OR r.status = 'active')
+                ) c
+                WHERE c.k <= 2000
+                GROUP BY c.room, c.operator
+            ) h
             """)
         let rooms: Int = try await connection.query("SELECT count(*) FROM syn_rooms")[0].decode(0)
-        guard rooms > 0 else { throw StateConflict("No active control room has an operational camera: load a registry first.") }
+        guard rooms > 0 else { throw StateConflict("No operational camera has a holder: load a registry first.") }
         // The requests, each at a camera of its first room.
         try await connection.query(
             """

@@ -482,7 +482,7 @@ extension ReportBuilder {
     private func londonReport() -> LondonReport {
         // Every borough, then every other holder that had anything that day.
         let boroughs = organisations.values.filter { $0.kind == .borough && $0.existed(before: end) }.map(\.id)
-        let others = byHolder.keys.filter { organisations[$0]?.kind != .borough }
+        let others = byHolder.filter { organisations[$0.key]?.kind != .borough && (!$0.value.tasks.isEmpty || $0.value.breaches != Breaches()) }.keys
         let league = (boroughs + others).map { id in
             line(id, byHolder[id] ?? Figures(), lost: (alreadyOverwritten[id] ?? 0) + (overwrittenBeforeExport[id] ?? 0))
         }

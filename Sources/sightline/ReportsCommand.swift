@@ -47,6 +47,8 @@ struct Reports: AsyncParsableCommand {
                 guard let build = built else {
                     throw CommandFailure(description: "another instance is building reports at this moment; run this again shortly")
                 }
+                // The report.ready events wait in the outbox: the workers' dispatchers are told there is work.
+                if !build.created.isEmpty { try await WebhookQueue(database).wakeDispatchers() }
                 var text = "\(day): \(build.created.count) report(s) built, \(build.existing) already stored\n"
                 for report in build.created {
                     text +=

@@ -408,6 +408,32 @@ struct ReportTests {
         }
     }
 
+    @Test func eachReportIsAnnouncedToItsOrganisationByWebhook() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            let clock = ManualClock(ReportDay.after)
+            try await withApp(pool: pool, url: url, webhooks: testWebhookSettings, clock: clock) { client, keys in
+                let receiver = WebhookReceiver()
+                try await receiver.run { base in
+                    let endpoint = try await client.register(base + "/ok/westminster", keys(.partnerAdmin), types: ["report.ready"])
+                    let secret = try #require(endpoint.secret)
+                    try await withDispatchers(1, url: url, clock: clock) {
+                        let built = try await ReportDay.job(pool, clock).build(now: clock.now())
+                        let westminster = built.filter { $0.organisationID == TestKeys.westminster }
+                        #expect(westminster.count == 7)
+                        #expect(try await eventually(.seconds(30)) { receiver.on("/ok/westminster").count == 7 })
+                        let hooks = receiver.on("/ok/westminster")
+                        #expect(hooks.allSatisfy { $0.type == "report.ready" && $0.isSigned(by: secret) })
+                        #expect(Set(hooks.compactMap { $0.data["id"] as? String }) == Set(westminster.map { $0.id.uuidString.lowercased() }))
+                        #expect(
+                            hooks.allSatisfy {
+                                $0.data["kind"] as? String == "holder" && $0.data["organisation_id"] as? String == TestKeys.westminster.text
+                            })
+                    }
+                }
+            }
+        }
+    }
+
     @Test func threeWorkersRacingBuildEachReportOnce() async throws {
         try await TestDatabase.withFresh { pool, url in
             let clock = ManualClock(ReportDay.after)
