@@ -39,6 +39,12 @@ public struct Day: Sendable, Hashable, Comparable, Codable, CustomStringConverti
     /// Days after 1970-01-01 (negative for earlier dates).
     public var daysSince1970: Int { Self.daysSince1970(year: year, month: month, day: day) }
 
+    /// The day `days` days after this one (before it when negative).
+    public func adding(days: Int) -> Day {
+        let civil = Self.civil(daysSince1970: daysSince1970 + days)
+        return Day(year: civil.year, month: civil.month, day: civil.day)!
+    }
+
     /// The proleptic Gregorian year, month and day `days` days after 1970-01-01 (Howard Hinnant's civil_from_days).
     public static func civil(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468

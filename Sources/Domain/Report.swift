@@ -83,6 +83,19 @@ public struct TaskCounts: Sendable, Hashable, Codable {
     public init() {}
 
     public var isEmpty: Bool { self == TaskCounts() }
+
+    /// The two counts added, state by state.
+    public static func + (lhs: TaskCounts, rhs: TaskCounts) -> TaskCounts {
+        var sum = lhs
+        sum.received += rhs.received
+        sum.acknowledged += rhs.acknowledged
+        sum.exported += rhs.exported
+        sum.collected += rhs.collected
+        sum.noFootage += rhs.noFootage
+        sum.rejected += rhs.rejected
+        sum.cancelled += rhs.cancelled
+        return sum
+    }
 }
 
 /// How fast one step (acknowledging or exporting) was taken for the tasks that took it that day, of one priority,

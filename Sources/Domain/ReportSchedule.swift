@@ -76,11 +76,3 @@ public struct ReportSchedule: Sendable, Hashable {
         return (0..<catchUpNights).reversed().map { latest.adding(days: -$0) }
     }
 }
-
-extension Day {
-    /// The day `days` days after this one (before it when negative).
-    public func adding(days: Int) -> Day {
-        let civil = Day.civil(daysSince1970: daysSince1970 + days)
-        return Day(year: civil.year, month: civil.month, day: civil.day)!
-    }
-}

@@ -49,11 +49,10 @@ enum ZipArchive {
 
     /// MS-DOS time and date (UTC; the format has no zone).
     static func dosTime(_ date: Date) -> (UInt16, UInt16) {
-        let seconds = Int(date.timeIntervalSince1970)
-        let (year, month, day) = Day.civil(daysSince1970: seconds / 86_400)
-        let second = seconds % 86_400
+        let day = Day(date)
+        let second = Int(date.timeIntervalSince1970) - day.daysSince1970 * 86_400
         let time = UInt16((second / 3600) << 11 | ((second % 3600) / 60) << 5 | (second % 60) / 2)
-        return (time, UInt16(max(0, year - 1980) << 9 | month << 5 | day))
+        return (time, UInt16(max(0, day.year - 1980) << 9 | day.month << 5 | day.day))
     }
 
     private static let table: [UInt32] = (0..<256).map { n in

@@ -135,19 +135,8 @@ public enum ReportHTML {
 
     /// What became of the day's tasks, as horizontal bars.
     private static func outcomesChart(_ report: Report) -> String? {
-        guard
-            let counts = report.holder?.tasks ?? report.london?.tasks
-                ?? report.police.map({ police in
-                    police.holders.reduce(into: TaskCounts()) { total, line in
-                        total.received += line.tasks.received
-                        total.acknowledged += line.tasks.acknowledged
-                        total.exported += line.tasks.exported
-                        total.collected += line.tasks.collected
-                        total.noFootage += line.tasks.noFootage
-                        total.rejected += line.tasks.rejected
-                        total.cancelled += line.tasks.cancelled
-                    }
-                })
+        // A force's tasks are the sum of its holders' lines.
+        guard let counts = report.holder?.tasks ?? report.london?.tasks ?? report.police.map({ $0.holders.map(\.tasks).reduce(TaskCounts(), +) })
         else { return nil }
         let bars: [(String, Int, String)] = [
             ("Received", counts.received, "#1d4f91"), ("Acknowledged", counts.acknowledged, "#2a7ab0"), ("Exported", counts.exported, "#1b7a3d"),
