@@ -230,6 +230,98 @@ struct ReportTests {
         }
     }
 
+    /// Tasks written directly with the times that make each of the rarer figures, around 28 March 2027 (the day runs
+    /// 00:00Z to 23:00Z): each figure counts exactly the task staged for it.
+    @Test func theRarerFiguresCountExactlyTheTasksStagedForThem() async throws {
+        try await TestDatabase.withFresh { pool, url in
+            let world = try await EvidenceWorld.make(pool)
+            let clock = ManualClock(ReportDay.after)
+            try await pool.withConnection { connection in
+                func at(_ text: String) -> Date { ReportDay.at(text) }
+                func task(
+                    _ name: String, created: String, ackDue: String, exportDue: String, overwrite: String, status: String,
+                    acknowledged: String? = nil,
+                    exported: String? = nil, settled: String? = nil, holdUntil: String? = nil, covert: Bool = false
+                ) async throws -> UUID {
+                    let request: UUID = try await connection.query(
+                        """
+                        INSERT INTO evidence_requests (reference, requester_org_id, crime_reference, offence, priority, legal_basis, authorised_by,
+                                                       location, radius_m, window_from, window_to, status, created_at, updated_at)
+                        VALUES (evidence_reference($1), $2, $3, 'theft', 'urgent', 'DPA 2018', 'DS Stage',
+                                ST_SetSRID(ST_MakePoint(-0.12655, 51.50095), 4326)::geography, 100, $1 - interval '2 hours', $1 - interval '1 hour',
+                                'open', $1, $1)
+                        RETURNING id
+                        """,
+                        at(created), TestKeys.mps, "STAGE " + name)[0].decode(0)
+                    let id: UUID = try await connection.query(
+                        """
+                        INSERT INTO evidence_tasks (request_id, requester_org_id, holder_org_id, control_room_id, status, priority, ack_due_at,
+                                                    export_due_at, overwrite_at, at_risk, acknowledged_at, exported_at, settled_at, hold_until,
+                                                    covert, created_at, updated_at)
+                        VALUES ($1, $2, $3, $4, $5, 'urgent', $6, $7, $8, false, $9, $10, $11, $12, $13, $14, $14)
+                        RETURNING id
+                        """,
+                        request, TestKeys.mps, TestKeys.westminster, world.westminsterRoom, status, at(ackDue), at(exportDue), at(overwrite),
+                        acknowledged.map(at), exported.map(at), settled.map(at), holdUntil.map(at), covert, at(created))[0].decode(0)
+                    try await connection.query(
+                        "INSERT INTO evidence_task_cameras (task_id, camera_id, overwrite_at, outcome, covert) VALUES ($1, $2, $3, $4, $5)", id,
+                        covert ? world.covert : world.w1, at(overwrite), status == "exported" || status == "collected" ? "exported" : "pending",
+                        covert)
+                    return id
+                }
+                // Never acknowledged, its deadline two days gone by the day's end: escalated; its footage overwritten at noon.
+                _ = try await task(
+                    "escalated", created: "2027-03-26T10:00:00Z", ackDue: "2027-03-26T11:00:00Z", exportDue: "2027-03-27T10:00:00Z",
+                    overwrite: "2027-03-28T12:00:00Z", status: "pending")
+                // Arrived late in the day, unacknowledged at its end, its footage overwritten ten hours later: at risk.
+                _ = try await task(
+                    "at risk", created: "2027-03-28T20:00:00Z", ackDue: "2027-03-28T21:00:00Z", exportDue: "2027-03-29T20:00:00Z",
+                    overwrite: "2027-03-29T09:00:00Z", status: "pending")
+                // Acknowledged days before, its export due that morning and not made: an export deadline missed; its hold
+                // ends a day after the day's end.
+                _ = try await task(
+                    "export late", created: "2027-03-25T10:00:00Z", ackDue: "2027-03-25T11:00:00Z", exportDue: "2027-03-28T05:00:00Z",
+                    overwrite: "2027-05-01T00:00:00Z", status: "acknowledged", acknowledged: "2027-03-25T10:30:00Z", holdUntil: "2027-03-29T23:00:00Z"
+                )
+                // Exported in the morning and collected in the afternoon, with its item.
+                let collected = try await task(
+                    "collected", created: "2027-03-27T10:00:00Z", ackDue: "2027-03-27T11:00:00Z", exportDue: "2027-03-28T10:00:00Z",
+                    overwrite: "2027-05-01T00:00:00Z", status: "collected", acknowledged: "2027-03-27T10:20:00Z", exported: "2027-03-28T08:00:00Z",
+                    settled: "2027-03-28T15:00:00Z")
+                try await connection.query(
+                    """
+                    INSERT INTO evidence_items (task_id, camera_id, exhibit_ref, file_name, format, size_bytes, sha256, recorded_from, recorded_to,
+                                                status, collected_at, exported_at)
+                    VALUES ($1, $2, 'ST/1', 'a.mp4', 'mp4', 1, repeat('a', 64), $3, $3, 'collected', $4, $5)
+                    """,
+                    collected, world.w1, at("2027-03-27T09:00:00Z"), at("2027-03-28T15:00:00Z"), at("2027-03-28T08:00:00Z"))
+                // Cancelled an hour after it came; without footage an hour after it was acknowledged.
+                _ = try await task(
+                    "cancelled", created: "2027-03-28T01:00:00Z", ackDue: "2027-03-28T02:00:00Z", exportDue: "2027-03-29T01:00:00Z",
+                    overwrite: "2027-05-01T00:00:00Z", status: "cancelled", settled: "2027-03-28T01:30:00Z")
+                _ = try await task(
+                    "no footage", created: "2027-03-28T03:00:00Z", ackDue: "2027-03-28T04:00:00Z", exportDue: "2027-03-29T03:00:00Z",
+                    overwrite: "2027-05-01T00:00:00Z", status: "no_footage", acknowledged: "2027-03-28T03:10:00Z", settled: "2027-03-28T04:00:00Z")
+                // A covert task that would count in every figure, if covert tasks were counted.
+                _ = try await task(
+                    "covert", created: "2027-03-26T10:00:00Z", ackDue: "2027-03-26T11:00:00Z", exportDue: "2027-03-28T05:00:00Z",
+                    overwrite: "2027-03-28T12:00:00Z", status: "pending", holdUntil: "2027-03-29T23:00:00Z", covert: true)
+            }
+            try await ReportDay.job(pool, clock).build(now: clock.now())
+            try await withApp(pool: pool, url: url, clock: clock) { client, keys in
+                let holder = try #require(try await fetchReport(client, keys(.operator), kind: .holder).holder)
+                #expect(holder.breaches.escalatedAtEnd == 1 && holder.atRiskAtEnd == 1 && holder.breaches.export == 1)
+                #expect(holder.breaches.acknowledge == 1, "the late arrival's deadline passed at 21:00")
+                #expect(holder.lostFootage.overwrittenBeforeExport == 1)
+                #expect(holder.tasks.exported == 1 && holder.tasks.collected == 1 && holder.tasks.cancelled == 1 && holder.tasks.noFootage == 1)
+                #expect(holder.tasks.received == 3 && holder.tasks.acknowledged == 1)
+                let police = try #require(try await fetchReport(client, keys(.requester, of: TestKeys.mps), kind: .police).police)
+                #expect(police.itemsCollected == 1 && police.holdsExpiring == 1)
+                #expect(police.requests.made == 3, "the three requests made that day")
+            }
+        }
+    }
+
     @Test func eachKeyReadsItsOwnOrganisationsReportsAndPlannersAnalystsAndMOPACTheLondonOnes() async throws {
         try await TestDatabase.withFresh { pool, url in
             let clock = ManualClock(ReportDay.after)
