@@ -216,6 +216,8 @@ public struct TrendDay: Sendable, Hashable, Codable {
 public struct HolderReport: Sendable, Hashable, Codable {
     public var tasks: TaskCounts
     public var turnaround: [Turnaround]
+    /// The median time to acknowledge of every task acknowledged that day, whatever its priority.
+    public var medianAcknowledgeMinutes: Double?
     public var breaches: Breaches
     /// Tasks still unacknowledged at the day's end whose footage is overwritten within the next 24 hours.
     public var atRiskAtEnd: Int
@@ -226,11 +228,14 @@ public struct HolderReport: Sendable, Hashable, Codable {
     public var trend: [TrendDay]
 
     public init(
-        tasks: TaskCounts, turnaround: [Turnaround], breaches: Breaches, atRiskAtEnd: Int, lostFootage: LostFootage, cameras: [CameraStatusCount],
+        tasks: TaskCounts, turnaround: [Turnaround], medianAcknowledgeMinutes: Double?, breaches: Breaches, atRiskAtEnd: Int,
+        lostFootage: LostFootage,
+        cameras: [CameraStatusCount],
         rooms: [ReportRoom], arrangements: [ReportArrangement], trend: [TrendDay]
     ) {
         self.tasks = tasks
         self.turnaround = turnaround
+        self.medianAcknowledgeMinutes = medianAcknowledgeMinutes
         self.breaches = breaches
         self.atRiskAtEnd = atRiskAtEnd
         self.lostFootage = lostFootage

@@ -27,7 +27,13 @@ public enum ReportHTML {
         if let holder = report.holder {
             body += section(tables["turnaround"]!, chart: turnaroundChart(holder.turnaround))
             body += section(tables["trend"]!, chart: trendChart(holder.trend))
-            for name in ["cameras", "rooms", "arrangements"] { body += section(tables[name]!, chart: nil) }
+            let served = Set(holder.rooms.filter { $0.status == "active" }.flatMap(\.boroughsServed))
+            body += section(
+                tables["rooms"]!,
+                chart: mapChart(
+                    outlines, values: Dictionary(uniqueKeysWithValues: served.map { ($0, holder.medianAcknowledgeMinutes) }), scope: served,
+                    caption: "The boroughs your rooms serve, shaded by your median minutes to acknowledge that day"))
+            for name in ["cameras", "arrangements"] { body += section(tables[name]!, chart: nil) }
         }
         if let police = report.police {
             body += section(
@@ -216,12 +222,14 @@ public enum ReportHTML {
     }
 
     /// The boroughs shaded by a figure in minutes: darker is slower; a borough without a figure is hatched grey.
-    private static func mapChart(_ outlines: BoroughOutlines, values: [String: Double?], caption: String) -> String {
+    /// `scope`: the boroughs the figure is about (every borough when `nil`); the others are drawn plain.
+    private static func mapChart(_ outlines: BoroughOutlines, values: [String: Double?], scope: Set<String>? = nil, caption: String) -> String {
         let bands: [(limit: Double, label: String, colour: String)] = [
             (15, "15 min or less", "#deebf7"), (60, "up to 1 hour", "#9ecae1"), (240, "up to 4 hours", "#4292c6"), (1440, "up to a day", "#2171b5"),
             (.infinity, "over a day", "#08306b"),
         ]
-        func colour(_ value: Double?) -> String {
+        func colour(_ value: Double?, inScope: Bool) -> String {
+            guard inScope else { return "#e4e4e4" }
             guard let value else { return "url(#no-figure)" }
             return bands.first { value <= $0.limit }?.colour ?? bands.last!.colour
         }
@@ -233,9 +241,10 @@ public enum ReportHTML {
         var described: [String] = []
         for borough in outlines.boroughs {
             let value = values[borough.gssCode] ?? nil
-            let text = value.map { "\(ReportTable.decimal($0)) minutes" } ?? "no figure"
+            let inScope = scope?.contains(borough.gssCode) ?? true
+            let text = inScope ? value.map { "\(ReportTable.decimal($0)) minutes" } ?? "no figure" : "not served"
             svg +=
-                "<path d=\"\(borough.path)\" fill=\"\(colour(value))\" stroke=\"#ffffff\" stroke-width=\"1.5\" data-gss=\"\(borough.gssCode)\"><title>\(escape(borough.name)): \(text)</title></path>\n"
+                "<path d=\"\(borough.path)\" fill=\"\(colour(value, inScope: inScope))\" stroke=\"#ffffff\" stroke-width=\"1.5\" data-gss=\"\(borough.gssCode)\"><title>\(escape(borough.name)): \(text)</title></path>\n"
             if let value { described.append("\(borough.name) \(ReportTable.decimal(value))") }
         }
         let legendY = outlines.height + 10
@@ -245,9 +254,14 @@ public enum ReportHTML {
         }
         svg += "<rect x=\"\(bands.count * 170)\" y=\"\(legendY)\" width=\"18\" height=\"18\" fill=\"url(#no-figure)\" stroke=\"#555\"/>"
         svg += "<text x=\"\(bands.count * 170 + 24)\" y=\"\(legendY + 14)\" class=\"label\">no figure</text>\n"
+        if scope != nil {
+            svg += "<rect x=\"\((bands.count + 1) * 170)\" y=\"\(legendY)\" width=\"18\" height=\"18\" fill=\"#e4e4e4\" stroke=\"#555\"/>"
+            svg += "<text x=\"\((bands.count + 1) * 170 + 24)\" y=\"\(legendY + 14)\" class=\"label\">not served</text>\n"
+        }
         let description = described.isEmpty ? "No borough has a figure that day." : "Median minutes: " + described.joined(separator: ", ") + "."
         return figure(
-            id: "map", title: "London's boroughs: " + caption, description: description, width: max(outlines.width, bands.count * 170 + 120),
+            id: "map", title: "London's boroughs: " + caption, description: description,
+            width: max(outlines.width, (bands.count + (scope == nil ? 0 : 1)) * 170 + 120),
             height: legendY + 30, svg)
     }
 

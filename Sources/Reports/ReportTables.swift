@@ -143,6 +143,9 @@ extension Report {
         if let holder {
             rows += tasks(holder.tasks, "holder.tasks") + breaches(holder.breaches, "holder.breaches")
             rows.append(row("At risk at the day's end", holder.atRiskAtEnd, "holder.at_risk_at_end"))
+            var median = ReportTable.Cell.decimal(holder.medianAcknowledgeMinutes)
+            median.field = "holder.median_acknowledge_minutes"
+            rows.append([.text("Median minutes to acknowledge"), median])
             rows += lost(holder.lostFootage, "holder.lost_footage")
         }
         if let police {

@@ -455,7 +455,8 @@ extension ReportBuilder {
         lost.alreadyOverwritten = alreadyOverwritten[id] ?? 0
         lost.overwrittenBeforeExport = overwrittenBeforeExport[id] ?? 0
         return HolderReport(
-            tasks: figures.tasks, turnaround: turnaround(byHolderPriority[id] ?? [:]), breaches: figures.breaches, atRiskAtEnd: figures.atRisk,
+            tasks: figures.tasks, turnaround: turnaround(byHolderPriority[id] ?? [:]), medianAcknowledgeMinutes: figures.medianAcknowledge,
+            breaches: figures.breaches, atRiskAtEnd: figures.atRisk,
             lostFootage: lost, cameras: CameraKind.allCases.compactMap { cameras[id]?[$0] }, rooms: rooms[id] ?? [],
             arrangements: arrangements[id] ?? [], trend: trend(trendByHolder[id]))
     }

@@ -4,10 +4,11 @@
 
 Checks: no console error; no network request but the page itself; every chart (inline SVG) and the borough map
 render with a size; every summary figure shown equals the JSON report's; every table has column headers and a
-caption, every chart a title; on a phone-sized window nothing but the tables' own scroll boxes is wider than the
-screen. Keeps a full-page screenshot. Prints what it checked as one JSON line; exits 1 naming every failure.
+caption, every chart a title; it prints (Chromium's PDF, kept beside the screenshot); on a phone-sized window
+nothing but the tables' own scroll boxes is wider than the screen. Keeps a full-page screenshot. Prints what it checked as one JSON line; exits 1 naming every failure.
 """
 
+import base64
 import json
 import pathlib
 import sys
@@ -56,7 +57,7 @@ def main() -> int:
         boroughs = driver.find_elements("css selector", "path[data-gss]")
         drawn = [b for b in boroughs if b.size["width"] > 0 and b.size["height"] > 0]
         checked["map_boroughs"] = len(drawn)
-        if report["kind"] in ("police", "london") and len(drawn) != 33:
+        if len(drawn) != 33:
             failures.append(f"the map drew {len(drawn)} of London's 33 authorities")
 
         fields = driver.find_elements("css selector", "[data-field]")
@@ -66,8 +67,13 @@ def main() -> int:
         for cell in fields:
             value = report
             for part in cell.get_attribute("data-field").split("."):
-                value = value[part]
-            if cell.text.strip() != str(value):
+                value = value.get(part) if isinstance(value, dict) else None
+            shown = cell.text.strip()
+            if value is None:  # absent from the JSON: shown as a dash
+                same = shown == "—"
+            else:
+                same = shown == str(value) or (isinstance(value, (int, float)) and shown.replace(".", "", 1).isdigit() and float(shown) == value)
+            if not same:
                 failures.append(f"{cell.get_attribute('data-field')}: the page shows {cell.text!r}, the JSON has {value!r}")
 
         for table in driver.find_elements("css selector", "table"):
@@ -80,6 +86,15 @@ def main() -> int:
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(1280, min(height + 100, 16000))
         driver.save_screenshot(str(screenshot))
+
+        # In print: the page lays out on paper (Chromium's own PDF), its tables and charts included.
+        pdf = driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": False})
+        pdf_bytes = base64.b64decode(pdf["data"])
+        pages = pdf_bytes.count(b"/Type /Page") - pdf_bytes.count(b"/Type /Pages")
+        checked["printed_pages"] = pages
+        if not pdf_bytes.startswith(b"%PDF") or pages < 1:
+            failures.append("the page does not print")
+        screenshot.with_suffix(".pdf").write_bytes(pdf_bytes)
 
         driver.set_window_size(390, 844)
         overflow = driver.execute_script(
