@@ -21,6 +21,8 @@ struct SightlineAPI: APIProtocol {
     let evidenceSettings: EvidenceSettings
     /// Shared control-room proposals.
     let proposals: ProposalStore
+    /// MOPAC's programme figures.
+    let analytics: AnalyticsStore
     /// Nightly reports, and the map their pages draw.
     let reports: ReportStore
     let reportMap = ReportMapCache()

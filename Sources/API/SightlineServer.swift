@@ -66,6 +66,7 @@ public enum SightlineServer {
             content: EvidenceContentStore(directory: evidence.directory),
             evidenceSettings: evidence,
             proposals: ProposalStore(database),
+            analytics: AnalyticsStore(database),
             reports: ReportStore(database),
             webhooks: WebhookStore(database),
             webhookSettings: webhooks,

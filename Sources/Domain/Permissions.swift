@@ -82,6 +82,8 @@ public enum Permissions {
         "updateProposalMilestone": .roles(proposalStewards),
         "decideProposal": .roles([.planner]),
         "recordProposalEndorsement": .roles([.partnerAdmin]),
+        // MOPAC's programme figures: pan-London, for planners and analysts (and the platform admin).
+        "getValueForMoney": .roles([.planner, .analyst, .admin]),
         // Nightly reports: every key reads its own organisation's (object rules in ReportReader).
         "listReports": .roles(everyone),
         "getReport": .roles(everyone),

@@ -65,6 +65,7 @@ struct AuthorisationTests {
         "downloadEvidenceContent": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/content", nil),
         "handOverEvidenceItem": (.post, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/handover", #"{"received_by": "PC 1"}"#),
         "listCustodyEvents": (.get, "/v1/evidence-items/00000000-0000-4000-8000-000000000000/custody", nil),
+        "getValueForMoney": (.get, "/v1/analytics/value-for-money", nil),
         "listReports": (.get, "/v1/reports", nil),
         "getReport": (.get, "/v1/reports/00000000-0000-4000-8000-000000000000", nil),
         "listProposals": (.get, "/v1/proposals", nil),
