@@ -490,3 +490,8 @@ public struct BoroughOutlines: Sendable, Hashable {
         self.boroughs = boroughs
     }
 }
+
+extension Double {
+    /// To one decimal place, halves away from zero: how reports and analytics give minutes.
+    public var roundedToTenth: Double { (self * 10).rounded() / 10 }
+}

@@ -66,8 +66,8 @@ public struct ValueMedians: Sendable, Hashable {
         costPerCameraPence = pence(rooms.map(\.costPerCameraPence))
         costPerPositionPence = pence(rooms.map(\.costPerPositionPence))
         costPerFulfilledTaskPence = pence(rooms.map(\.costPerFulfilledTaskPence))
-        medianAcknowledgeMinutes = Self.median(rooms.compactMap(\.medianAcknowledgeMinutes)).map { ($0 * 10).rounded() / 10 }
-        medianExportMinutes = Self.median(rooms.compactMap(\.medianExportMinutes)).map { ($0 * 10).rounded() / 10 }
+        medianAcknowledgeMinutes = Self.median(rooms.compactMap(\.medianAcknowledgeMinutes)).map(\.roundedToTenth)
+        medianExportMinutes = Self.median(rooms.compactMap(\.medianExportMinutes)).map(\.roundedToTenth)
     }
 
     /// The middle value, or the mean of the two middle ones; `nil` for none.

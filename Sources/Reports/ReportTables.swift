@@ -24,7 +24,7 @@ public struct ReportTable: Sendable, Hashable {
 
     /// A decimal (minutes, hours) as written in every table: to one decimal place, without a trailing `.0`.
     static func decimal(_ value: Double) -> String {
-        let rounded = (value * 10).rounded() / 10
+        let rounded = value.roundedToTenth
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
     }
 }

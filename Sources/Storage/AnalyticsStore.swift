@@ -45,8 +45,8 @@ public struct AnalyticsStore: Sendable {
                     operatorName: try row.decode(3),
                     embedded: try row.decode(4), annualCostPence: try row.decode(5), camerasInService: try row.decode(7),
                     operatorPositions: try row.decode(6),
-                    fulfilledTasks: try row.decode(8), medianAcknowledgeMinutes: try row.decode(9, as: Double?.self).map { ($0 * 10).rounded() / 10 },
-                    medianExportMinutes: try row.decode(10, as: Double?.self).map { ($0 * 10).rounded() / 10 })
+                    fulfilledTasks: try row.decode(8), medianAcknowledgeMinutes: try row.decode(9, as: Double?.self).map(\.roundedToTenth),
+                    medianExportMinutes: try row.decode(10, as: Double?.self).map(\.roundedToTenth))
             }
             return ValueForMoney(asOf: asOf, rooms: rooms)
         }

@@ -170,10 +170,10 @@ struct ReportBuilder {
             figures.tasks.cancelled = try row.decode(11)
             figures.acknowledgedWithinTarget = try row.decode(12)
             figures.exportedWithinTarget = try row.decode(13)
-            figures.medianAcknowledge = try row.decode(14, as: Double?.self).map(Self.minutes)
-            figures.p90Acknowledge = try row.decode(15, as: Double?.self).map(Self.minutes)
-            figures.medianExport = try row.decode(16, as: Double?.self).map(Self.minutes)
-            figures.p90Export = try row.decode(17, as: Double?.self).map(Self.minutes)
+            figures.medianAcknowledge = try row.decode(14, as: Double?.self).map(\.roundedToTenth)
+            figures.p90Acknowledge = try row.decode(15, as: Double?.self).map(\.roundedToTenth)
+            figures.medianExport = try row.decode(16, as: Double?.self).map(\.roundedToTenth)
+            figures.p90Export = try row.decode(17, as: Double?.self).map(\.roundedToTenth)
             figures.breaches.acknowledge = try row.decode(18)
             figures.breaches.export = try row.decode(19)
             figures.breaches.escalatedAtEnd = try row.decode(20)
@@ -225,7 +225,7 @@ struct ReportBuilder {
             guard date >= first, date <= day else { continue }
             let trend = TrendDay(
                 date: date, received: try row.decode(4), acknowledged: try row.decode(5), acknowledgedWithinTarget: try row.decode(6),
-                exported: try row.decode(7), medianAcknowledgeMinutes: try row.decode(8, as: Double?.self).map(Self.minutes))
+                exported: try row.decode(7), medianAcknowledgeMinutes: try row.decode(8, as: Double?.self).map(\.roundedToTenth))
             switch try row.decode(0, as: Int.self) {
             case 0b01: trendByHolder[try row.decode(1, as: UUID.self), default: [:]][date] = trend
             case 0b10: trendByRequester[try row.decode(2, as: UUID.self), default: [:]][date] = trend
@@ -392,9 +392,6 @@ struct ReportBuilder {
                 nextMilestone: try row.decode(7), nextDueOn: try row.decode(8, as: PostgresDate?.self).map(Day.init))
         }
     }
-
-    /// Minutes to one decimal place.
-    private static func minutes(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 }
 
 // MARK: Cutting the reports
