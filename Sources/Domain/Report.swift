@@ -401,11 +401,14 @@ public struct LondonReport: Sendable, Hashable, Codable {
     public var embedding: [EmbeddingComparison]
     public var trend: [TrendDay]
     public var proposals: [ReportProposal]
+    /// Every active room's value for money over the year to the report's day (absent from reports built before it).
+    public var valueForMoney: ReportValueForMoney?
 
     public init(
         requests: RequestCounts, tasks: TaskCounts, turnaround: [Turnaround], breaches: Breaches, lostFootage: LostFootage, league: [HolderLine],
-        embedding: [EmbeddingComparison], trend: [TrendDay], proposals: [ReportProposal]
+        embedding: [EmbeddingComparison], trend: [TrendDay], proposals: [ReportProposal], valueForMoney: ReportValueForMoney?
     ) {
+        self.valueForMoney = valueForMoney
         self.requests = requests
         self.tasks = tasks
         self.turnaround = turnaround

@@ -97,3 +97,55 @@ public struct ValueForMoney: Sendable, Hashable {
     public var embedded: ValueMedians { ValueMedians(rooms.filter(\.embedded)) }
     public var notEmbedded: ValueMedians { ValueMedians(rooms.filter { !$0.embedded }) }
 }
+
+/// One line of value for money as a report carries it: a room's figures, or medians over rooms.
+public struct ValueLine: Sendable, Hashable, Codable {
+    /// The room's name, or what the medians are over ("London", "embedded rooms", "other rooms").
+    public var name: String
+    /// How many rooms the medians are over; absent for a room.
+    public var rooms: Int?
+    public var embedded: Bool?
+    public var fulfilledTasks: Int?
+    public var costPerCameraPence: Int?
+    public var costPerPositionPence: Int?
+    public var costPerFulfilledTaskPence: Int?
+    public var medianAcknowledgeMinutes: Double?
+    public var medianExportMinutes: Double?
+
+    public init(_ room: RoomValue) {
+        name = room.name
+        embedded = room.embedded
+        fulfilledTasks = room.fulfilledTasks
+        costPerCameraPence = room.costPerCameraPence
+        costPerPositionPence = room.costPerPositionPence
+        costPerFulfilledTaskPence = room.costPerFulfilledTaskPence
+        medianAcknowledgeMinutes = room.medianAcknowledgeMinutes
+        medianExportMinutes = room.medianExportMinutes
+    }
+
+    public init(_ name: String, _ medians: ValueMedians) {
+        self.name = name
+        rooms = medians.rooms
+        costPerCameraPence = medians.costPerCameraPence
+        costPerPositionPence = medians.costPerPositionPence
+        costPerFulfilledTaskPence = medians.costPerFulfilledTaskPence
+        medianAcknowledgeMinutes = medians.medianAcknowledgeMinutes
+        medianExportMinutes = medians.medianExportMinutes
+    }
+}
+
+/// Value for money in MOPAC's nightly report: every room over the year to the report's day, and the medians.
+public struct ReportValueForMoney: Sendable, Hashable, Codable {
+    public var from: Day
+    public var rooms: [ValueLine]
+    /// London's medians, then embedded rooms' and the others'.
+    public var medians: [ValueLine]
+
+    public init(_ value: ValueForMoney) {
+        from = value.from
+        rooms = value.rooms.map(ValueLine.init)
+        medians = [
+            ValueLine("London", value.london), ValueLine("Rooms with police embedded", value.embedded), ValueLine("Other rooms", value.notEmbedded),
+        ]
+    }
+}

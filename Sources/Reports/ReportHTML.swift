@@ -55,6 +55,7 @@ public enum ReportHTML {
                     values: Dictionary(london.league.compactMap { line in line.gssCode.map { ($0, line.medianAcknowledgeMinutes) } }) { a, _ in a },
                     caption: "Median minutes each borough took to acknowledge that day"))
             body += section(tables["embedding"]!, chart: nil)
+            if let value = tables["value_for_money"] { body += section(value, chart: nil) }
             body += section(tables["trend"]!, chart: trendChart(london.trend))
             body += section(tables["proposals"]!, chart: nil)
         }

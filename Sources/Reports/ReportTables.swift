@@ -93,6 +93,9 @@ extension Report {
                             .figure($0.tasks.exported), .figure($0.tasks.noFootage), .figure($0.tasks.rejected),
                         ]
                     }))
+            if let value = london.valueForMoney {
+                tables.append(Self.valueTable(value))
+            }
             tables.append(Self.trendTable(london.trend))
             tables.append(
                 ReportTable(
@@ -168,6 +171,26 @@ extension Report {
                 [
                     .text($0.step.rawValue), .text($0.priority.rawValue), .figure($0.targetMinutes), .figure($0.count), .figure($0.withinTarget),
                     .decimal($0.medianMinutes), .decimal($0.p90Minutes),
+                ]
+            })
+    }
+
+    /// Every room's value for money, then the medians; money in whole pounds.
+    static func valueTable(_ value: ReportValueForMoney) -> ReportTable {
+        func pounds(_ pence: Int?) -> ReportTable.Cell {
+            pence.map { .figure(Int((Double($0) / 100).rounded())) } ?? .text(nil)
+        }
+        return ReportTable(
+            name: "value_for_money", title: "Value for money over the year from \(value.from)",
+            columns: [
+                "Room", "Police embedded", "Rooms", "Tasks fulfilled", "Cost per camera (£)", "Cost per position (£)", "Cost per fulfilled task (£)",
+                "Median to acknowledge (min)", "Median to export (min)",
+            ],
+            rows: (value.rooms + value.medians).map { line in
+                [
+                    .text(line.name), .text(line.embedded.map { $0 ? "yes" : "no" }), line.rooms.map { .figure($0) } ?? .text(nil),
+                    line.fulfilledTasks.map { .figure($0) } ?? .text(nil), pounds(line.costPerCameraPence), pounds(line.costPerPositionPence),
+                    pounds(line.costPerFulfilledTaskPence), .decimal(line.medianAcknowledgeMinutes), .decimal(line.medianExportMinutes),
                 ]
             })
     }

@@ -66,6 +66,7 @@ struct ReportBuilder {
     var roomsByEmbedded: [Bool: Int] = [:]
     var arrangements: [UUID: [ReportArrangement]] = [:]
     var proposals: [ReportProposal] = []
+    var valueForMoney: ValueForMoney?
 
     /// Every figure of `day` in `schedule`'s zone, read on `connection` inside the caller's snapshot.
     static func load(
@@ -81,6 +82,7 @@ struct ReportBuilder {
         try await builder.loadLostFootage(connection)
         try await builder.loadRegistry(connection)
         try await builder.loadProposals(connection)
+        builder.valueForMoney = try await AnalyticsStore.valueForMoney(asOf: day, on: connection)
         return builder
     }
 
@@ -496,6 +498,7 @@ extension ReportBuilder {
         }
         return LondonReport(
             requests: requestsLondon, tasks: total.tasks, turnaround: turnaround(byPriority), breaches: total.breaches, lostFootage: lost,
-            league: league, embedding: embedding, trend: trend(trendLondon), proposals: proposals)
+            league: league, embedding: embedding, trend: trend(trendLondon), proposals: proposals,
+            valueForMoney: valueForMoney.map(ReportValueForMoney.init))
     }
 }
