@@ -33,6 +33,9 @@ struct ReportBuilder {
         var p90Export: Double?
         var breaches = Breaches()
         var atRisk = 0
+
+        /// Whether a holder did or missed anything that day: what earns it a line of its own.
+        var worked: Bool { !tasks.isEmpty || breaches != Breaches() }
     }
 
     let day: Day
@@ -470,7 +473,7 @@ extension ReportBuilder {
     }
 
     private func policeReport(_ id: UUID) -> PoliceReport {
-        let holders = (byRequesterHolder[id] ?? [:]).filter { !$0.value.tasks.isEmpty || $0.value.breaches != Breaches() }
+        let holders = (byRequesterHolder[id] ?? [:]).filter(\.value.worked)
             .map { line($0.key, $0.value, lost: 0) }
             .sorted { ($0.tasks.received, $1.name) > ($1.tasks.received, $0.name) }
         return PoliceReport(
@@ -482,7 +485,7 @@ extension ReportBuilder {
     private func londonReport() -> LondonReport {
         // Every borough, then every other holder that had anything that day.
         let boroughs = organisations.values.filter { $0.kind == .borough && $0.existed(before: end) }.map(\.id)
-        let others = byHolder.filter { organisations[$0.key]?.kind != .borough && (!$0.value.tasks.isEmpty || $0.value.breaches != Breaches()) }.keys
+        let others = byHolder.filter { organisations[$0.key]?.kind != .borough && $0.value.worked }.keys
         let league = (boroughs + others).map { id in
             line(id, byHolder[id] ?? Figures(), lost: (alreadyOverwritten[id] ?? 0) + (overwrittenBeforeExport[id] ?? 0))
         }
